@@ -1,0 +1,120 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { DynamoAliasStore } from '../lambdas/adapters/dynamo-alias-store';
+import { DynamoStoreDirectory } from '../lambdas/adapters/dynamo-store-directory';
+import { DynamoTransmissionReader } from '../lambdas/adapters/dynamo-transmission-log';
+import { KmsKeyService } from '../lambdas/adapters/kms-key-service';
+import { AliasConflictError, createStore, InvalidRequestError, issueAlias } from '../lambdas/core/stores-and-aliases';
+import { awsTarget, localTarget, TargetError } from './target';
+import type { Target } from './target';
+
+/** Where the CLI writes; tests pass their own to read what a person would see. */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+interface GlobalOptions {
+  readonly json: boolean;
+  readonly target: 'local' | 'aws';
+  readonly localDir: string;
+  readonly stackName: string;
+}
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+async function cdkContext(): Promise<unknown> {
+  try {
+    const cdk = JSON.parse(await readFile('cdk.json', 'utf8')) as { context?: { anshin?: unknown } };
+    return cdk.context?.anshin ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** Builds the `anshin` command tree. `now` is injectable so tests control time. */
+export function buildProgram(output: Output, now: () => Date = () => new Date()): Command {
+  const program = new Command('anshin')
+    .description('Operate an anshin-relay deployment: stores, aliases, transmission records.')
+    .addOption(new Option('--target <target>', 'where to act').choices(['local', 'aws']).default(process.env.ANSHIN_TARGET ?? 'local'))
+    .option('--local-dir <dir>', 'data directory of the local stack', '.local')
+    .option('--stack-name <name>', 'CloudFormation stack of the deployed relay (with --target aws)', 'AnshinRelay')
+    .option('--json', 'machine-readable output', false)
+    .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
+    .exitOverride();
+
+  const target = async (): Promise<{ target: Target; options: GlobalOptions }> => {
+    const options = program.opts<GlobalOptions>();
+    const resolved = options.target === 'aws' ? await awsTarget(options.stackName, await cdkContext()) : await localTarget(options.localDir);
+    return { target: resolved, options };
+  };
+  const keysOf = (t: Target) => new KmsKeyService(t.kms, t.keys);
+  const print = (options: GlobalOptions, value: object, human: string): void => output.out(options.json ? JSON.stringify(value, null, 2) : human);
+
+  const store = program.command('store').description('stores and their registered senders');
+  store
+    .command('create')
+    .description('register a store, its contact address (replies go there) and the addresses allowed to write to its customers')
+    .requiredOption('--store-id <id>', 'store ID')
+    .requiredOption('--contact <email>', "store's contact address")
+    .requiredOption('--sender <email>', 'registered sender address (repeatable)', collect)
+    .option('--name <display name>', "shown as the sender's name when the store's mail has none (default: the store ID)")
+    .action(async (opts: { storeId: string; contact: string; sender: string[]; name?: string }) => {
+      const { target: t, options } = await target();
+      const result = await createStore(
+        { storeId: opts.storeId, contact: opts.contact, senders: opts.sender, ...(opts.name ? { displayName: opts.name } : {}) },
+        { stores: new DynamoStoreDirectory(t.dynamodb, t.tables.stores), keys: keysOf(t), now: now() },
+      );
+      print(options, { ...result, target: t.name }, `store ${result.storeId} (${result.displayName}) saved with ${result.senderCount} registered sender(s) on ${t.name}`);
+    });
+
+  const alias = program.command('alias').description('customer aliases');
+  alias
+    .command('issue')
+    .description('issue (or return the existing) alias of a customer for one order of a store')
+    .requiredOption('--store-id <id>', 'store ID')
+    .requiredOption('--order-id <id>', 'order ID')
+    .requiredOption('--customer <email>', "customer's real address")
+    .action(async (opts: { storeId: string; orderId: string; customer: string }) => {
+      const { target: t, options } = await target();
+      const result = await issueAlias(
+        { storeId: opts.storeId, orderId: opts.orderId, customer: opts.customer },
+        {
+          aliases: new DynamoAliasStore(t.dynamodb, t.tables.aliases),
+          stores: new DynamoStoreDirectory(t.dynamodb, t.tables.stores),
+          keys: keysOf(t),
+          now: now(),
+          relayDomain: t.config.relayDomain,
+          validityDays: t.config.retention.aliasValidityDays,
+          supportDays: t.config.retention.aliasSupportDays,
+        },
+      );
+      print(options, result, `${result.address} (${result.created ? 'issued' : 'already issued'}, expires ${result.expiresAt})`);
+    });
+
+  program
+    .command('transmissions')
+    .description('transmission records: outcome, reason, direction, size; never addresses')
+    .command('list')
+    .option('--alias <alias>', 'only records of this alias (newest first)')
+    .option('--limit <n>', 'at most this many', (v) => Number.parseInt(v, 10), 20)
+    .action(async (opts: { alias?: string; limit: number }) => {
+      const { target: t, options } = await target();
+      const reader = new DynamoTransmissionReader(t.dynamodb, t.tables.transmissions);
+      const records = opts.alias ? await reader.listByAlias(opts.alias, opts.limit) : await reader.listAny(opts.limit);
+      const lines = records.map((r) =>
+        [r.receivedAt, r.aliasId, r.direction, r.outcome, r.reason ?? '-', `${r.sizeBytes} B`, r.storeId ?? '-'].join('  '),
+      );
+      print(options, records, lines.length > 0 ? lines.join('\n') : 'no transmission records');
+    });
+
+  return program;
+}
+
+/** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
+export function describeFailure(error: unknown): { message: string; exitCode: number } {
+  if (error instanceof InvalidRequestError || error instanceof AliasConflictError || error instanceof TargetError) {
+    return { message: `anshin: ${error.message}`, exitCode: 2 };
+  }
+  return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };
+}

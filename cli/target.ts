@@ -1,0 +1,62 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { DEFAULT_CONFIG, HOME_REGION, resolveConfig } from '../lib/config';
+import type { RelayConfig } from '../lib/config';
+import { readLocalEndpoints } from '../local/endpoints';
+
+/** Where the CLI's commands act: table names, keys and clients of one deployment. */
+export interface Target {
+  readonly name: 'local' | 'aws';
+  readonly dynamodb: DynamoDBClient;
+  readonly kms: KMSClient;
+  readonly tables: { readonly aliases: string; readonly stores: string; readonly transmissions: string };
+  readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string };
+  readonly config: RelayConfig;
+}
+
+export class TargetError extends Error {
+  override readonly name = 'TargetError';
+}
+
+/** The local stack, as `npm start` describes it in `<dir>/endpoints.json`. */
+export async function localTarget(dir: string): Promise<Target> {
+  const endpoints = await readLocalEndpoints(dir).catch((error: unknown) => {
+    throw new TargetError(`the local stack is not running (no ${dir}/endpoints.json): start it with \`npm start\``, { cause: error });
+  });
+  const common = { region: endpoints.region, credentials: endpoints.credentials };
+  return {
+    name: 'local',
+    dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
+    kms: new KMSClient({ ...common, endpoint: endpoints.kms }),
+    tables: endpoints.tables,
+    keys: { dataKeyId: endpoints.keys.data, hmacKeyId: endpoints.keys.hmac },
+    config: resolveConfig({ relayDomain: endpoints.relayDomain }),
+  };
+}
+
+const OUTPUTS = ['AliasesTableName', 'StoresTableName', 'TransmissionsTableName', 'DataKeyArn', 'HmacKeyArn', 'RelayDomain'] as const;
+
+/**
+ * A deployed stack in ap-northeast-1, found through its CloudFormation outputs; credentials come
+ * from the usual AWS chain (profile, SSO, environment).
+ */
+export async function awsTarget(stackName: string, configContext: unknown): Promise<Target> {
+  const region = HOME_REGION;
+  const cloudFormation = new CloudFormationClient({ region });
+  const { Stacks } = await cloudFormation.send(new DescribeStacksCommand({ StackName: stackName }));
+  const outputs = new Map((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
+  const missing = OUTPUTS.filter((name) => !outputs.get(name));
+  if (missing.length > 0) throw new TargetError(`stack ${stackName} lacks outputs ${missing.join(', ')}; deploy the current version first`);
+  const value = (name: (typeof OUTPUTS)[number]): string => outputs.get(name) ?? '';
+  return {
+    name: 'aws',
+    dynamodb: new DynamoDBClient({ region }),
+    kms: new KMSClient({ region }),
+    tables: { aliases: value('AliasesTableName'), stores: value('StoresTableName'), transmissions: value('TransmissionsTableName') },
+    keys: { dataKeyId: value('DataKeyArn'), hmacKeyId: value('HmacKeyArn') },
+    config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain') }),
+  };
+}
+
+export { DEFAULT_CONFIG };

@@ -1,0 +1,46 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'cdk.out/', '.local/', 'coverage/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: {
+      globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly' },
+    },
+    rules: {
+      '@typescript-eslint/ban-ts-comment': ['error', { 'ts-ignore': true, 'ts-nocheck': true, 'ts-expect-error': 'allow-with-description' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': 'error',
+      'no-restricted-properties': [
+        'error',
+        { object: 'it', property: 'only', message: 'Focused tests must not be committed.' },
+        { object: 'describe', property: 'only', message: 'Focused tests must not be committed.' },
+        { object: 'it', property: 'skip', message: 'Skipped tests must not be committed.' },
+        { object: 'describe', property: 'skip', message: 'Skipped tests must not be committed.' },
+        { object: 'test', property: 'only', message: 'Focused tests must not be committed.' },
+        { object: 'test', property: 'skip', message: 'Skipped tests must not be committed.' },
+      ],
+    },
+  },
+  {
+    files: ['lambdas/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '@aws-lambda-powertools/*'], message: 'The domain core knows nothing of AWS.' }] },
+      ],
+    },
+  },
+  {
+    files: ['lambdas/**/*.ts'],
+    ignores: ['lambdas/core/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/local/*', '../../local/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'Deployed code must not depend on the local stack or the CDK.' }] },
+      ],
+    },
+  },
+);

@@ -1,0 +1,73 @@
+import { domainOf } from './address';
+import type { AliasRecord } from './ports';
+import type { Verdicts } from './verdicts';
+
+/**
+ * Why a message was not relayed. Each reason is recorded on the transmission record and in logs;
+ * `bounceable` marks refusals a legitimate, authenticated sender should hear about (a bounce to a
+ * forged sender would be backscatter).
+ */
+export const REFUSAL_REASONS = {
+  loop_detected: { bounceable: false, description: 'the message already passed through this relay' },
+  null_sender: { bounceable: false, description: 'bounce or notification with an empty envelope sender' },
+  auto_submitted: { bounceable: false, description: 'automatic reply or delivery report (RFC 3834)' },
+  virus_detected: { bounceable: false, description: 'SES virus scan failed' },
+  spam_detected: { bounceable: false, description: 'SES spam verdict failed' },
+  dmarc_reject: { bounceable: false, description: "DMARC failed and the sender's domain asks for rejection" },
+  missing_from: { bounceable: false, description: 'no From mailbox to authorise' },
+  ambiguous_from: { bounceable: false, description: 'more than one From mailbox' },
+  malformed_message: { bounceable: false, description: 'the message could not be parsed' },
+  not_an_alias: { bounceable: true, description: 'recipient is not an alias on the relay domain' },
+  unknown_alias: { bounceable: true, description: 'no such alias' },
+  expired_alias: { bounceable: true, description: 'the alias has expired' },
+  unauthenticated_sender: { bounceable: false, description: 'neither SPF (aligned) nor DKIM nor DMARC passed' },
+  unregistered_sender: { bounceable: true, description: "sender is not one of the store's registered senders" },
+  not_conversation_owner: { bounceable: true, description: 'only the customer of this conversation may write to it' },
+  unknown_store: { bounceable: false, description: 'the alias names a store that no longer exists' },
+  message_too_large: { bounceable: true, description: 'larger than SES can send' },
+} as const satisfies Record<string, { bounceable: boolean; description: string }>;
+
+export type RefusalReason = keyof typeof REFUSAL_REASONS;
+
+export interface ScreeningInput {
+  readonly envelopeSender: string;
+  readonly verdicts: Verdicts;
+  readonly hasLoopHeader: boolean;
+  readonly autoSubmitted: boolean;
+  readonly looksLikeBounce: boolean;
+}
+
+/**
+ * Checks that need no look-up, in order of cheapness. Loops and automatic mail are refused first so
+ * that two relays (or a relay and an auto-responder) can never ping-pong.
+ */
+export function screenMessage(input: ScreeningInput): RefusalReason | undefined {
+  if (input.hasLoopHeader) return 'loop_detected';
+  if (input.envelopeSender.trim() === '' || input.envelopeSender.trim() === '<>') return 'null_sender';
+  if (input.autoSubmitted || input.looksLikeBounce) return 'auto_submitted';
+  if (input.verdicts.virus === 'FAIL') return 'virus_detected';
+  if (input.verdicts.spam === 'FAIL') return 'spam_detected';
+  if (input.verdicts.dmarc === 'FAIL' && input.verdicts.dmarcPolicy === 'reject') return 'dmarc_reject';
+  return undefined;
+}
+
+/** Relaxed alignment (RFC 7489 §3.1.2) without a public-suffix list: same domain or a subdomain of it. */
+function aligned(envelopeSender: string, fromAddress: string): boolean {
+  const envelope = domainOf(envelopeSender);
+  const from = domainOf(fromAddress);
+  return envelope !== '' && from !== '' && (envelope === from || envelope.endsWith(`.${from}`) || from.endsWith(`.${envelope}`));
+}
+
+/**
+ * A sender counts as authenticated when DMARC or DKIM passed, or SPF passed for an envelope domain
+ * aligned with the From domain. SPF alone for an unrelated envelope domain proves nothing about the
+ * From address, which is what we authorise on.
+ */
+export function isAuthenticated(verdicts: Verdicts, fromAddress: string, envelopeSender: string): boolean {
+  if (verdicts.dmarc === 'PASS' || verdicts.dkim === 'PASS') return true;
+  return verdicts.spf === 'PASS' && aligned(envelopeSender, fromAddress);
+}
+
+export function isExpired(alias: Pick<AliasRecord, 'expiresAt' | 'purgeAt'>, now: Date): boolean {
+  return Date.parse(alias.expiresAt) <= now.getTime() || alias.purgeAt * 1000 <= now.getTime();
+}

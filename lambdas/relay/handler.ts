@@ -1,0 +1,21 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { requireEnv, requirePositiveIntegerEnv } from '../shared/env';
+import { RELAY_ENV } from '../shared/relay-env';
+import { createRelayHandler } from './app';
+
+// Clients and configuration are created once per container and reused across invocations.
+export const handler = createRelayHandler({
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), sesv2: new SESv2Client({}) },
+  settings: {
+    aliasesTable: requireEnv(RELAY_ENV.aliasesTable),
+    storesTable: requireEnv(RELAY_ENV.storesTable),
+    transmissionsTable: requireEnv(RELAY_ENV.transmissionsTable),
+    dataKeyId: requireEnv(RELAY_ENV.dataKeyId),
+    hmacKeyId: requireEnv(RELAY_ENV.hmacKeyId),
+    relayDomain: requireEnv(RELAY_ENV.relayDomain),
+    transmissionRetentionDays: requirePositiveIntegerEnv(RELAY_ENV.transmissionRetentionDays),
+  },
+});

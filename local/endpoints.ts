@@ -1,0 +1,54 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/**
+ * What `<dataDir>/endpoints.json` holds while a local stack runs: where each stand-in listens and
+ * the names a client needs (tables, bucket, keys). The operator CLI and tools read it to talk to
+ * the running stack; it is removed when the stack stops.
+ */
+export interface LocalEndpoints {
+  /** SMTP ingress, e.g. `smtp://127.0.0.1:2525`. */
+  readonly smtp: string;
+  /** SES v2 API and the web inbox of sent mail (aws-ses-v2-local). */
+  readonly outbox: string;
+  readonly dynamodb: string;
+  readonly s3: string;
+  readonly kms: string;
+  readonly relayDomain: string;
+  readonly region: string;
+  /** Absolute path of the directory holding `<id>.eml` and `<id>.json` of every sent message. */
+  readonly outboxDir: string;
+  readonly inboundBucket: string;
+  readonly tables: { readonly aliases: string; readonly stores: string; readonly transmissions: string };
+  /** ARNs of the data (encryption) key and the HMAC key. */
+  readonly keys: { readonly data: string; readonly hmac: string };
+  /** Static dummy credentials; the local servers do not check signatures. */
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+}
+
+export const ENDPOINTS_FILE = 'endpoints.json';
+
+export class LocalEndpointsError extends Error {
+  override readonly name = 'LocalEndpointsError';
+}
+
+/** Reads `<dir>/endpoints.json`; rejects when the file is absent (no stack running) or malformed. */
+export async function readLocalEndpoints(dir: string): Promise<LocalEndpoints> {
+  const path = join(dir, ENDPOINTS_FILE);
+  const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
+  const endpoints = parsed as Partial<LocalEndpoints> | null;
+  const required = ['smtp', 'outbox', 'dynamodb', 's3', 'kms', 'relayDomain', 'region', 'outboxDir', 'inboundBucket'] as const;
+  const missing = required.filter((field) => typeof endpoints?.[field] !== 'string');
+  if (!endpoints || missing.length > 0 || !endpoints.tables || !endpoints.keys || !endpoints.credentials) {
+    throw new LocalEndpointsError(`${path} is not a local stack description (missing ${missing.join(', ') || 'tables, keys or credentials'})`);
+  }
+  return endpoints as LocalEndpoints;
+}
+
+export async function writeLocalEndpoints(dir: string, endpoints: LocalEndpoints): Promise<void> {
+  await writeFile(join(dir, ENDPOINTS_FILE), `${JSON.stringify(endpoints, null, 2)}\n`);
+}
+
+export async function removeLocalEndpoints(dir: string): Promise<void> {
+  await rm(join(dir, ENDPOINTS_FILE), { force: true });
+}

@@ -1,0 +1,198 @@
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { RelayClients, RelayDependencies, RelayHandler, RelaySettings } from '../lambdas/relay/app';
+import { DEFAULT_CONFIG, HOME_REGION } from '../lib/config';
+import { startDynamoDbLocal } from './dynamodb-local';
+import { removeLocalEndpoints, writeLocalEndpoints } from './endpoints';
+import type { LocalEndpoints } from './endpoints';
+import { startSmtpIngress } from './ingress/smtp-ingress';
+import type { SmtpIngress } from './ingress/smtp-ingress';
+import { LOCAL_ACCOUNT_ID } from './kms/keyring';
+import { startKmsServer } from './kms/server';
+import { jsonLinesLog } from './log';
+import type { LocalLog } from './log';
+import { OutboxMailer } from './outbox-mailer';
+import { startS3Server } from './s3-server';
+import { startSesOutboxServer } from './ses-outbox-server';
+import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
+
+/** Ports `npm start` uses; SMTP and outbox are part of the local stack contract (DESIGN.md). */
+export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599 } as const;
+export type LocalService = keyof typeof LOCAL_PORTS;
+
+export const INBOUND_BUCKET = 'anshin-inbound';
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
+
+export interface LocalStackOptions {
+  /** Directory for everything the stack keeps: S3 objects, keys, outbox, notifications, endpoints.json. */
+  readonly dataDir: string;
+  /**
+   * Port per service; 0 or absent picks a free one (what tests want). `npm start` passes {@link LOCAL_PORTS}.
+   * @default all free ports
+   */
+  readonly ports?: Readonly<Partial<Record<LocalService, number>>>;
+  /**
+   * Keep DynamoDB's data on disk under `<dataDir>/dynamodb`; otherwise it lives in memory and is
+   * gone when the stack stops. S3 objects and keys are always kept in `dataDir`.
+   * @default false
+   */
+  readonly persistent?: boolean;
+  /** @default JSON lines on stderr */
+  readonly log?: LocalLog;
+  /**
+   * Builds the handler the SMTP ingress hands notifications to; tests can wrap or replace the relay.
+   * @default createRelayHandler, the relay Lambda's own code
+   */
+  readonly createRelay?: (deps: RelayDependencies) => RelayHandler;
+}
+
+export interface LocalStack {
+  readonly endpoints: LocalEndpoints;
+  readonly settings: RelaySettings;
+  readonly clients: RelayClients;
+  readonly relay: RelayHandler;
+  readonly ingress: SmtpIngress;
+  /** Stops every server and the DynamoDB Local process and removes endpoints.json; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+type Stop = () => Promise<void>;
+
+async function stopAll(stops: readonly Stop[], log: LocalLog): Promise<void> {
+  for (const stop of [...stops].reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      log('local_stop_failed', { errorName: error instanceof Error ? error.name : 'unknown' });
+    }
+  }
+}
+
+/**
+ * Runs the relay on loopback: DynamoDB Local (tables from the shared schema), s3rver with the
+ * inbound bucket, the local KMS endpoint, aws-ses-v2-local as the outbox, and an SMTP ingress that
+ * turns each received mail into SES's S3 object and receipt notification and hands it to the relay
+ * handler, the same code the Lambda runs. Writes `<dataDir>/endpoints.json` once all of it listens.
+ */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  const dataDir = resolve(options.dataDir);
+  const log = options.log ?? jsonLinesLog;
+  const ports = options.ports ?? {};
+  const region = HOME_REGION;
+  await mkdir(dataDir, { recursive: true });
+  const stops: Stop[] = [];
+
+  const started = <T extends { close: Stop }>(starting: Promise<T>): Promise<T> =>
+    starting.then((service) => {
+      stops.push(service.close);
+      return service;
+    });
+  // Independent services start together; if one fails, the others are stopped before rethrowing.
+  const starting = [
+    started(startKmsServer({ keyringPath: join(dataDir, 'kms-keys.json'), region, port: ports.kms ?? 0 })),
+    started(
+      startDynamoDbLocal({
+        port: ports.dynamodb ?? 0,
+        region,
+        credentials: LOCAL_CREDENTIALS,
+        log,
+        ...(options.persistent ? { dbPath: join(dataDir, 'dynamodb') } : {}),
+      }),
+    ),
+    started(startS3Server({ directory: join(dataDir, 's3'), buckets: [INBOUND_BUCKET], port: ports.s3 ?? 0, credentials: LOCAL_CREDENTIALS })),
+    started(startSesOutboxServer(ports.outbox ?? 0)),
+  ] as const;
+  const failures = (await Promise.allSettled(starting)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  if (failures.length > 0) {
+    await stopAll(stops, log);
+    // Every taken port at once, rather than one per attempt.
+    throw failures.length === 1 ? failures[0] : new AggregateError(failures, failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; '));
+  }
+  const [kms, dynamodb, s3, outbox] = await Promise.all(starting);
+
+  try {
+    // A fresh credentials object per client: the SDK annotates the one it is given.
+    const common = () => ({ region, credentials: { ...LOCAL_CREDENTIALS } });
+    const clients: RelayClients = {
+      dynamodb: new DynamoDBClient({ ...common(), endpoint: dynamodb.url }),
+      kms: new KMSClient({ ...common(), endpoint: kms.url }),
+      // s3rver understands neither bucket subdomains nor the SDK's default flexible checksums.
+      s3: new S3Client({
+        ...common(),
+        endpoint: s3.url,
+        forcePathStyle: true,
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+      }),
+      sesv2: new SESv2Client({ ...common(), endpoint: outbox.url }),
+    };
+    stops.push(async () => {
+      for (const client of Object.values(clients)) client.destroy();
+    });
+    await ensureTables(clients.dynamodb);
+
+    const settings: RelaySettings = {
+      aliasesTable: LOCAL_TABLE_NAMES.aliases,
+      storesTable: LOCAL_TABLE_NAMES.stores,
+      transmissionsTable: LOCAL_TABLE_NAMES.transmissions,
+      dataKeyId: kms.dataKey.arn,
+      hmacKeyId: kms.hmacKey.arn,
+      relayDomain: DEFAULT_CONFIG.relayDomain,
+      transmissionRetentionDays: DEFAULT_CONFIG.retention.transmissionRecordDays,
+    };
+    const outboxDir = join(dataDir, 'outbox');
+    await mkdir(outboxDir, { recursive: true });
+    // Loaded only when needed, so a stack with a stand-in relay does not depend on the relay's code.
+    const createRelay = options.createRelay ?? (await import('../lambdas/relay/app')).createRelayHandler;
+    const relay = createRelay({ clients, settings, mailer: new OutboxMailer(clients.sesv2, outboxDir) });
+
+    const ingress = await startSmtpIngress({
+      port: ports.smtp ?? 0,
+      relayDomain: settings.relayDomain,
+      region,
+      s3: clients.s3,
+      bucket: INBOUND_BUCKET,
+      topicArn: `arn:aws:sns:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`,
+      queueArn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`,
+      notificationsDir: join(dataDir, 'notifications'),
+      deliver: relay,
+      log,
+    });
+    stops.push(ingress.close);
+
+    const endpoints: LocalEndpoints = {
+      smtp: ingress.url,
+      outbox: outbox.url,
+      dynamodb: dynamodb.url,
+      s3: s3.url,
+      kms: kms.url,
+      relayDomain: settings.relayDomain,
+      region,
+      outboxDir,
+      inboundBucket: INBOUND_BUCKET,
+      tables: { ...LOCAL_TABLE_NAMES },
+      keys: { data: kms.dataKey.arn, hmac: kms.hmacKey.arn },
+      credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
+    };
+    // Removed first on stop, so a reader never finds endpoints of servers already gone.
+    stops.push(() => removeLocalEndpoints(dataDir));
+    await writeLocalEndpoints(dataDir, endpoints);
+
+    let stopped: Promise<void> | undefined;
+    return {
+      endpoints,
+      settings,
+      clients,
+      relay,
+      ingress,
+      stop: () => (stopped ??= stopAll(stops, log)),
+    };
+  } catch (error) {
+    await stopAll(stops, log);
+    throw error;
+  }
+}

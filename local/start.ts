@@ -1,0 +1,71 @@
+/**
+ * `npm start`: runs the relay on loopback with the contract ports and keeps its data in `./.local`
+ * until Ctrl-C. Never deployed.
+ */
+import { resolve } from 'node:path';
+import type { LocalEndpoints } from './endpoints';
+import { jsonLinesLog } from './log';
+import { LOCAL_PORTS, startLocalStack } from './stack';
+import type { LocalStack } from './stack';
+
+const dataDir = resolve('.local');
+
+function tryIt(endpoints: LocalEndpoints): string {
+  return [
+    'Try it:',
+    '  1. npx anshin store create --store-id demo-shop --name "デモ商店" --contact owner@shop.example --sender news@shop.example',
+    '  2. npx anshin alias issue --store-id demo-shop --order-id 1001 --customer taro@example.com',
+    `  3. send a mail from news@shop.example to the alias (…@${endpoints.relayDomain}) via ${endpoints.smtp} (e.g. with swaks or nodemailer),`,
+    `     then open ${endpoints.outbox} or ${endpoints.outboxDir}/`,
+    '  Simulate failed checks with a header such as "X-Local-Verdict: spf=FAIL, dkim=FAIL" in the submitted mail.',
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  let stack: LocalStack;
+  try {
+    stack = await startLocalStack({ dataDir, ports: LOCAL_PORTS, persistent: true, log: jsonLinesLog });
+  } catch (error) {
+    process.stderr.write(`anshin-relay local stack failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const { endpoints } = stack;
+  process.stdout.write(
+    [
+      `anshin-relay local stack is running (data in ${dataDir}, endpoints in ${dataDir}/endpoints.json)`,
+      `  SMTP ingress  ${endpoints.smtp}   (accepts mail for @${endpoints.relayDomain})`,
+      `  SES outbox    ${endpoints.outbox}   (web inbox; raw copies in ${endpoints.outboxDir})`,
+      `  DynamoDB      ${endpoints.dynamodb}`,
+      `  S3            ${endpoints.s3}   (bucket ${endpoints.inboundBucket})`,
+      `  KMS           ${endpoints.kms}`,
+      '',
+      tryIt(endpoints),
+      '',
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    // A second Ctrl-C does not wait; the exit hook still kills DynamoDB Local.
+    if (stopping) process.exit(130);
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping the local stack…\n`);
+    stack.stop().then(
+      () => {
+        process.stdout.write('stopped.\n');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        process.stderr.write(`stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+}
+
+await main();

@@ -1,0 +1,187 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
+import { decodedHeaders, RelayHarness, splitAtBlankLine } from './support/relay-harness';
+
+const STORE_CONTACT = 'owner@shop.example';
+const STORE_SENDER = 'news@shop.example';
+const CUSTOMER = 'taro@example.com';
+const STRANGER = 'mallory@evil.example';
+const BODY = 'ご注文ありがとうございました。\r\n商品は本日発送いたしました。\r\n\r\n-- \r\nデモ商店\r\n';
+
+let relay: RelayHarness;
+let customerAlias: IssueAliasResult;
+const logLines: string[] = [];
+
+beforeAll(async () => {
+  // The relay's structured logs are captured (and kept out of the test output) to check them for PII.
+  for (const stream of [process.stdout, process.stderr]) {
+    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      return true;
+    });
+  }
+  relay = await RelayHarness.start();
+  await relay.cli(['store', 'create', '--store-id', 'demo-shop', '--name', 'デモ商店', '--contact', STORE_CONTACT, '--sender', STORE_SENDER, '--sender', 'support@shop.example']);
+  customerAlias = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'demo-shop', '--order-id', '1001', '--customer', CUSTOMER]);
+});
+
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await relay?.stop();
+});
+
+function expectNoneOf(headerText: string, addresses: readonly string[]): void {
+  const searchable = `${headerText}\n${decodedHeaders(headerText)}`.toLowerCase();
+  for (const address of addresses) expect(searchable).not.toContain(address.toLowerCase());
+}
+
+/** Sends as the store, the way a store's mail client would, and returns what the customer received. */
+async function storeWritesToCustomer() {
+  const sent = await relay.send({
+    envelope: { from: STORE_SENDER, to: [customerAlias.address] },
+    from: { name: 'デモ商店 サポート', address: STORE_SENDER },
+    to: customerAlias.address,
+    replyTo: 'support@shop.example',
+    subject: '【デモ商店】ご注文の商品を発送しました',
+    text: BODY,
+    headers: { 'X-Mailer': 'ShopMailer 1.0', 'List-Unsubscribe': `<mailto:${STORE_SENDER}?subject=unsubscribe>` },
+  });
+  const record = await relay.transmission(sent.sesMessageId);
+  return { sent, record };
+}
+
+describe('alias issue', () => {
+  it('returns the same alias for the same store and order', async () => {
+    const again = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'demo-shop', '--order-id', '1001', '--customer', CUSTOMER]);
+    expect(again.alias).toBe(customerAlias.alias);
+    expect(again.created).toBe(false);
+    expect(customerAlias.created).toBe(true);
+    expect(customerAlias.address).toMatch(/^c-[0-9a-z]{12}@relay\.example\.jp$/);
+  });
+
+  it('refuses to give an order that already has an alias to another customer', async () => {
+    await expect(relay.cli(['alias', 'issue', '--store-id', 'demo-shop', '--order-id', '1001', '--customer', 'hanako@example.com'])).rejects.toThrow(
+      /already has an alias for another customer/,
+    );
+  });
+});
+
+describe('merchant to customer', () => {
+  it("delivers to the customer's real address with the store's name, the reverse alias as From, and the body unchanged", async () => {
+    const { sent, record } = await storeWritesToCustomer();
+    expect(record).toMatchObject({ outcome: 'relayed', direction: 'merchant_to_customer', storeId: 'demo-shop', aliasId: customerAlias.alias, state: 'done' });
+    const out = await relay.outbound(record.outboundMessageId!);
+
+    expect(out.envelope.destinations).toEqual([CUSTOMER]);
+    expect(out.envelope.from).toMatch(/^m-[0-9a-z]{12}@relay\.example\.jp$/);
+    const headers = decodedHeaders(out.headerText);
+    expect(headers).toMatch(new RegExp(`^From: "?デモ商店 サポート"? <${out.envelope.from}>$`, 'm'));
+    expect(headers).toMatch(new RegExp(`^To: .*${customerAlias.address}`, 'm'));
+    expect(headers).toMatch(new RegExp(`^Reply-To: .*${out.envelope.from}`, 'm'));
+    expect(headers).toContain('Subject: 【デモ商店】ご注文の商品を発送しました');
+    expect(headers).toMatch(/^X-Anshin-Relay: relay\.example\.jp$/m);
+    expect(out.headerText).not.toMatch(/^(Received|X-Mailer|List-Unsubscribe|Return-Path|Message-ID|X-Local-Verdict|X-SES-[\w-]+):/im);
+    expectNoneOf(out.headerText, [STORE_SENDER, 'support@shop.example', STORE_CONTACT, 'shop.example']);
+    expect(out.body.equals(splitAtBlankLine(await relay.inboundRaw(sent.sesMessageId)).body)).toBe(true);
+  });
+
+  it('records the delivery without any address or subject', async () => {
+    const { record } = await storeWritesToCustomer();
+    const stored = JSON.stringify(record).toLowerCase();
+    for (const secret of [STORE_SENDER, CUSTOMER, STORE_CONTACT, 'ご注文']) expect(stored).not.toContain(secret);
+    expect(record.connectingIp).toBe('127.0.0.1');
+    expect(record.verdicts).toMatchObject({ spf: 'PASS', dkim: 'PASS', spam: 'PASS', virus: 'PASS' });
+    expect(record.sizeBytes).toBeGreaterThan(BODY.length);
+  });
+
+  it.each([
+    ['an unregistered sender', STRANGER, {}, 'unregistered_sender'],
+    ['a registered sender that failed SPF, DKIM and DMARC', STORE_SENDER, { 'X-Local-Verdict': 'spf=FAIL, dkim=FAIL, dmarc=FAIL' }, 'unauthenticated_sender'],
+    ['a message SES flagged as a virus', STORE_SENDER, { 'X-Local-Verdict': 'virus=FAIL' }, 'virus_detected'],
+    ['an auto-reply', STORE_SENDER, { 'Auto-Submitted': 'auto-replied' }, 'auto_submitted'],
+    ['a message that already went through the relay', STORE_SENDER, { 'X-Anshin-Relay': 'relay.example.jp' }, 'loop_detected'],
+  ])('does not relay %s and records why', async (_label, from, headers, reason) => {
+    const before = await relay.outboxCount();
+    const sent = await relay.send({ envelope: { from, to: [customerAlias.address] }, from, to: customerAlias.address, subject: 'hello', text: 'hi', headers });
+    expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ outcome: 'refused', reason, state: 'done' });
+    expect(await relay.outboxCount()).toBe(before);
+  });
+
+  it('refuses an alias that does not exist', async () => {
+    const sent = await relay.send({ from: STORE_SENDER, to: 'c-000000000000@relay.example.jp', subject: 'x', text: 'x' });
+    expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ outcome: 'refused', reason: 'unknown_alias', aliasId: 'c-000000000000' });
+  });
+
+  it('refuses an alias whose validity has ended', async () => {
+    const old = await relay.cli<IssueAliasResult>(
+      ['alias', 'issue', '--store-id', 'demo-shop', '--order-id', '0001', '--customer', 'jiro@example.com'],
+      new Date(Date.now() - 200 * 86_400_000),
+    );
+    const sent = await relay.send({ from: STORE_SENDER, to: old.address, subject: 'x', text: 'x' });
+    expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ outcome: 'refused', reason: 'expired_alias', storeId: 'demo-shop' });
+  });
+});
+
+describe('customer to merchant', () => {
+  it("delivers the customer's reply to the store's contact address without the customer's address", async () => {
+    const { record: first } = await storeWritesToCustomer();
+    const reverseAlias = (await relay.outbound(first.outboundMessageId!)).envelope.from;
+
+    const sent = await relay.send({
+      from: { name: '山田 太郎', address: CUSTOMER },
+      to: reverseAlias,
+      subject: 'Re: 【デモ商店】ご注文の商品を発送しました',
+      text: '届きました。ありがとうございます。\r\n',
+      headers: { 'X-Original-To': CUSTOMER },
+    });
+    const record = await relay.transmission(sent.sesMessageId);
+    expect(record).toMatchObject({ outcome: 'relayed', direction: 'customer_to_merchant', storeId: 'demo-shop' });
+
+    const out = await relay.outbound(record.outboundMessageId!);
+    expect(out.envelope.destinations).toEqual([STORE_CONTACT]);
+    expect(out.envelope.from).toBe(customerAlias.address);
+    expect(decodedHeaders(out.headerText)).toMatch(new RegExp(`^From: "?山田 太郎"? <${customerAlias.address}>$`, 'm'));
+    expectNoneOf(out.headerText, [CUSTOMER, 'example.com']);
+    expect(out.body.equals(splitAtBlankLine(await relay.inboundRaw(sent.sesMessageId)).body)).toBe(true);
+  });
+
+  it('refuses anyone but the conversation\'s customer on the reverse alias', async () => {
+    const { record: first } = await storeWritesToCustomer();
+    const reverseAlias = (await relay.outbound(first.outboundMessageId!)).envelope.from;
+    const sent = await relay.send({ from: STRANGER, to: reverseAlias, subject: 'x', text: 'x' });
+    expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ outcome: 'refused', reason: 'not_conversation_owner' });
+  });
+});
+
+describe('exactly once', () => {
+  it('sends once when the same SES notification arrives again, also concurrently', async () => {
+    const { sent } = await storeWritesToCustomer();
+    const before = await relay.outboxCount();
+
+    const responses = await Promise.all([relay.stack.relay(sent.event), relay.stack.relay(sent.event), relay.stack.relay(sent.event)]);
+
+    expect(responses.every((r) => r.batchItemFailures.length === 0)).toBe(true);
+    expect(await relay.outboxCount()).toBe(before);
+  });
+
+  it('sends once per recipient when one message names two aliases', async () => {
+    const second = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'demo-shop', '--order-id', '1002', '--customer', 'hanako@example.com']);
+    const before = await relay.outboxCount();
+    const sent = await relay.send({ from: STORE_SENDER, to: [customerAlias.address, second.address], subject: 'お知らせ', text: 'x' });
+    expect((await relay.transmission(sent.sesMessageId, 0)).outcome).toBe('relayed');
+    expect((await relay.transmission(sent.sesMessageId, 1)).outcome).toBe('relayed');
+    expect(await relay.outboxCount()).toBe(before + 2);
+
+    await relay.stack.relay(sent.event);
+    expect(await relay.outboxCount()).toBe(before + 2);
+  });
+});
+
+describe('logs', () => {
+  it('name aliases, stores and reasons but never an address, a subject or message text', () => {
+    const logs = logLines.join('');
+    expect(logs).toContain('mail_relayed');
+    expect(logs).toContain('unregistered_sender');
+    for (const secret of [STORE_SENDER, STORE_CONTACT, CUSTOMER, STRANGER, 'ご注文', '届きました', 'shop.example']) expect(logs).not.toContain(secret);
+  });
+});

@@ -1,0 +1,125 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import libmime from 'libmime';
+import nodemailer from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer';
+import { buildProgram } from '../../../cli/program';
+import { documentClient } from '../../../lambdas/adapters/dynamo-document';
+import { createRelayHandler } from '../../../lambdas/relay/app';
+import type { TransmissionRecord } from '../../../lambdas/core/transmission';
+import { startLocalStack } from '../../../local/stack';
+import type { LocalStack } from '../../../local/stack';
+
+export interface SentMail {
+  readonly sesMessageId: string;
+  readonly event: SQSEvent;
+}
+
+export interface Outbound {
+  readonly raw: Buffer;
+  readonly headerText: string;
+  readonly body: Buffer;
+  readonly envelope: { messageId: string; from: string; destinations: string[] };
+}
+
+/** Splits at the first empty line, independently of the code under test. */
+export function splitAtBlankLine(raw: Buffer): { header: Buffer; body: Buffer } {
+  const crlf = raw.indexOf('\r\n\r\n');
+  const lf = raw.indexOf('\n\n');
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return { header: raw.subarray(0, crlf), body: raw.subarray(crlf + 4) };
+  if (lf >= 0) return { header: raw.subarray(0, lf), body: raw.subarray(lf + 2) };
+  return { header: raw, body: Buffer.alloc(0) };
+}
+
+/** Header text with folding undone and every RFC 2047 word decoded, for searching. */
+export function decodedHeaders(headerText: string): string {
+  return libmime.decodeWords(headerText.replace(/\r?\n[ \t]+/g, ' '));
+}
+
+/**
+ * A local stack in a fresh temporary directory, with helpers to drive it as a person would: the
+ * `anshin` CLI for set-up, a real SMTP client for mail, the outbox and tables for what came out.
+ */
+export class RelayHarness {
+  private constructor(
+    readonly stack: LocalStack,
+    readonly dir: string,
+    /** Every SQS event the relay was given, in order. */
+    private readonly capture: readonly SQSEvent[],
+  ) {}
+
+  static async start(): Promise<RelayHarness> {
+    const dir = await mkdtemp(join(tmpdir(), 'anshin-it-'));
+    const events: SQSEvent[] = [];
+    const stack = await startLocalStack({
+      dataDir: dir,
+      log: () => undefined,
+      createRelay: (deps) => {
+        const relay = createRelayHandler(deps);
+        return (event) => {
+          events.push(event);
+          return relay(event);
+        };
+      },
+    });
+    return new RelayHarness(stack, dir, events);
+  }
+
+  async stop(): Promise<void> {
+    await this.stack.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  /** Runs `anshin <args> --json` in-process against this stack and returns the parsed output. */
+  async cli<T>(args: readonly string[], now?: Date): Promise<T> {
+    const out: string[] = [];
+    const program = buildProgram({ out: (s) => out.push(s), err: (s) => out.push(s) }, now ? () => now : undefined);
+    await program.parseAsync(['--local-dir', this.dir, '--json', ...args], { from: 'user' });
+    return JSON.parse(out.join('\n')) as T;
+  }
+
+  /** Sends through the SMTP ingress and waits until the relay has dealt with the mail. */
+  async send(mail: Mail.Options): Promise<SentMail> {
+    const before = (await this.stack.ingress.whenIdle()).length;
+    const transport = nodemailer.createTransport({ host: '127.0.0.1', port: this.stack.ingress.port, secure: false, ignoreTLS: true });
+    try {
+      await transport.sendMail(mail);
+    } finally {
+      transport.close();
+    }
+    const processed = await this.stack.ingress.whenIdle();
+    const sesMessageId = processed[before]?.messageId;
+    if (!sesMessageId) throw new Error('the ingress did not report the mail');
+    const event = this.capture.find((e) => e.Records.some((r) => r.body.includes(sesMessageId)));
+    if (!event) throw new Error('the relay was not called for the mail');
+    return { sesMessageId, event };
+  }
+
+  async transmission(sesMessageId: string, recipientIndex = 0): Promise<TransmissionRecord & { state: string }> {
+    const { Item } = await documentClient(this.stack.clients.dynamodb).send(
+      new GetCommand({ TableName: this.stack.settings.transmissionsTable, Key: { transmissionId: `${sesMessageId}/${recipientIndex}` } }),
+    );
+    if (!Item) throw new Error(`no transmission record for ${sesMessageId}`);
+    return Item as TransmissionRecord & { state: string };
+  }
+
+  async inboundRaw(sesMessageId: string): Promise<Buffer> {
+    const { Body } = await this.stack.clients.s3.send(new GetObjectCommand({ Bucket: this.stack.endpoints.inboundBucket, Key: `inbound/${sesMessageId}` }));
+    return Buffer.from(await Body!.transformToByteArray());
+  }
+
+  async outbound(outboundMessageId: string): Promise<Outbound> {
+    const raw = await readFile(join(this.stack.endpoints.outboxDir, `${outboundMessageId}.eml`));
+    const envelope = JSON.parse(await readFile(join(this.stack.endpoints.outboxDir, `${outboundMessageId}.json`), 'utf8')) as Outbound['envelope'];
+    const { header, body } = splitAtBlankLine(raw);
+    return { raw, headerText: header.toString('latin1'), body, envelope };
+  }
+
+  async outboxCount(): Promise<number> {
+    return (await readdir(this.stack.endpoints.outboxDir)).filter((f) => f.endsWith('.eml')).length;
+  }
+}

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { isAuthenticated, isExpired, REFUSAL_REASONS, screenMessage } from '../../../lambdas/core/policy';
+import type { ScreeningInput } from '../../../lambdas/core/policy';
+import type { Verdicts } from '../../../lambdas/core/verdicts';
+
+const PASS: Verdicts = { spf: 'PASS', dkim: 'PASS', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' };
+const FAILED_AUTH: Verdicts = { ...PASS, spf: 'FAIL', dkim: 'FAIL', dmarc: 'FAIL' };
+const clean: ScreeningInput = { envelopeSender: 'news@shop.example', verdicts: PASS, hasLoopHeader: false, autoSubmitted: false, looksLikeBounce: false };
+
+describe('screenMessage', () => {
+  it('lets a clean message through', () => {
+    expect(screenMessage(clean)).toBeUndefined();
+  });
+
+  it.each<[string, Partial<ScreeningInput>, string]>([
+    ['our own loop header', { hasLoopHeader: true }, 'loop_detected'],
+    ['a null sender', { envelopeSender: '' }, 'null_sender'],
+    ['a <> sender', { envelopeSender: '<>' }, 'null_sender'],
+    ['an auto-reply', { autoSubmitted: true }, 'auto_submitted'],
+    ['a delivery report', { looksLikeBounce: true }, 'auto_submitted'],
+    ['a virus', { verdicts: { ...PASS, virus: 'FAIL' } }, 'virus_detected'],
+    ['spam', { verdicts: { ...PASS, spam: 'FAIL' } }, 'spam_detected'],
+    ['DMARC failure under p=reject', { verdicts: { ...PASS, dmarc: 'FAIL', dmarcPolicy: 'reject' } }, 'dmarc_reject'],
+  ])('refuses %s', (_label, change, reason) => {
+    expect(screenMessage({ ...clean, ...change })).toBe(reason);
+  });
+
+  it('refuses a looping message before looking at anything else', () => {
+    expect(screenMessage({ ...clean, hasLoopHeader: true, envelopeSender: '', verdicts: { ...PASS, virus: 'FAIL' } })).toBe('loop_detected');
+  });
+
+  it('lets a DMARC failure under p=none through to authentication', () => {
+    expect(screenMessage({ ...clean, verdicts: { ...PASS, dmarc: 'FAIL', dmarcPolicy: 'none' } })).toBeUndefined();
+  });
+});
+
+describe('isAuthenticated', () => {
+  it('accepts DKIM pass alone', () => {
+    expect(isAuthenticated({ ...FAILED_AUTH, dkim: 'PASS' }, 'news@shop.example', 'bounce@esp.example')).toBe(true);
+  });
+
+  it('accepts DMARC pass alone', () => {
+    expect(isAuthenticated({ ...FAILED_AUTH, dmarc: 'PASS' }, 'news@shop.example', 'bounce@esp.example')).toBe(true);
+  });
+
+  it.each(['news@shop.example', 'bounce@mail.shop.example'])('accepts SPF pass for an aligned envelope sender %s', (envelope) => {
+    expect(isAuthenticated({ ...FAILED_AUTH, spf: 'PASS' }, 'news@shop.example', envelope)).toBe(true);
+  });
+
+  it('refuses SPF pass for an unrelated envelope domain', () => {
+    expect(isAuthenticated({ ...FAILED_AUTH, spf: 'PASS' }, 'news@shop.example', 'attacker@evil.example')).toBe(false);
+  });
+
+  it('refuses when nothing passed', () => {
+    expect(isAuthenticated({ ...FAILED_AUTH, spf: 'GRAY', dkim: 'GRAY' }, 'news@shop.example', 'news@shop.example')).toBe(false);
+  });
+});
+
+describe('isExpired', () => {
+  const now = new Date('2026-11-24T00:00:00Z');
+  it('is false before expiry', () => {
+    expect(isExpired({ expiresAt: '2026-11-25T00:00:00Z', purgeAt: Date.parse('2027-01-01T00:00:00Z') / 1000 }, now)).toBe(false);
+  });
+  it('is true at and after expiry', () => {
+    expect(isExpired({ expiresAt: '2026-11-24T00:00:00Z', purgeAt: Date.parse('2027-01-01T00:00:00Z') / 1000 }, now)).toBe(true);
+  });
+  it('is true once the purge time passed even if TTL has not deleted the item', () => {
+    expect(isExpired({ expiresAt: '2027-11-25T00:00:00Z', purgeAt: Date.parse('2026-11-23T00:00:00Z') / 1000 }, now)).toBe(true);
+  });
+});
+
+describe('REFUSAL_REASONS', () => {
+  it('never bounces refusals that could be triggered by a forged sender', () => {
+    expect(REFUSAL_REASONS.unauthenticated_sender.bounceable).toBe(false);
+    expect(REFUSAL_REASONS.loop_detected.bounceable).toBe(false);
+    expect(REFUSAL_REASONS.null_sender.bounceable).toBe(false);
+  });
+});
