@@ -16,6 +16,7 @@ import { startKmsServer } from './kms/server';
 import { jsonLinesLog } from './log';
 import type { LocalLog } from './log';
 import { OutboxMailer } from './outbox-mailer';
+import { SesMailer } from '../lambdas/adapters/ses-mailer';
 import { startS3Server } from './s3-server';
 import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
@@ -148,7 +149,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await mkdir(outboxDir, { recursive: true });
     // Loaded only when needed, so a stack with a stand-in relay does not depend on the relay's code.
     const createRelay = options.createRelay ?? (await import('../lambdas/relay/app')).createRelayHandler;
-    const relay = createRelay({ clients, settings, mailer: new OutboxMailer(clients.sesv2, outboxDir) });
+    const relay = createRelay({ clients, settings, mailer: new OutboxMailer(new SesMailer(clients.sesv2), outboxDir) });
 
     const ingress = await startSmtpIngress({
       port: ports.smtp ?? 0,
