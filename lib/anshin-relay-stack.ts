@@ -1,0 +1,89 @@
+import { Aspects, CfnOutput, Stack } from 'aws-cdk-lib';
+import type { StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { RelayConfig } from './config';
+import { DataKeys } from './constructs/data-keys';
+import { DataTables } from './constructs/data-tables';
+import { MailIngress } from './constructs/mail-ingress';
+import { RelayFunction } from './constructs/relay-function';
+import { ResidencyError, ResidencyGuard, assertHomeRegion } from './residency';
+import { RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
+
+export interface AnshinRelayStackProps extends StackProps {
+  /** The resolved deployment configuration (`resolveConfig`). */
+  readonly config: RelayConfig;
+  /**
+   * Relay handler module, for tests that bundle a stand-in.
+   * @default lambdas/relay/handler.ts
+   */
+  readonly relayEntry?: string;
+}
+
+/**
+ * The whole relay in one stack, in the home region only. The stack wires constructs together and
+ * publishes the names the operator CLI reads; the constructs own the resources.
+ */
+export class AnshinRelayStack extends Stack {
+  readonly config: RelayConfig;
+  readonly keys: DataKeys;
+  readonly tables: DataTables;
+  readonly ingress: MailIngress;
+  readonly relay: RelayFunction;
+
+  readonly aliasesTableName: CfnOutput;
+  readonly storesTableName: CfnOutput;
+  readonly transmissionsTableName: CfnOutput;
+  readonly dataKeyArn: CfnOutput;
+  readonly hmacKeyArn: CfnOutput;
+  readonly inboundBucketName: CfnOutput;
+  readonly inboundTopicArn: CfnOutput;
+  readonly relayQueueUrl: CfnOutput;
+  readonly deadLetterQueueUrl: CfnOutput;
+  readonly relayFunctionName: CfnOutput;
+  readonly receiptRuleSetName: CfnOutput;
+  readonly relayDomain: CfnOutput;
+
+  constructor(scope: Construct, id: string, props: AnshinRelayStackProps) {
+    super(scope, id, props);
+    assertHomeRegion(this);
+    if (props.config.region !== this.region) {
+      throw new ResidencyError(`anshin.region is ${props.config.region} but the stack targets ${this.region}`);
+    }
+    Aspects.of(this).add(new ResidencyGuard());
+    const { config } = props;
+    this.config = config;
+
+    this.keys = new DataKeys(this, 'Keys');
+    this.tables = new DataTables(this, 'Tables', { encryptionKey: this.keys.dataKey });
+    this.ingress = new MailIngress(this, 'Ingress', {
+      relayDomain: config.relayDomain,
+      dataKey: this.keys.dataKey,
+      rawMailDays: config.retention.rawMailDays,
+      logDays: config.retention.logDays,
+      consumerTimeout: RELAY_FUNCTION_DEFAULTS.timeout,
+      activateReceiptRuleSet: config.activateReceiptRuleSet,
+    });
+    this.relay = new RelayFunction(this, 'Relay', {
+      config,
+      keys: this.keys,
+      tables: this.tables,
+      ingress: this.ingress,
+      ...(props.relayEntry === undefined ? {} : { entry: props.relayEntry }),
+    });
+
+    // Export-free outputs with fixed names: the operator CLI reads them with DescribeStacks.
+    const output = (name: string, value: string, description: string): CfnOutput => new CfnOutput(this, name, { value, description });
+    this.aliasesTableName = output('AliasesTableName', this.tables.aliases.tableName, 'Aliases table');
+    this.storesTableName = output('StoresTableName', this.tables.stores.tableName, 'Stores and registered senders table');
+    this.transmissionsTableName = output('TransmissionsTableName', this.tables.transmissions.tableName, 'Transmission records table');
+    this.dataKeyArn = output('DataKeyArn', this.keys.dataKey.keyArn, 'Customer-managed key for addresses and data at rest');
+    this.hmacKeyArn = output('HmacKeyArn', this.keys.hmacKey.keyArn, 'HMAC key for address hashes and aliases');
+    this.inboundBucketName = output('InboundBucketName', this.ingress.bucket.bucketName, 'Raw inbound mail bucket');
+    this.inboundTopicArn = output('InboundTopicArn', this.ingress.topic.topicArn, 'Topic SES publishes receipts to');
+    this.relayQueueUrl = output('RelayQueueUrl', this.ingress.queue.queueUrl, 'Queue feeding the relay');
+    this.deadLetterQueueUrl = output('DeadLetterQueueUrl', this.ingress.deadLetterQueue.queueUrl, 'Notifications the relay could not handle');
+    this.relayFunctionName = output('RelayFunctionName', this.relay.function.functionName, 'Relay function');
+    this.receiptRuleSetName = output('ReceiptRuleSetName', this.ingress.receiptRuleSetName, 'SES receipt rule set');
+    this.relayDomain = output('RelayDomain', config.relayDomain, 'Domain the aliases live on');
+  }
+}

@@ -1,0 +1,125 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
+
+/** DynamoDB data-plane actions a function may be granted on a table. */
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+
+export interface TableBinding {
+  /**
+   * Actions on the table's items.
+   * @default ['dynamodb:GetItem']
+   */
+  readonly actions?: readonly TableAction[];
+  /**
+   * Global secondary indexes the function may query; each gets `dynamodb:Query` on its own ARN.
+   * @default - no index access
+   */
+  readonly indexes?: readonly string[];
+}
+
+export interface AnshinFunctionProps {
+  /** Absolute path of the TypeScript handler module. */
+  readonly entry: string;
+  /**
+   * Exported handler name.
+   * @default 'handler'
+   */
+  readonly handler?: string;
+  readonly description: string;
+  /** Powertools service name, the `service` attribute of every log line. */
+  readonly serviceName: string;
+  /** Days the function's log group keeps logs. */
+  readonly logRetentionDays: number;
+  /** Customer-managed key of the log group. */
+  readonly logKey: IKey;
+  /**
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+}
+
+/**
+ * The house Lambda function: Node.js 24 on ARM64, bundled locally by esbuild as an ES module with
+ * source maps, X-Ray tracing, an explicit KMS-encrypted log group with retention, and a role of its
+ * own that starts with nothing but writing to that log group. Access is added through the intent
+ * methods, which grant and set the matching environment variable together.
+ */
+export class AnshinFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: AnshinFunctionProps) {
+    super(scope, id);
+    this.logGroup = new LogGroup(this, 'Logs', {
+      encryptionKey: props.logKey,
+      retention: logRetention(props.logRetentionDays),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // A role of its own instead of AWSLambdaBasicExecutionRole: that managed policy may write to
+    // every log group of the account.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.serviceName}: ${props.description}`,
+    });
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
+    );
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: props.entry,
+      handler: props.handler ?? 'handler',
+      description: props.description,
+      runtime: FUNCTION_DEFAULTS.runtime,
+      architecture: FUNCTION_DEFAULTS.architecture,
+      tracing: FUNCTION_DEFAULTS.tracing,
+      memorySize: props.memorySize ?? FUNCTION_DEFAULTS.memorySize,
+      timeout: props.timeout ?? FUNCTION_DEFAULTS.timeout,
+      role: this.role,
+      logGroup: this.logGroup,
+      bundling: BUNDLING_DEFAULTS,
+      // Stack traces point into the TypeScript sources instead of the minified bundle.
+      environment: { POWERTOOLS_SERVICE_NAME: props.serviceName, NODE_OPTIONS: '--enable-source-maps' },
+    });
+  }
+
+  /** Sets an environment variable the handler reads at cold start. */
+  setEnvironment(name: string, value: string): this {
+    this.function.addEnvironment(name, value);
+    return this;
+  }
+
+  /**
+   * Names the table in `envName` and grants exactly the given item actions on it (read-only by
+   * default). Index queries are granted per index, never on `index/*`.
+   */
+  bindTable(envName: string, table: ITable, binding: TableBinding = {}): this {
+    this.setEnvironment(envName, table.tableName);
+    const actions = binding.actions ?? ['dynamodb:GetItem'];
+    if (actions.length > 0) this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [table.tableArn] }));
+    const indexes = binding.indexes ?? [];
+    if (indexes.length > 0) {
+      this.role.addToPrincipalPolicy(
+        new PolicyStatement({ actions: ['dynamodb:Query'], resources: indexes.map((index) => `${table.tableArn}/index/${index}`) }),
+      );
+    }
+    return this;
+  }
+
+  /** Names the key in `envName` (by ARN, so KMS refuses a ciphertext of any other key) and grants the given actions on it. */
+  bindKey(envName: string, key: IKey, actions: readonly string[]): this {
+    this.setEnvironment(envName, key.keyArn);
+    key.grant(this.role, ...actions);
+    return this;
+  }
+}

@@ -1,0 +1,140 @@
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { RELAY_ENV } from '../../lambdas/shared/relay-env';
+import { ConfigError, HOME_REGION } from '../config';
+import type { RelayConfig } from '../config';
+import { EVENT_SOURCE_MAX_CONCURRENCY, QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FUNCTION_DEFAULTS } from '../secure-defaults';
+import { AnshinFunction } from './anshin-function';
+import type { DataKeys } from './data-keys';
+import type { DataTables } from './data-tables';
+import type { MailIngress } from './mail-ingress';
+
+export interface RelayFunctionProps {
+  readonly config: RelayConfig;
+  readonly keys: DataKeys;
+  readonly tables: DataTables;
+  readonly ingress: MailIngress;
+  /**
+   * Handler module exporting `handler`, an SQS batch handler returning partial batch failures.
+   * @default lambdas/relay/handler.ts
+   */
+  readonly entry?: string;
+}
+
+const DEFAULT_ENTRY = fileURLToPath(new URL('../../lambdas/relay/handler.ts', import.meta.url));
+
+/**
+ * The relay function and everything it may do. It reads the SES notifications from the relay queue,
+ * the raw mail below `inbound/`, aliases and stores; decrypts real addresses and computes address
+ * hashes; creates reverse aliases; records transmissions; sends through SES as the sender identity.
+ * It can neither encrypt with the data key nor delete anything: issuing aliases and destruction belong
+ * to other functions.
+ */
+export class RelayFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly anshinFunction: AnshinFunction;
+
+  constructor(scope: Construct, id: string, props: RelayFunctionProps) {
+    super(scope, id);
+    const { config, keys, tables, ingress } = props;
+    const timeout = RELAY_FUNCTION_DEFAULTS.timeout;
+    if (ingress.queueVisibilityTimeout.toSeconds() < timeout.toSeconds() * QUEUE_DEFAULTS.visibilityTimeoutFactor) {
+      throw new ConfigError(
+        `the relay queue's visibility timeout (${ingress.queueVisibilityTimeout.toSeconds()} s) must be at least ${QUEUE_DEFAULTS.visibilityTimeoutFactor} times the relay timeout (${timeout.toSeconds()} s)`,
+      );
+    }
+    const { min, max } = EVENT_SOURCE_MAX_CONCURRENCY;
+    if (config.relayMaxConcurrency < min || config.relayMaxConcurrency > max) {
+      throw new ConfigError(`anshin.relayMaxConcurrency must be between ${min} and ${max} (SQS event source limit), got ${config.relayMaxConcurrency}`);
+    }
+
+    this.anshinFunction = new AnshinFunction(this, 'Relay', {
+      entry: props.entry ?? DEFAULT_ENTRY,
+      description: 'Relays mail between stores and customers through their aliases',
+      serviceName: 'anshin-relay',
+      logRetentionDays: config.retention.logDays,
+      logKey: keys.dataKey,
+      memorySize: RELAY_FUNCTION_DEFAULTS.memorySize,
+      timeout,
+    });
+    this.function = this.anshinFunction.function;
+
+    // Every look-up of the relay is by key (GetItem); it queries no index, so none is granted.
+    this.anshinFunction
+      .bindTable(RELAY_ENV.aliasesTable, tables.aliases, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
+      .bindTable(RELAY_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem'] })
+      .bindTable(RELAY_ENV.transmissionsTable, tables.transmissions, {
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+      })
+      // Decrypt covers the real addresses and, through DynamoDB, S3 and SQS, the stores encrypted
+      // with the same key.
+      .bindKey(RELAY_ENV.dataKeyId, keys.dataKey, ['kms:Decrypt'])
+      .bindKey(RELAY_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
+      .setEnvironment(RELAY_ENV.relayDomain, config.relayDomain)
+      .setEnvironment(RELAY_ENV.transmissionRetentionDays, String(config.retention.transmissionRecordDays));
+
+    const role = this.anshinFunction.role;
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [ingress.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)] }));
+    // SES v2 SendEmail with raw content is authorised as ses:SendRawEmail on the identity (the
+    // AccessDenied message names that action); ses:SendEmail is the documented action of the v2
+    // operation. Both are limited to the sender identity in the home region.
+    const senderIdentityArn = Stack.of(this).formatArn({
+      service: 'ses',
+      region: HOME_REGION,
+      resource: 'identity',
+      resourceName: config.senderIdentity,
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [senderIdentityArn] }));
+
+    this.function.addEventSource(
+      new SqsEventSource(ingress.queue, {
+        batchSize: RELAY_FUNCTION_DEFAULTS.batchSize,
+        reportBatchItemFailures: true,
+        maxConcurrency: config.relayMaxConcurrency,
+      }),
+    );
+
+    this.acknowledgeFindings(ingress);
+  }
+
+  private acknowledgeFindings(ingress: MailIngress): void {
+    const stack = Stack.of(this);
+    const bucketLogicalId: unknown = stack.resolve((ingress.bucket.node.defaultChild as CfnBucket).logicalId);
+    const policy = this.anshinFunction.role.node.tryFindChild('DefaultPolicy');
+    if (policy !== undefined) {
+      Validations.of(policy).acknowledge(
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::<${String(bucketLogicalId)}.Arn>/${RAW_MAIL_PREFIX}*]`,
+          reason: 'Raw mail object keys are SES message IDs, unknown in advance; s3:GetObject is limited to the prefix SES writes to.',
+        },
+      );
+    }
+    Validations.of(this.function).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason: "The relay is only invoked synchronously by its SQS event source; failed messages move to the queue's dead-letter queue.",
+      },
+      {
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason: 'The relay is never invoked asynchronously; the SQS redrive policy is its failure destination.',
+      },
+    );
+    for (const mapping of this.function.node.findAll().filter((node) => node instanceof CfnEventSourceMapping)) {
+      Validations.of(mapping).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: "SQS event sources take no on-failure destination; the relay queue's redrive policy moves failed messages to its dead-letter queue.",
+      });
+    }
+  }
+}
