@@ -1,0 +1,89 @@
+import Encoding from 'encoding-japanese';
+import libmime from 'libmime';
+import { decode as decodeCharset, normalizeCharset } from 'libmime/lib/charset';
+
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Declared charsets that cannot explain raw 8-bit bytes: 7-bit ones, and UTF-8, which was tried first. */
+const NOT_AN_EIGHT_BIT_CHARSET = /^(?:(?:us-?)?ascii|utf-?[78]|iso-?2022-)/i;
+
+/** ESC `$` or ESC `(`: an ISO-2022-JP designation (RFC 1468) written raw into a header. */
+// eslint-disable-next-line no-control-regex -- the escape byte is what marks raw ISO-2022-JP
+const ISO_2022_JP_ESCAPE = /\x1b[$(]/;
+
+/**
+ * Turns a raw header value (a binary string, one character per byte) into text. 7-bit ASCII stays as
+ * it is; raw ISO-2022-JP escapes are decoded as ISO-2022-JP; other 8-bit bytes are read as UTF-8
+ * (RFC 6532) when they are valid UTF-8, else in the charset of the top-level Content-Type (what
+ * older Japanese clients and mobile carriers write), else as EUC-JP or Shift_JIS when the bytes
+ * fit one (encoding-japanese's detection order), else as windows-1252. RFC 2047 encoded words are
+ * left for `decodeEncodedWords`.
+ */
+export function headerBytesToText(binary: string, declaredCharset?: string): string {
+  const eightBit = hasEightBit(binary);
+  if (!eightBit) return ISO_2022_JP_ESCAPE.test(binary) ? decodeCharset(Buffer.from(binary, 'latin1'), 'ISO-2022-JP') : binary;
+  const bytes = Buffer.from(binary, 'latin1');
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch {
+    // Not UTF-8: try the legacy charsets below.
+  }
+  const declared = declaredCharset?.trim();
+  if (declared && !NOT_AN_EIGHT_BIT_CHARSET.test(declared)) {
+    const text = decodeCharset(bytes, normalizeCharset(declared));
+    if (!text.includes('\uFFFD')) return text;
+  }
+  const japanese = Encoding.detect(bytes, ['EUCJP', 'SJIS']);
+  if (japanese === 'EUCJP') return decodeCharset(bytes, 'EUC-JP');
+  if (japanese === 'SJIS') return decodeCharset(bytes, 'Shift_JIS');
+  return decodeCharset(bytes, 'windows-1252');
+}
+
+function hasEightBit(binary: string): boolean {
+  for (let index = 0; index < binary.length; index += 1) {
+    if (binary.charCodeAt(index) > 0x7f) return true;
+  }
+  return false;
+}
+
+/** Decodes RFC 2047 encoded words in any charset libmime knows (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8, …). */
+export function decodeEncodedWords(text: string): string {
+  return libmime.decodeWords(text);
+}
+
+/**
+ * Characters that must never reach a header, even inside decoded text: C0 and C1 controls (CR, LF,
+ * NUL, NEL …), DEL, and the Unicode line and paragraph separators U+2028/U+2029.
+ */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const LINE_BREAKING_OR_CONTROL = /[\x00-\x1f\x7f-\x9f\u2028\u2029]/g;
+
+/** Bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) reorder what a name displays as. */
+const BIDI_OVERRIDES = /[\u202a-\u202e\u2066-\u2069]/g;
+
+/** HTAB is whitespace in a header (RFC 5322 WSP); every other control is not. */
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
+const CONTROL_EXCEPT_TAB = /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]/;
+
+/** True when the text holds a control character other than HTAB, or U+2028/U+2029: never allowed in a header, decoded or not. */
+export function hasControlCharacters(text: string): boolean {
+  return CONTROL_EXCEPT_TAB.test(text);
+}
+
+/**
+ * Makes decoded text safe to re-encode into a single header line: controls and line separators
+ * become spaces, bidi overrides go, runs of spaces collapse to one, and the ends are trimmed.
+ */
+export function sanitizeText(text: string): string {
+  return text.replace(LINE_BREAKING_OR_CONTROL, ' ').replace(BIDI_OVERRIDES, '').replace(/ {2,}/g, ' ').trim();
+}
+
+/** A raw header value (binary string) to clean display text: charset, encoded words, controls. */
+export function headerValueToText(binary: string, declaredCharset?: string): string {
+  return sanitizeText(decodeEncodedWords(headerBytesToText(binary, declaredCharset)));
+}
+
+/** True when every character is printable ASCII, SP or HTAB: what may stand in an outbound header. */
+export function isPrintableAscii(text: string): boolean {
+  return /^[\x20-\x7e\t]*$/.test(text);
+}
