@@ -1,20 +1,9 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AliasRecord, AliasStore } from '../core/ports';
-import { documentClient, isConditionFailure } from './dynamo-document';
+import { DynamoTable, isConditionFailure } from './dynamo-document';
 
 /** Aliases table: one item per alias, keyed by its name. */
-export class DynamoAliasStore implements AliasStore {
-  private readonly db: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.db = documentClient(client);
-  }
-
+export class DynamoAliasStore extends DynamoTable implements AliasStore {
   async getAlias(alias: string): Promise<AliasRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { alias }, ConsistentRead: true }));
     return Item as AliasRecord | undefined;

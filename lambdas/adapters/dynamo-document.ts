@@ -9,3 +9,15 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
 export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
+
+/** Base of every table adapter: one table, reached through the shared document client settings. */
+export abstract class DynamoTable {
+  protected readonly db: DynamoDBDocumentClient;
+
+  constructor(
+    client: DynamoDBClient,
+    protected readonly tableName: string,
+  ) {
+    this.db = documentClient(client);
+  }
+}

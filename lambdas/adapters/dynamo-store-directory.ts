@@ -1,23 +1,12 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { RegisteredSender, StoreDirectory, StoreRecord } from '../core/ports';
-import { documentClient } from './dynamo-document';
+import { DynamoTable } from './dynamo-document';
 
 const STORE_ITEM = 'store';
 const senderItem = (addressHash: string): string => `sender#${addressHash}`;
 
 /** Stores table: the store itself (`item = "store"`) and one item per registered sender. */
-export class DynamoStoreDirectory implements StoreDirectory {
-  private readonly db: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.db = documentClient(client);
-  }
-
+export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory {
   async getStore(storeId: string): Promise<StoreRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { storeId, item: STORE_ITEM } }));
     if (!Item) return undefined;

@@ -1,26 +1,15 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ClaimRequest, ClaimResult, TransmissionLog } from '../core/ports';
 import type { TransmissionRecord } from '../core/transmission';
 import { TABLES } from '../shared/table-schema';
-import { documentClient, isConditionFailure } from './dynamo-document';
+import { DynamoTable, isConditionFailure } from './dynamo-document';
 
 /**
  * Transmissions table used as the exactly-once guard: `state` goes `processing` → `done`, or back to
  * `released` after a transient failure. A `processing` claim whose lease ran out (its invocation
  * died) may be taken over.
  */
-export class DynamoTransmissionLog implements TransmissionLog {
-  private readonly db: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.db = documentClient(client);
-  }
-
+export class DynamoTransmissionLog extends DynamoTable implements TransmissionLog {
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     try {
       await this.db.send(
@@ -69,16 +58,7 @@ export class DynamoTransmissionLog implements TransmissionLog {
 }
 
 /** Read side of the transmissions table, for operators and tests. */
-export class DynamoTransmissionReader {
-  private readonly db: DynamoDBDocumentClient;
-
-  constructor(
-    client: DynamoDBClient,
-    private readonly tableName: string,
-  ) {
-    this.db = documentClient(client);
-  }
-
+export class DynamoTransmissionReader extends DynamoTable {
   /** Newest first, for one alias, through the by-alias index. */
   async listByAlias(aliasId: string, limit: number): Promise<TransmissionRecord[]> {
     const { Items } = await this.db.send(

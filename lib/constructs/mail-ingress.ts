@@ -49,6 +49,9 @@ const SES_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
  * topic, which feeds an SQS queue with a dead-letter queue. Every store is encrypted with the
  * customer-managed key and reachable over TLS only.
  */
+/** Days a replaced or expired raw-mail version survives; kept short because it is a copy of user content. */
+export const NONCURRENT_RAW_MAIL_DAYS = 1;
+
 export class MailIngress extends Construct {
   readonly bucket: Bucket;
   readonly accessLogBucket: Bucket;
@@ -110,15 +113,15 @@ export class MailIngress extends Construct {
       versioned: true,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'inbound-bucket/',
-      // With versioning, expiry turns the current version into a noncurrent one, which expires
-      // `rawMailDays` later: raw mail is gone at most 2 x rawMailDays after arrival (plus S3's
-      // lifecycle lag of about a day), which is the figure destruction receipts state.
+      // With versioning, expiry turns the current version into a noncurrent one; that copy is kept
+      // one more day only, so raw mail is gone at most rawMailDays + 1 day after arrival (plus S3's
+      // lifecycle lag of about a day), which is the figure the retention promise states.
       lifecycleRules: [
         {
           id: 'expire-raw-mail',
           prefix: RAW_MAIL_PREFIX,
           expiration: Duration.days(props.rawMailDays),
-          noncurrentVersionExpiration: Duration.days(props.rawMailDays),
+          noncurrentVersionExpiration: Duration.days(NONCURRENT_RAW_MAIL_DAYS),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         // S3 rejects a rule that combines expiry days with removing expired delete markers.

@@ -234,7 +234,7 @@ describe('MailIngress bucket', () => {
   it.each([
     ['the cdk.json default', {}, CDK_JSON_CONFIG.retention.rawMailDays as number],
     ['a configured period', { retention: { rawMailDays: 3 } }, 3],
-  ])('expires raw mail and its old versions after %s', (_label, anshin, days) => {
+  ])('expires raw mail after %s and its old versions a day later', (_label, anshin, days) => {
     const { stack, template } = relayTemplate({ anshin });
 
     const bucket = template.toJSON().Resources[logicalId(stack, stack.ingress.bucket)];
@@ -245,7 +245,7 @@ describe('MailIngress bucket', () => {
           Prefix: RAW_MAIL_PREFIX,
           Status: 'Enabled',
           ExpirationInDays: days,
-          NoncurrentVersionExpiration: { NoncurrentDays: days },
+          NoncurrentVersionExpiration: { NoncurrentDays: 1 },
         }),
         expect.objectContaining({ Prefix: RAW_MAIL_PREFIX, Status: 'Enabled', ExpiredObjectDeleteMarker: true }),
       ]),
