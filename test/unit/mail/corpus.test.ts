@@ -1,25 +1,15 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../../../lambdas/core/mail';
+import { corpusPaths, readCorpusMessage } from '../../support/corpus';
 
-/** The shared real-world test mail (see its SOURCES.md), beside the repository. */
-const CORPUS = new URL('../../../../shared/corpus/', import.meta.url);
-const manifest = new URL('MANIFEST.tsv', CORPUS);
+const paths = corpusPaths();
 
-const paths = existsSync(manifest)
-  ? readFileSync(manifest, 'utf8')
-      .split('\n')
-      .slice(1)
-      .map((row) => row.split('\t')[0] ?? '')
-      .filter(Boolean)
-  : [];
-
-describe.runIf(paths.length > 0)('mail module over the shared corpus', () => {
+describe('mail module over the shared corpus', () => {
   it('splits, inspects and rewrites every message without throwing, 7-bit and without the senders addresses', () => {
     const failures: string[] = [];
 
     for (const path of paths) {
-      const raw = readFileSync(new URL(path, CORPUS));
+      const raw = readCorpusMessage(path);
       const { header, body } = splitMessage(raw);
       const facts = inspectHeaders(header);
       const output = rewriteHeaders(header, {
