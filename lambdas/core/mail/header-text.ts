@@ -48,7 +48,64 @@ function hasEightBit(binary: string): boolean {
 
 /** Decodes RFC 2047 encoded words in any charset libmime knows (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8, …). */
 export function decodeEncodedWords(text: string): string {
-  return libmime.decodeWords(text);
+  return libmime.decodeWords(text.includes('=?') ? relabelCharsets(text) : text);
+}
+
+/** An RFC 2047 encoded word: charset label, optional RFC 2231 language, encoding, text. */
+const ENCODED_WORD = /=\?([\w-]+)((?:\*[\w-]*)?\?([QqBb])\?([^?]*)\?=)/g;
+
+/**
+ * Japanese charset labels real senders write that libmime does not map: it would leave the
+ * ISO-2022-JP escapes undecoded or read the bytes as UTF-8. `csISO2022JP` is what .NET writes for
+ * code page 50221; the others are Microsoft code-page and PHP mbstring names.
+ */
+const JAPANESE_LABELS: readonly (readonly [RegExp, string])[] = [
+  [/^(?:cp5022[012]|csiso2022jp)$/i, 'ISO-2022-JP'],
+  [/^(?:cp51932|x-cp51932)$/i, 'EUC-JP'],
+  [/^(?:sjis-open|sjis-win|shift_jis-?2004|shift_jisx0213)$/i, 'Shift_JIS'],
+];
+
+/** Labels that name no charset; libmime reads them as UTF-8, which garbles Shift_JIS or EUC-JP bytes. */
+const UNKNOWN_LABELS = /^(?:x-unknown|unknown|unknown-8bit|x-user-defined)$/i;
+
+/**
+ * Replaces the labels above by ones libmime decodes. Words with an unknown label get the charset
+ * their bytes, taken together, read as (see `guessCharset`), so words splitting a character still
+ * join as libmime joins words of one charset.
+ */
+function relabelCharsets(text: string): string {
+  let guessed: string | undefined;
+  const guess = (): string => {
+    if (guessed === undefined) {
+      const words = Array.from(text.matchAll(ENCODED_WORD)).filter(([, label = '']) => UNKNOWN_LABELS.test(label));
+      guessed = guessCharset(Buffer.concat(words.map(([, , , encoding = 'B', payload = '']) => wordBytes(encoding, payload))).toString('latin1'));
+    }
+    return guessed;
+  };
+  return text.replace(ENCODED_WORD, (word, label: string, rest: string) => {
+    const alias = JAPANESE_LABELS.find(([pattern]) => pattern.test(label))?.[1];
+    if (alias) return `=?${alias}${rest}`;
+    return UNKNOWN_LABELS.test(label) ? `=?${guess()}${rest}` : word;
+  });
+}
+
+/** The bytes an encoded word's text stands for (RFC 2047 §4), for guessing their charset. */
+function wordBytes(encoding: string, payload: string): Buffer {
+  if (encoding.toUpperCase() === 'B') return Buffer.from(payload, 'base64');
+  return Buffer.from(payload.replace(/_/g, ' ').replace(/=([0-9a-f]{2})/gi, (_match, hex: string) => String.fromCharCode(parseInt(hex, 16))), 'latin1');
+}
+
+/** The charset undeclared bytes (a binary string) read as, in the order `headerBytesToText` tries. */
+function guessCharset(binary: string): string {
+  if (!hasEightBit(binary)) return ISO_2022_JP_ESCAPE.test(binary) ? 'ISO-2022-JP' : 'UTF-8';
+  try {
+    STRICT_UTF8.decode(Buffer.from(binary, 'latin1'));
+    return 'UTF-8';
+  } catch {
+    // Not UTF-8: a Japanese legacy charset, else Windows' Western one.
+  }
+  const japanese = Encoding.detect(Buffer.from(binary, 'latin1'), ['EUCJP', 'SJIS']);
+  return japanese === 'EUCJP' ? 'EUC-JP' : japanese === 'SJIS' ? 'Shift_JIS' : 'windows-1252';
 }
 
 /**
