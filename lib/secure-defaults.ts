@@ -82,11 +82,16 @@ export const BUNDLING_DEFAULTS: BundlingOptions = {
 /** Settings of the relay function itself. */
 export const RELAY_FUNCTION_DEFAULTS = {
   /**
-   * Raw mail of up to 40 MB (SES's limit) is held in memory at most about twice (the received bytes
-   * and the rewritten copy handed to SES); 1024 MB leaves room for that and the runtime. A load test
-   * with large messages will tune it.
+   * A 40 MB message (SES's limit) is held as the bytes read from S3 and the rewritten copy, and the
+   * SES v2 JSON protocol adds the base64 request body (1.33 times the message) as a string and as
+   * the bytes written to the socket. Measured with bench/relay-memory.ts (Node 20, peak RSS above a
+   * ~95 MB process with the SDK loaded): 10 MB message +55 MB, 30 MB +141 MB, 40 MB +174 MB
+   * (4.4 times); 40 MB messages relayed back to back level off at +285 MB before V8 collects.
+   * Records are relayed one at a time, so the worst case is about 95 + 285 = 380 MB; 512 MB leaves
+   * GC headroom. More would only buy CPU, which a message of this size does not need (0.8 s of one
+   * core for 40 MB).
    */
-  memorySize: 1024,
+  memorySize: 512,
   timeout: Duration.seconds(60),
   /** Records per invocation; each fails on its own through partial batch responses. */
   batchSize: 10,

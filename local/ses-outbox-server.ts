@@ -1,3 +1,4 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type * as SesV2Local from 'aws-ses-v2-local';
 import { closeServer, LOOPBACK, PortInUseError, reservePort } from './listen';
@@ -7,18 +8,95 @@ import { closeServer, LOOPBACK, PortInUseError, reservePort } from './listen';
 const require = createRequire(import.meta.url);
 const { default: startSesV2Local } = require('aws-ses-v2-local') as typeof SesV2Local;
 
+/** SES v2 sends raw messages of up to 40 MB, headers and encoded attachments included (SES quotas, "Message size"). */
+export const SES_MAX_RAW_MESSAGE_BYTES = 40 * 1024 * 1024;
+
+/**
+ * Largest SendEmail request body read: a 40 MB raw message as base64 in the JSON body (4/3 of it)
+ * plus room for the envelope fields. aws-ses-v2-local parses every body with express.json's 25 MB
+ * limit, below what SES accepts, so SendEmail bodies are read here instead.
+ */
+const MAX_SEND_EMAIL_REQUEST_BYTES = Math.ceil(SES_MAX_RAW_MESSAGE_BYTES / 3) * 4 + 1024 * 1024;
+
+const SEND_EMAIL_PATH = '/v2/email/outbound-emails';
+
 export interface SesOutboxServer {
   /** SES v2 API endpoint and the web inbox a person browses. */
   readonly url: string;
   close(): Promise<void>;
 }
 
-/** aws-ses-v2-local in-process on loopback: it accepts SendEmail and shows what was sent. */
+/**
+ * aws-ses-v2-local in-process on loopback: it accepts SendEmail and shows what was sent. SendEmail
+ * accepts and refuses by size as SES does: up to 40 MB of raw message, above that a 400
+ * `MessageRejected`.
+ */
 export async function startSesOutboxServer(port: number): Promise<SesOutboxServer> {
   const service = 'SES outbox (aws-ses-v2-local)';
   // It resolves even when listening failed, so the port is checked first and the result after.
   const chosen = await reservePort(service, port);
   const server = await startSesV2Local({ host: LOOPBACK, port: chosen });
   if (!server.listening) throw new PortInUseError(service, chosen);
+  // The package builds its express app inside and only returns the server, so its request listener
+  // is wrapped: SendEmail bodies arrive parsed, and its body parser skips a request already read.
+  const app = server.listeners('request')[0] as RequestListener | undefined;
+  if (!app) throw new Error(`${service} has no request listener`);
+  server.removeListener('request', app);
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method === 'POST' && (req.url ?? '').split('?', 1)[0] === SEND_EMAIL_PATH) void acceptSendEmail(req, res, app);
+    else app(req, res);
+  });
   return { url: `http://${LOOPBACK}:${chosen}`, close: () => closeServer(server) };
+}
+
+async function acceptSendEmail(req: IncomingMessage, res: ServerResponse, app: RequestListener): Promise<void> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    // The whole body is read even past the limit, so the client sees the answer, not a reset.
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      length += chunk.length;
+      if (length <= MAX_SEND_EMAIL_REQUEST_BYTES) chunks.push(chunk);
+    }
+  } catch {
+    res.destroy();
+    return;
+  }
+  if (length > MAX_SEND_EMAIL_REQUEST_BYTES) {
+    messageRejected(res, `Message length is more than ${SES_MAX_RAW_MESSAGE_BYTES} bytes long.`);
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.concat(chunks, length).toString('utf8'));
+  } catch {
+    sendError(res, 400, 'BadRequestException', 'The request body is not valid JSON.');
+    return;
+  }
+  const data = rawData(body);
+  if (data !== undefined) {
+    const size = Buffer.byteLength(data, 'base64');
+    // Worded as SES's raw-send size refusal ("Message length is more than … bytes long").
+    if (size > SES_MAX_RAW_MESSAGE_BYTES) {
+      messageRejected(res, `Message length is more than ${SES_MAX_RAW_MESSAGE_BYTES} bytes long: '${size}'.`);
+      return;
+    }
+  }
+  Object.assign(req, { body });
+  app(req, res);
+}
+
+function rawData(body: unknown): string | undefined {
+  const data = (body as { Content?: { Raw?: { Data?: unknown } } } | null)?.Content?.Raw?.Data;
+  return typeof data === 'string' ? data : undefined;
+}
+
+function messageRejected(res: ServerResponse, message: string): void {
+  sendError(res, 400, 'MessageRejected', message);
+}
+
+/** SES v2 speaks REST-JSON: the error type in `x-amzn-ErrorType`, the text in the body's `message`. */
+function sendError(res: ServerResponse, status: number, type: string, message: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
+  res.end(JSON.stringify({ message }));
 }

@@ -49,6 +49,12 @@ export interface LocalStackOptions {
    * @default createRelayHandler, the relay Lambda's own code
    */
   readonly createRelay?: (deps: RelayDependencies) => RelayHandler;
+  /**
+   * Largest message the relay sends (`RelaySettings.maxOutboundBytes`), so tests can see the
+   * over-size refusal without 40 MB mail. The SMTP ingress and the SES outbox keep SES's 40 MB.
+   * @default SES v2's 40 MB
+   */
+  readonly maxOutboundBytes?: number;
 }
 
 export interface LocalStack {
@@ -144,6 +150,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       hmacKeyId: kms.hmacKey.arn,
       relayDomain: DEFAULT_CONFIG.relayDomain,
       transmissionRetentionDays: DEFAULT_CONFIG.retention.transmissionRecordDays,
+      ...(options.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: options.maxOutboundBytes }),
     };
     const outboxDir = join(dataDir, 'outbox');
     await mkdir(outboxDir, { recursive: true });

@@ -1,5 +1,6 @@
 import { addressMacInput, normalizeAddress } from './address';
 import { aliasAddress, aliasNameFromMac, parseAliasAddress, reverseAliasMacInput } from './alias';
+import { composeBounce, shouldBounce } from './bounce';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from './mail';
 import type { HeaderFacts, SplitMessage } from './mail';
 import { isAuthenticated, isExpired, screenMessage } from './policy';
@@ -45,12 +46,16 @@ export interface RelayOptions {
   readonly clock: () => Date;
   /** How long a claimed delivery stays reserved for the invocation that claimed it. */
   readonly leaseSeconds?: number;
+  /**
+   * Largest rewritten message sent; larger ones are refused as `message_too_large`.
+   * @default MAX_OUTBOUND_BYTES
+   */
   readonly maxOutboundBytes?: number;
 }
 
 export type DeliveryResult =
   | { readonly status: 'relayed'; readonly transmissionId: string; readonly aliasId: string; readonly direction: Direction; readonly storeId: string; readonly sizeBytes: number }
-  | { readonly status: 'refused'; readonly transmissionId: string; readonly aliasId: string; readonly reason: RefusalReason; readonly storeId?: string }
+  | { readonly status: 'refused'; readonly transmissionId: string; readonly aliasId: string; readonly reason: RefusalReason; readonly storeId?: string; readonly bounced?: true }
   | { readonly status: 'duplicate'; readonly transmissionId: string };
 
 /** Raised when the message must be retried later; the queue redelivers it. */
@@ -166,13 +171,16 @@ async function deliverToRecipient(context: DeliveryContext): Promise<{ delivery:
     purgeAt: context.purgeAt,
     ...optional('connectingIp', connectingIpFromReceived(mail.sesReceivedHeader)),
   };
-  const refuse = (reason: RefusalReason, storeId?: string, direction: Direction = 'unknown') => ({
-    delivery: { status: 'refused', transmissionId: id, aliasId, reason, ...optional('storeId', storeId) } as const,
-    record: { ...base, direction, outcome: 'refused', reason, completedAt: options.clock().toISOString(), ...optional('storeId', storeId) } as const,
-  });
+  const refuse = async (reason: RefusalReason, storeId?: string, direction: Direction = 'unknown') => {
+    const bounced = parsed ? await bounceRefusal(context, parsed.facts, reason) : false;
+    return {
+      delivery: { status: 'refused', transmissionId: id, aliasId, reason, ...optional('storeId', storeId), ...(bounced ? { bounced } : {}) } as const,
+      record: { ...base, direction, outcome: 'refused', reason, completedAt: options.clock().toISOString(), ...optional('storeId', storeId), ...(bounced ? { bounced } : {}) } as const,
+    };
+  };
 
   if (!parsed) return refuse('malformed_message');
-  const decision = await decide(context, parsed.facts);
+  const decision = await decide(context, parsed.facts, parsed.split.body.length);
   if ('refused' in decision) return refuse(decision.refused, decision.storeId);
   const { route } = decision;
 
@@ -185,8 +193,9 @@ async function deliverToRecipient(context: DeliveryContext): Promise<{ delivery:
     now: options.clock(),
   });
   const outboundSize = header.length + parsed.split.body.length;
-  if (outboundSize > (options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES)) return refuse('message_too_large', route.storeId, route.direction);
+  if (outboundSize > maxOutboundBytes(options)) return refuse('message_too_large', route.storeId, route.direction);
 
+  // The one copy of the outbound message: the header and body are subarrays of what S3 returned.
   const sent = await ports.mailer.send({ from: route.fromAlias, to: [route.destination], raw: Buffer.concat([header, parsed.split.body], outboundSize) });
   return {
     delivery: { status: 'relayed', transmissionId: id, aliasId, direction: route.direction, storeId: route.storeId, sizeBytes: outboundSize },
@@ -201,7 +210,39 @@ async function deliverToRecipient(context: DeliveryContext): Promise<{ delivery:
   };
 }
 
-async function decide(context: DeliveryContext, facts: HeaderFacts): Promise<Decision> {
+function maxOutboundBytes(options: RelayOptions): number {
+  return options.maxOutboundBytes ?? MAX_OUTBOUND_BYTES;
+}
+
+/**
+ * Sends the sender a DSN for a refusal when {@link shouldBounce} says so; true when one was sent.
+ * The sender's authentication is judged here, not taken from the route, because a refusal can come
+ * before the authentication check: a forged sender never gets one (backscatter).
+ */
+async function bounceRefusal(context: DeliveryContext, facts: HeaderFacts, reason: RefusalReason): Promise<boolean> {
+  const { mail, recipient, index, options, ports } = context;
+  const [sender, ...others] = facts.from;
+  const authenticated = sender !== undefined && others.length === 0 && isAuthenticated(mail.verdicts, sender.address, mail.envelopeSender);
+  if (!shouldBounce(reason, authenticated)) return false;
+  const target = parseAliasAddress(recipient, options.relayDomain);
+  if (!target) return false;
+  const bounce = composeBounce({
+    reason,
+    relayDomain: options.relayDomain,
+    to: mail.envelopeSender,
+    finalRecipient: aliasAddress(target.alias, options.relayDomain),
+    deliveryId: transmissionId(mail.sesMessageId, index),
+    sizeBytes: context.raw.length,
+    limitBytes: maxOutboundBytes(options),
+    arrivalDate: mail.receivedAt,
+    now: options.clock(),
+  });
+  if (!bounce) return false;
+  await ports.mailer.send({ from: bounce.from, to: [bounce.to], raw: bounce.raw });
+  return true;
+}
+
+async function decide(context: DeliveryContext, facts: HeaderFacts, bodyBytes: number): Promise<Decision> {
   const { mail, recipient, ports, options } = context;
   const screened = screenMessage({
     envelopeSender: mail.envelopeSender,
@@ -221,6 +262,9 @@ async function decide(context: DeliveryContext, facts: HeaderFacts): Promise<Dec
   const [sender, ...others] = facts.from;
   if (!sender) return { refused: 'missing_from', storeId: alias.storeId };
   if (others.length > 0) return { refused: 'ambiguous_from', storeId: alias.storeId };
+  // A body that alone exceeds the limit can never be sent, whoever wrote it: refused before the
+  // authentication check so the record says why, and only bounced if the sender is authenticated.
+  if (bodyBytes > maxOutboundBytes(options)) return { refused: 'message_too_large', storeId: alias.storeId };
   if (!isAuthenticated(mail.verdicts, sender.address, mail.envelopeSender)) return { refused: 'unauthenticated_sender', storeId: alias.storeId };
   const senderHash = await context.macOf(sender.address);
 

@@ -21,6 +21,8 @@ export interface TransmissionRecord {
   readonly outcome: Outcome;
   readonly reason?: RefusalReason;
   readonly outboundMessageId?: string;
+  /** A delivery status notification went back to the (authenticated) sender of a refused message. */
+  readonly bounced?: boolean;
   readonly receivedAt: string;
   readonly completedAt: string;
   /** Epoch seconds: received time plus the transmission-record retention. */

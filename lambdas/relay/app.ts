@@ -13,7 +13,7 @@ import { S3RawMailSource } from '../adapters/s3-raw-mail-source';
 import { SesMailer } from '../adapters/ses-mailer';
 import type { Mailer } from '../core/ports';
 import { relayInboundMail } from '../core/relay-inbound-mail';
-import type { DeliveryResult, RelayPorts } from '../core/relay-inbound-mail';
+import type { DeliveryResult, RelayOptions, RelayPorts } from '../core/relay-inbound-mail';
 import { parseSesNotification } from './ses-notification';
 
 export interface RelaySettings {
@@ -24,6 +24,11 @@ export interface RelaySettings {
   readonly hmacKeyId: string;
   readonly relayDomain: string;
   readonly transmissionRetentionDays: number;
+  /**
+   * Largest rewritten message the relay sends; larger ones are refused as `message_too_large`.
+   * @default MAX_OUTBOUND_BYTES, SES v2's 40 MB
+   */
+  readonly maxOutboundBytes?: number;
 }
 
 export interface RelayClients {
@@ -73,10 +78,11 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
   const logger = deps.logger ?? new Logger({ serviceName: 'anshin-relay' });
   const clock = deps.clock ?? (() => new Date());
   const processor = new BatchProcessor(EventType.SQS);
-  const options = {
+  const options: RelayOptions = {
     relayDomain: deps.settings.relayDomain,
     transmissionRetentionDays: deps.settings.transmissionRetentionDays,
     clock,
+    ...(deps.settings.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: deps.settings.maxOutboundBytes }),
   };
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
@@ -96,5 +102,7 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     }
   };
 
-  return (event) => processPartialResponse(event, handleRecord, processor, { throwOnFullBatchFailure: false });
+  // One record at a time: a record can carry a 40 MB message, which takes about 4.4 times its size
+  // to relay (bench/relay-memory.ts); ten of them at once would not fit the function's memory.
+  return (event) => processPartialResponse(event, handleRecord, processor, { throwOnFullBatchFailure: false, processInParallel: false });
 }

@@ -60,6 +60,7 @@ export class RelayFunction extends Construct {
       serviceName: 'anshin-relay',
       logRetentionDays: config.retention.logDays,
       logKey: keys.dataKey,
+      // Measured for SES's 40 MB messages; the figures are beside the value.
       memorySize: RELAY_FUNCTION_DEFAULTS.memorySize,
       timeout,
     });

@@ -424,7 +424,7 @@ describe('MailIngress topic and queues', () => {
 });
 
 describe('RelayFunction runtime', () => {
-  it('runs the relay handler on Node.js 24, ARM64, with tracing, 1024 MB and a 60 s timeout', () => {
+  it('runs the relay handler on Node.js 24, ARM64, with tracing, 512 MB and a 60 s timeout', () => {
     const { stack, template } = relayTemplate();
 
     const fn = relayFunction(template, logicalId(stack, stack.relay.function));

@@ -12,7 +12,7 @@ import { documentClient } from '../../../lambdas/adapters/dynamo-document';
 import { createRelayHandler } from '../../../lambdas/relay/app';
 import type { TransmissionRecord } from '../../../lambdas/core/transmission';
 import { startLocalStack } from '../../../local/stack';
-import type { LocalStack } from '../../../local/stack';
+import type { LocalStack, LocalStackOptions } from '../../../local/stack';
 
 export interface SentMail {
   readonly sesMessageId: string;
@@ -52,10 +52,12 @@ export class RelayHarness {
     private readonly capture: readonly SQSEvent[],
   ) {}
 
-  static async start(): Promise<RelayHarness> {
+  /** `options` go to {@link startLocalStack} as they are. */
+  static async start(options: Pick<LocalStackOptions, 'maxOutboundBytes'> = {}): Promise<RelayHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'anshin-it-'));
     const events: SQSEvent[] = [];
     const stack = await startLocalStack({
+      ...options,
       dataDir: dir,
       log: () => undefined,
       createRelay: (deps) => {
@@ -120,6 +122,14 @@ export class RelayHarness {
   }
 
   async outboxCount(): Promise<number> {
-    return (await readdir(this.stack.endpoints.outboxDir)).filter((f) => f.endsWith('.eml')).length;
+    return (await this.outboxIds()).length;
+  }
+
+  /** Message IDs of everything in the outbox, sorted. */
+  async outboxIds(): Promise<string[]> {
+    return (await readdir(this.stack.endpoints.outboxDir))
+      .filter((f) => f.endsWith('.eml'))
+      .map((f) => f.slice(0, -'.eml'.length))
+      .sort();
   }
 }
