@@ -1,39 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { addressArbitrary, percentEncode, SECRET_ENCODINGS } from '../../support/secret-encodings';
 import { REFUSAL_REASONS } from '../../../lambdas/core/policy';
 import { relayInboundMail } from '../../../lambdas/core/relay-inbound-mail';
 import type { RelayOptions } from '../../../lambdas/core/relay-inbound-mail';
 import { createInMemoryPorts, seedReverseAlias, seedStoreAndCustomerAlias } from '../../support/in-memory-ports';
 import { bodyAfterBlankLine, headerProblems, splitOutbound } from '../../support/outbound-checks';
-import { japaneseBytes } from '../mail/japanese-bytes';
 
 const RELAY_DOMAIN = 'relay.example.jp';
 const NOW = new Date('2024-06-01T03:04:05Z');
 const OPTIONS: RelayOptions = { relayDomain: RELAY_DOMAIN, transmissionRetentionDays: 90, clock: () => NOW };
 const PASS = { spf: 'PASS', dkim: 'PASS', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' } as const;
 
-const label = fc.stringMatching(/^[a-z0-9]{1,8}$/);
-const address = fc
-  .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,10}[a-z0-9]$/), label, fc.constantFrom('jp', 'co.jp', 'ne.jp', 'com'))
-  .map(([local, host, tld]) => `${local}@${host}.example.${tld}`);
-
-const base64Word = (charset: string, bytes: Buffer) => `=?${charset}?B?${bytes.toString('base64')}?=`;
-const qWord = (text: string) => `=?UTF-8?Q?${[...Buffer.from(text)].map((byte) => `=${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')}?=`;
-const percent = (text: string) => [...Buffer.from(text)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
-const fullWidth = (text: string) => text.replace(/[!-~]/g, (character) => String.fromCharCode(character.charCodeAt(0) + 0xfee0));
-
-/** The ways a real address is written into a header: as itself, in other case, and in every encoding a header allows. */
-const ENCODINGS: readonly ((secret: string) => string)[] = [
-  (secret) => secret,
-  (secret) => secret.toUpperCase(),
-  (secret) => base64Word('UTF-8', Buffer.from(`連絡先 ${secret}`)),
-  (secret) => qWord(secret),
-  (secret) => base64Word('ISO-2022-JP', japaneseBytes(`連絡先：${secret}`, 'JIS')),
-  (secret) => base64Word('Shift_JIS', japaneseBytes(`${secret} 様`, 'SJIS')),
-  (secret) => percent(secret),
-  (secret) => secret.replace('@', '=40'),
-  (secret) => fullWidth(secret),
-];
 
 const FIELDS = [
   'To', 'Cc', 'Reply-To', 'Sender', 'Return-Path', 'Subject', 'References', 'In-Reply-To', 'Message-ID', 'Content-Type',
@@ -55,7 +33,7 @@ function shaped(name: string, secret: string, noise: string): string {
     case 'Content-Type':
       return `text/plain; charset=UTF-8; name="${secret}.txt"`;
     case 'Content-Disposition':
-      return `attachment; filename*=utf-8''${percent(secret)}`;
+      return `attachment; filename*=utf-8''${percentEncode(secret)}`;
     case 'List-Unsubscribe':
       return `<mailto:${secret}?subject=${noise}>`;
     default:
@@ -70,17 +48,17 @@ const party = fc.constantFrom('storeSender', 'storeContact', 'customer');
 type Party = 'storeSender' | 'storeContact' | 'customer';
 
 const scenario = fc.record({
-  storeSender: address,
-  storeContact: address,
-  customer: address,
+  storeSender: addressArbitrary,
+  storeContact: addressArbitrary,
+  customer: addressArbitrary,
   direction: fc.constantFrom('merchant_to_customer', 'customer_to_merchant'),
-  fromName: fc.tuple(party, fc.nat(ENCODINGS.length - 1), noise),
-  fields: fc.array(fc.tuple(fc.constantFrom(...FIELDS), party, fc.nat(ENCODINGS.length - 1), noise), { minLength: 1, maxLength: 10 }),
+  fromName: fc.tuple(party, fc.nat(SECRET_ENCODINGS.length - 1), noise),
+  fields: fc.array(fc.tuple(fc.constantFrom(...FIELDS), party, fc.nat(SECRET_ENCODINGS.length - 1), noise), { minLength: 1, maxLength: 10 }),
   lineEnd: fc.constantFrom('\r\n', '\n'),
 });
 
 describe('relayInboundMail for any header set naming either party', () => {
-  it("never lets the sender's or the recipient's real address into the outbound headers, and keeps the body", async () => {
+  it("never lets the sender's or the recipient's real addressArbitrary into the outbound headers, and keeps the body", async () => {
     let relayed = 0;
     let runs = 0;
     await fc.assert(
@@ -104,11 +82,11 @@ describe('relayInboundMail for any header set naming either party', () => {
         const addressOf = (who: Party) => input[who];
 
         const [nameParty, nameEncoding, nameNoise] = input.fromName;
-        const fromName = `${nameNoise} ${(ENCODINGS[nameEncoding] ?? String)(addressOf(nameParty))}`;
+        const fromName = `${nameNoise} ${(SECRET_ENCODINGS[nameEncoding] ?? String)(addressOf(nameParty))}`;
         const fields = [
           `From: ${fromName} <${sender}>`,
           `To: <${recipient}>`,
-          ...input.fields.map(([name, who, encoding, extra]) => `${name}: ${shaped(name, (ENCODINGS[encoding] ?? String)(addressOf(who)), extra)}`),
+          ...input.fields.map(([name, who, encoding, extra]) => `${name}: ${shaped(name, (SECRET_ENCODINGS[encoding] ?? String)(addressOf(who)), extra)}`),
         ];
         const body = `本文 ${input.customer} ${input.storeSender}${input.lineEnd}`;
         const raw = Buffer.from(`${fields.join(input.lineEnd)}${input.lineEnd}${input.lineEnd}${body}`, 'utf8');
@@ -132,7 +110,7 @@ describe('relayInboundMail for any header set naming either party', () => {
         expect(sent).toHaveLength(1);
         const outbound = splitOutbound(sent[0]?.raw ?? new Uint8Array());
         // The parties' real addresses the relay knows for this message: the writer's own and the
-        // reader's. The store's other address (its contact in its own mail, its sender in a reply) is
+        // reader's. The store's other addressArbitrary (its contact in its own mail, its sender in a reply) is
         // the store's to disclose and may pass; it is generated all the same, as noise.
         expect(headerProblems(outbound.header, [sender, destination])).toEqual([]);
         expect(outbound.body.equals(bodyAfterBlankLine(raw) ?? Buffer.alloc(1))).toBe(true);

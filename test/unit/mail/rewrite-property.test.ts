@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import libmime from 'libmime';
 import { describe, expect, it } from 'vitest';
+import { addressArbitrary, base64Word, percentEncode, SECRET_ENCODINGS } from '../../support/secret-encodings';
 import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/core/mail';
 import type { RewriteOptions } from '../../../lambdas/core/mail';
-import { japaneseBytes } from './japanese-bytes';
 
 const baseOptions: Omit<RewriteOptions, 'secrets'> = {
   fromAlias: 'm-7k2m9q4x0abc@relay.example.jp',
@@ -13,37 +13,13 @@ const baseOptions: Omit<RewriteOptions, 'secrets'> = {
   now: new Date('2024-06-01T03:04:05Z'),
 };
 
-const label = fc.stringMatching(/^[a-z0-9]{1,8}$/);
-const secretArbitrary = fc
-  .tuple(fc.stringMatching(/^[a-z0-9][a-z0-9._+-]{0,10}[a-z0-9]$/), label, fc.constantFrom('jp', 'co.jp', 'ne.jp', 'com'))
-  .map(([local, host, tld]) => `${local}@${host}.example.${tld}`);
-
-const toBase64Word = (charset: string, bytes: Buffer) => `=?${charset}?B?${bytes.toString('base64')}?=`;
-const toQWord = (text: string) => `=?UTF-8?Q?${[...Buffer.from(text)].map((byte) => `=${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')}?=`;
-const percentEncode = (text: string) => [...Buffer.from(text)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
-const fullWidth = (text: string) => text.replace(/[!-~]/g, (character) => String.fromCharCode(character.charCodeAt(0) + 0xfee0));
-
-/** The ways a secret is written into a header: as itself, in other case, and encoded every way a header allows. */
-const encodings: readonly ((secret: string) => string)[] = [
-  (secret) => secret,
-  (secret) => secret.toUpperCase(),
-  (secret) => secret.replace(/./g, (character, index: number) => (index % 2 ? character.toUpperCase() : character)),
-  (secret) => toBase64Word('UTF-8', Buffer.from(`連絡先 ${secret}`)),
-  (secret) => toQWord(secret),
-  (secret) => toBase64Word('ISO-2022-JP', japaneseBytes(`連絡先：${secret}`, 'JIS')),
-  (secret) => toBase64Word('Shift_JIS', japaneseBytes(`${secret} 宛`, 'SJIS')),
-  (secret) => percentEncode(secret),
-  (secret) => secret.replace('@', '%40'),
-  (secret) => fullWidth(secret),
-  (secret) => toBase64Word('UTF-8', Buffer.from(toQWord(secret))),
-];
 
 /** Text that may hold anything: controls, line separators, 8-bit, encoded words. */
 const noise = fc.oneof(
   fc.string({ maxLength: 20 }),
   fc.string({ unit: 'grapheme', maxLength: 12 }),
   fc.constantFrom('\r\n', '\n', '\r', '\u2028', '\u0000', '=?', '?=', '"', '<', '>', ',', ';', ':', '\\', '(', ')', '注文', ' '),
-  fc.string({ maxLength: 8 }).map((text) => toBase64Word('UTF-8', Buffer.from(`${text}\r\nBcc: x@y.example`))),
+  fc.string({ maxLength: 8 }).map((text) => base64Word('UTF-8', Buffer.from(`${text}\r\nBcc: x@y.example`))),
 );
 
 const FIELD_NAMES = [
@@ -77,14 +53,14 @@ function shaped(name: string, secret: string, extra: string): string {
 
 const fieldArbitrary = (secrets: readonly string[]) =>
   fc
-    .tuple(fc.constantFrom(...FIELD_NAMES), fc.constantFrom(...secrets), fc.nat(encodings.length - 1), noise, fc.boolean())
+    .tuple(fc.constantFrom(...FIELD_NAMES), fc.constantFrom(...secrets), fc.nat(SECRET_ENCODINGS.length - 1), noise, fc.boolean())
     .map(([name, secret, encoding, extra, raw]) => {
-      const encoded = (encodings[encoding] ?? ((text: string) => text))(secret);
+      const encoded = (SECRET_ENCODINGS[encoding] ?? ((text: string) => text))(secret);
       return `${name}: ${raw ? `${extra}${encoded}` : shaped(name, encoded, extra)}`;
     });
 
 const scenario = fc
-  .uniqueArray(secretArbitrary, { minLength: 1, maxLength: 3 })
+  .uniqueArray(addressArbitrary, { minLength: 1, maxLength: 3 })
   .chain((secrets) =>
     fc.record({
       secrets: fc.constant(secrets),
