@@ -6,6 +6,7 @@ import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';
 import { MailIngress } from './constructs/mail-ingress';
 import { RelayFunction } from './constructs/relay-function';
+import { SendingFeedback } from './constructs/sending-feedback';
 import { ResidencyError, ResidencyGuard, assertHomeRegion } from './residency';
 import { RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
 
@@ -29,6 +30,7 @@ export class AnshinRelayStack extends Stack {
   readonly tables: DataTables;
   readonly ingress: MailIngress;
   readonly relay: RelayFunction;
+  readonly sending: SendingFeedback;
 
   readonly aliasesTableName: CfnOutput;
   readonly storesTableName: CfnOutput;
@@ -42,6 +44,7 @@ export class AnshinRelayStack extends Stack {
   readonly relayFunctionName: CfnOutput;
   readonly receiptRuleSetName: CfnOutput;
   readonly relayDomain: CfnOutput;
+  readonly configurationSetName: CfnOutput;
 
   constructor(scope: Construct, id: string, props: AnshinRelayStackProps) {
     super(scope, id, props);
@@ -63,11 +66,13 @@ export class AnshinRelayStack extends Stack {
       consumerTimeout: RELAY_FUNCTION_DEFAULTS.timeout,
       activateReceiptRuleSet: config.activateReceiptRuleSet,
     });
+    this.sending = new SendingFeedback(this, 'Sending', { config, keys: this.keys, tables: this.tables });
     this.relay = new RelayFunction(this, 'Relay', {
       config,
       keys: this.keys,
       tables: this.tables,
       ingress: this.ingress,
+      sending: this.sending,
       ...(props.relayEntry === undefined ? {} : { entry: props.relayEntry }),
     });
 
@@ -85,5 +90,6 @@ export class AnshinRelayStack extends Stack {
     this.relayFunctionName = output('RelayFunctionName', this.relay.function.functionName, 'Relay function');
     this.receiptRuleSetName = output('ReceiptRuleSetName', this.ingress.receiptRuleSetName, 'SES receipt rule set');
     this.relayDomain = output('RelayDomain', config.relayDomain, 'Domain the aliases live on');
+    this.configurationSetName = output('ConfigurationSetName', this.sending.configurationSetName, 'SES configuration set the relay sends through');
   }
 }

@@ -39,6 +39,16 @@ export interface RelayConfig {
   readonly activateReceiptRuleSet: boolean;
   /** Upper bound on concurrent relay invocations, so SES's sending rate is respected. */
   readonly relayMaxConcurrency: number;
+  readonly feedback: FeedbackConfig;
+}
+
+/** What SES's bounce and complaint events do to the relay. */
+export interface FeedbackConfig {
+  /**
+   * Days a customer alias stops relaying after the customer's address hard-bounced, so repeated
+   * sends to a dead address do not drive the account's bounce rate up.
+   */
+  readonly hardBouncePauseDays: number;
 }
 
 export const DEFAULT_CONFIG: RelayConfig = {
@@ -54,6 +64,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   },
   activateReceiptRuleSet: true,
   relayMaxConcurrency: 5,
+  feedback: { hardBouncePauseDays: 7 },
 };
 
 export class ConfigError extends Error {
@@ -86,6 +97,7 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
   }
   const given = partial as Partial<Record<keyof RelayConfig, unknown>>;
   const retentionGiven = (given.retention ?? {}) as Partial<Record<keyof RetentionConfig, unknown>>;
+  const feedbackGiven = (given.feedback ?? {}) as Partial<Record<keyof FeedbackConfig, unknown>>;
   const relayDomain = domain(given.relayDomain ?? DEFAULT_CONFIG.relayDomain, 'relayDomain');
   const retention: RetentionConfig = {
     rawMailDays: positiveInteger(retentionGiven.rawMailDays ?? DEFAULT_CONFIG.retention.rawMailDays, 'retention.rawMailDays'),
@@ -116,5 +128,8 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
     retention,
     activateReceiptRuleSet: activate,
     relayMaxConcurrency: positiveInteger(given.relayMaxConcurrency ?? DEFAULT_CONFIG.relayMaxConcurrency, 'relayMaxConcurrency'),
+    feedback: {
+      hardBouncePauseDays: positiveInteger(feedbackGiven.hardBouncePauseDays ?? DEFAULT_CONFIG.feedback.hardBouncePauseDays, 'feedback.hardBouncePauseDays'),
+    },
   };
 }

@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { RelayClients, RelayDependencies, RelayHandler, RelaySettings } from '../lambdas/relay/app';
 import { DEFAULT_CONFIG, HOME_REGION } from '../lib/config';
+import { LocalDeadLetterStore } from './dead-letter-store';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { removeLocalEndpoints, writeLocalEndpoints } from './endpoints';
 import type { LocalEndpoints } from './endpoints';
@@ -29,7 +30,7 @@ export const INBOUND_BUCKET = 'anshin-inbound';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface LocalStackOptions {
-  /** Directory for everything the stack keeps: S3 objects, keys, outbox, notifications, endpoints.json. */
+  /** Directory for everything the stack keeps: S3 objects, keys, outbox, notifications, dead letters, endpoints.json. */
   readonly dataDir: string;
   /**
    * Port per service; 0 or absent picks a free one (what tests want). `npm start` passes {@link LOCAL_PORTS}.
@@ -156,7 +157,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await mkdir(outboxDir, { recursive: true });
     // Loaded only when needed, so a stack with a stand-in relay does not depend on the relay's code.
     const createRelay = options.createRelay ?? (await import('../lambdas/relay/app')).createRelayHandler;
-    const relay = createRelay({ clients, settings, mailer: new OutboxMailer(new SesMailer(clients.sesv2), outboxDir) });
+    // No retry backoff locally: the ingress keeps a failed notification for redelivery instead.
+    const relay = createRelay({
+      clients,
+      settings,
+      mailer: new OutboxMailer(new SesMailer(clients.sesv2), outboxDir),
+      deadLetters: new LocalDeadLetterStore(join(dataDir, 'dead-letters')),
+    });
 
     const ingress = await startSmtpIngress({
       port: ports.smtp ?? 0,

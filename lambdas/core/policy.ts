@@ -20,6 +20,8 @@ export const REFUSAL_REASONS = {
   not_an_alias: { bounceable: true, description: 'recipient is not an alias on the relay domain' },
   unknown_alias: { bounceable: true, description: 'no such alias' },
   expired_alias: { bounceable: true, description: 'the alias has expired' },
+  // Not bounced: the store learns nothing about the customer's mailbox from the relay.
+  alias_paused: { bounceable: false, description: "the alias is paused after the customer's address hard-bounced" },
   unauthenticated_sender: { bounceable: false, description: 'neither SPF (aligned) nor DKIM nor DMARC passed' },
   unregistered_sender: { bounceable: true, description: "sender is not one of the store's registered senders" },
   not_conversation_owner: { bounceable: true, description: 'only the customer of this conversation may write to it' },
@@ -66,6 +68,13 @@ function aligned(envelopeSender: string, fromAddress: string): boolean {
 export function isAuthenticated(verdicts: Verdicts, fromAddress: string, envelopeSender: string): boolean {
   if (verdicts.dmarc === 'PASS' || verdicts.dkim === 'PASS') return true;
   return verdicts.spf === 'PASS' && aligned(envelopeSender, fromAddress);
+}
+
+/** True while a pause set after a hard bounce is still running. */
+export function isPaused(alias: Pick<AliasRecord, 'pausedUntil'>, now: Date): boolean {
+  if (alias.pausedUntil === undefined) return false;
+  const until = Date.parse(alias.pausedUntil);
+  return Number.isFinite(until) && until > now.getTime();
 }
 
 export function isExpired(alias: Pick<AliasRecord, 'expiresAt' | 'purgeAt'>, now: Date): boolean {

@@ -1,3 +1,5 @@
+import type { FeedbackRecord } from './feedback';
+import type { DeadLetterReason } from './failures';
 import type { TransmissionRecord } from './transmission';
 
 /**
@@ -25,6 +27,8 @@ export interface AliasRecord {
   readonly expiresAt: string;
   /** Epoch seconds after which the item must be gone (expiry plus the support period). */
   readonly purgeAt: number;
+  /** Until this instant (ISO 8601) mail to the alias is refused: its real address hard-bounced. */
+  readonly pausedUntil?: string;
 }
 
 export interface StoreRecord {
@@ -48,6 +52,15 @@ export interface AliasStore {
   getAlias(alias: string): Promise<AliasRecord | undefined>;
   /** Writes the alias unless one with that name exists; returns whichever record is stored afterwards. */
   putAliasIfAbsent(record: AliasRecord): Promise<{ readonly record: AliasRecord; readonly created: boolean }>;
+}
+
+/** Outcome of pausing an alias: `missing` when no such alias exists (it is never created by a pause). */
+export type PauseResult = 'paused' | 'already_paused' | 'missing';
+
+/** The one write the bounce feedback makes to aliases; kept apart so the relay never needs it. */
+export interface AliasPauser {
+  /** Sets `pausedUntil`, never shortening a longer pause already in place. */
+  pauseAlias(alias: string, until: Date): Promise<PauseResult>;
 }
 
 export interface StoreDirectory {
@@ -110,4 +123,33 @@ export interface TransmissionLog {
   complete(record: TransmissionRecord): Promise<void>;
   /** Gives a claimed delivery back after a transient failure, so the retry can claim it at once. */
   release(transmissionId: string): Promise<void>;
+}
+
+/** Bounce and complaint records, in the transmissions table. */
+export interface FeedbackLog {
+  /** Writes the record unless one with its ID exists; `duplicate` for a redelivered event. */
+  recordFeedback(record: FeedbackRecord): Promise<'recorded' | 'duplicate'>;
+}
+
+/** A notification the relay gives up on, with why; it carries no address beyond the original body. */
+export interface DeadLetter {
+  /** The queue message body exactly as received, so replaying it is replaying the notification. */
+  readonly body: string;
+  readonly reason: DeadLetterReason;
+  /** Name or code of the error; never its message, which may quote an address. */
+  readonly errorName: string;
+  /** Absent when the body could not be read as a notification. */
+  readonly sesMessageId?: string;
+  /** ID of the queue message the body came in. */
+  readonly queueMessageId: string;
+}
+
+/** Where permanently failed notifications go at once, instead of being retried to no avail. */
+export interface DeadLetterQueue {
+  send(letter: DeadLetter): Promise<void>;
+}
+
+/** Delays the next receive of a failed queue message (backoff). */
+export interface RetryScheduler {
+  retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;
 }

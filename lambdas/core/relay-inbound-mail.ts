@@ -3,7 +3,7 @@ import { aliasAddress, aliasNameFromMac, parseAliasAddress, reverseAliasMacInput
 import { composeBounce, shouldBounce } from './bounce';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from './mail';
 import type { HeaderFacts, SplitMessage } from './mail';
-import { isAuthenticated, isExpired, screenMessage } from './policy';
+import { isAuthenticated, isExpired, isPaused, screenMessage } from './policy';
 import type { RefusalReason } from './policy';
 import type { AliasRecord, AliasStore, KeyService, Mailer, RawMailSource, StoreDirectory, TransmissionLog } from './ports';
 import { connectingIpFromReceived, purgeAtEpochSeconds, transmissionId } from './transmission';
@@ -119,8 +119,12 @@ export async function relayInboundMail(mail: InboundMail, ports: RelayPorts, opt
       const recipient = mail.recipients[index] ?? '';
       const result = await deliverToRecipient({ mail, recipient, index, raw, parsed, ports, options, purgeAt, macOf });
       results.push(result.delivery);
-      await ports.transmissions.complete(result.record);
+      // From here on SES may have accepted a message for this delivery, so its claim is never given
+      // back for an immediate retry. The window exactly-once cannot close is this write failing
+      // (after the SDK's own retries) or the invocation dying before it: the claim then stays until
+      // its lease expires, and the redelivery after that sends a second copy.
       pending.delete(index);
+      await ports.transmissions.complete(result.record);
     }
   } catch (error) {
     await releaseAll(ports.transmissions, mail, [...pending]);
@@ -258,6 +262,7 @@ async function decide(context: DeliveryContext, facts: HeaderFacts, bodyBytes: n
   const alias = await ports.aliases.getAlias(target.alias);
   if (!alias || alias.kind !== target.kind) return { refused: 'unknown_alias' };
   if (isExpired(alias, options.clock())) return { refused: 'expired_alias', storeId: alias.storeId };
+  if (isPaused(alias, options.clock())) return { refused: 'alias_paused', storeId: alias.storeId };
 
   const [sender, ...others] = facts.from;
   if (!sender) return { refused: 'missing_from', storeId: alias.storeId };

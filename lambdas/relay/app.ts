@@ -2,6 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -11,9 +12,12 @@ import { DynamoTransmissionLog } from '../adapters/dynamo-transmission-log';
 import { KmsKeyService } from '../adapters/kms-key-service';
 import { S3RawMailSource } from '../adapters/s3-raw-mail-source';
 import { SesMailer } from '../adapters/ses-mailer';
-import type { Mailer } from '../core/ports';
+import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue';
+import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler';
+import type { DeadLetterQueue, Mailer, RetryScheduler } from '../core/ports';
 import { relayInboundMail } from '../core/relay-inbound-mail';
 import type { DeliveryResult, RelayOptions, RelayPorts } from '../core/relay-inbound-mail';
+import { settleFailedRecord } from './failure-handling';
 import { parseSesNotification } from './ses-notification';
 
 export interface RelaySettings {
@@ -29,6 +33,17 @@ export interface RelaySettings {
    * @default MAX_OUTBOUND_BYTES, SES v2's 40 MB
    */
   readonly maxOutboundBytes?: number;
+  /** SES configuration set to send through; without one SES publishes no bounce or complaint events. */
+  readonly configurationSetName?: string;
+  /** Queue permanently failed notifications are sent to at once, with their reason (needs the `sqs` client). */
+  readonly deadLetterQueueUrl?: string;
+  /** The queue the relay reads, for backoff on transient failures (needs the `sqs` client). */
+  readonly relayQueueUrl?: string;
+  /**
+   * Seconds a claimed delivery stays reserved for the invocation that claimed it.
+   * @default two minutes (relayInboundMail's default)
+   */
+  readonly leaseSeconds?: number;
 }
 
 export interface RelayClients {
@@ -36,6 +51,8 @@ export interface RelayClients {
   readonly kms: KMSClient;
   readonly s3: S3Client;
   readonly sesv2: SESv2Client;
+  /** For the dead-letter queue and retry backoff; the local stack has none. */
+  readonly sqs?: SQSClient;
 }
 
 export interface RelayDependencies {
@@ -43,6 +60,10 @@ export interface RelayDependencies {
   readonly settings: RelaySettings;
   /** Defaults to sending through SES v2 with the given client. */
   readonly mailer?: Mailer;
+  /** Defaults to the SQS queue at `settings.deadLetterQueueUrl`, if set; without either, permanent failures are retried until SQS redrives them. */
+  readonly deadLetters?: DeadLetterQueue;
+  /** Defaults to changing visibility on `settings.relayQueueUrl`, if set; without either, no backoff. */
+  readonly retries?: RetryScheduler;
   readonly clock?: () => Date;
   readonly logger?: Logger;
 }
@@ -58,8 +79,16 @@ export function createRelayPorts(deps: RelayDependencies): RelayPorts {
     transmissions: new DynamoTransmissionLog(clients.dynamodb, settings.transmissionsTable),
     keys: new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId }),
     rawMail: new S3RawMailSource(clients.s3),
-    mailer: deps.mailer ?? new SesMailer(clients.sesv2),
+    mailer: deps.mailer ?? new SesMailer(clients.sesv2, settings.configurationSetName),
   };
+}
+
+function failurePorts(deps: RelayDependencies): { deadLetters?: DeadLetterQueue; retries?: RetryScheduler } {
+  const { sqs } = deps.clients;
+  const { deadLetterQueueUrl, relayQueueUrl } = deps.settings;
+  const deadLetters = deps.deadLetters ?? (sqs && deadLetterQueueUrl ? new SqsDeadLetterQueue(sqs, deadLetterQueueUrl) : undefined);
+  const retries = deps.retries ?? (sqs && relayQueueUrl ? new SqsRetryScheduler(sqs, relayQueueUrl) : undefined);
+  return { ...(deadLetters ? { deadLetters } : {}), ...(retries ? { retries } : {}) };
 }
 
 /** Log attributes of a delivery: alias IDs, store IDs and reasons only, never an address or a subject. */
@@ -83,7 +112,9 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     transmissionRetentionDays: deps.settings.transmissionRetentionDays,
     clock,
     ...(deps.settings.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: deps.settings.maxOutboundBytes }),
+    ...(deps.settings.leaseSeconds === undefined ? {} : { leaseSeconds: deps.settings.leaseSeconds }),
   };
+  const failureHandling = { logger, ...failurePorts(deps) };
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     let sesMessageId: string | undefined;
@@ -93,12 +124,7 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
       const results = await relayInboundMail(mail, ports, options);
       for (const result of results) logDelivery(logger, mail.sesMessageId, result);
     } catch (error) {
-      logger.error('relay_failed', {
-        sqsMessageId: record.messageId,
-        sesMessageId,
-        errorName: error instanceof Error ? error.name : 'unknown',
-      });
-      throw error;
+      await settleFailedRecord(record, sesMessageId, error, failureHandling);
     }
   };
 

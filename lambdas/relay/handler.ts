@@ -2,13 +2,14 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { requireEnv, requirePositiveIntegerEnv } from '../shared/env';
 import { RELAY_ENV } from '../shared/relay-env';
 import { createRelayHandler } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createRelayHandler({
-  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), sesv2: new SESv2Client({}) },
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), sesv2: new SESv2Client({}), sqs: new SQSClient({}) },
   settings: {
     aliasesTable: requireEnv(RELAY_ENV.aliasesTable),
     storesTable: requireEnv(RELAY_ENV.storesTable),
@@ -17,5 +18,8 @@ export const handler = createRelayHandler({
     hmacKeyId: requireEnv(RELAY_ENV.hmacKeyId),
     relayDomain: requireEnv(RELAY_ENV.relayDomain),
     transmissionRetentionDays: requirePositiveIntegerEnv(RELAY_ENV.transmissionRetentionDays),
+    deadLetterQueueUrl: requireEnv(RELAY_ENV.deadLetterQueueUrl),
+    relayQueueUrl: requireEnv(RELAY_ENV.relayQueueUrl),
+    configurationSetName: requireEnv(RELAY_ENV.configurationSet),
   },
 });

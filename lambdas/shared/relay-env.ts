@@ -12,6 +12,12 @@ export const RELAY_ENV = {
   hmacKeyId: 'HMAC_KEY_ID',
   relayDomain: 'RELAY_DOMAIN',
   transmissionRetentionDays: 'TRANSMISSION_RETENTION_DAYS',
+  /** Where the relay sends notifications that failed permanently, with the reason. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** The queue the relay reads; failed messages get their next receive delayed there (backoff). */
+  relayQueueUrl: 'RELAY_QUEUE_URL',
+  /** SES configuration set every send goes through, so bounces and complaints reach the feedback function. */
+  configurationSet: 'CONFIGURATION_SET',
 } as const;
 
 export type RelayEnvName = (typeof RELAY_ENV)[keyof typeof RELAY_ENV];

@@ -6,12 +6,13 @@ import { BlockPublicAccess, BlockedEncryptionType, Bucket, BucketEncryption, Obj
 import { ReceiptRuleSet, TlsPolicy } from 'aws-cdk-lib/aws-ses';
 import type { ReceiptRule } from 'aws-cdk-lib/aws-ses';
 import { S3 as S3Action, Stop as StopAction } from 'aws-cdk-lib/aws-ses-actions';
-import { Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { AwsCustomResource, AwsCustomResourcePolicy, PhysicalResourceId } from 'aws-cdk-lib/custom-resources';
 import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
+import { allowSesThrough, subscribeQueue } from './encrypted-messaging';
 import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, logRetention } from '../secure-defaults';
 
 export interface MailIngressProps {
@@ -166,22 +167,9 @@ export class MailIngress extends Construct {
     );
 
     // SES writes to the bucket and publishes to the topic through S3 and SNS, which use the key on
-    // SES's behalf: SSE-KMS on the bucket and the topic's server-side encryption both need a data key
-    // (GenerateDataKey), multipart uploads and topic deliveries read it back (Decrypt).
-    props.dataKey.addToResourcePolicy(
-      new PolicyStatement({
-        sid: 'AllowSesThroughS3AndSns',
-        principals: [new ServicePrincipal('ses.amazonaws.com')],
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: {
-          StringEquals: {
-            'aws:SourceAccount': stack.account,
-            'kms:ViaService': [`s3.${stack.region}.amazonaws.com`, `sns.${stack.region}.amazonaws.com`],
-          },
-        },
-      }),
-    );
+    // SES's behalf.
+    allowSesThrough(props.dataKey, 's3');
+    allowSesThrough(props.dataKey, 'sns');
 
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.KMS,
@@ -202,7 +190,16 @@ export class MailIngress extends Construct {
       visibilityTimeout: this.queueVisibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: QUEUE_DEFAULTS.maxReceiveCount },
     });
-    this.subscribeQueue(topicArn, props.dataKey);
+    // Deliveries SNS cannot make land in the same dead-letter queue, so there is one place to
+    // inspect and replay.
+    subscribeQueue(this, 'RelayQueueSubscription', {
+      topic: this.topic,
+      topicArn,
+      queue: this.queue,
+      deadLetterQueue: this.deadLetterQueue,
+      key: props.dataKey,
+      keyPolicySid: 'AllowSnsDeliveryFromReceiptsTopic',
+    });
 
     this.ruleSet = new ReceiptRuleSet(this, 'RuleSet', { receiptRuleSetName: this.receiptRuleSetName });
     this.rule = this.ruleSet.addRule('RelayDomain', {
@@ -227,31 +224,6 @@ export class MailIngress extends Construct {
     if (props.activateReceiptRuleSet) {
       this.activation = this.activateRuleSet(props);
     }
-  }
-
-  /**
-   * Raw delivery: the queue body is SES's notification JSON itself, the shape the relay handler and
-   * the local stack both parse. Deliveries SNS cannot make land in the same dead-letter queue, so
-   * there is one place to inspect and replay.
-   */
-  private subscribeQueue(topicArn: string, dataKey: IKey): void {
-    const sns = new ServicePrincipal('sns.amazonaws.com');
-    const fromTopic = { ArnEquals: { 'aws:SourceArn': topicArn } };
-    const queuePolicy = this.queue.addToResourcePolicy(
-      new PolicyStatement({ principals: [sns], actions: ['sqs:SendMessage'], resources: [this.queue.queueArn], conditions: fromTopic }),
-    );
-    // SQS encrypts what SNS sends with the key, on SNS's behalf.
-    dataKey.addToResourcePolicy(
-      new PolicyStatement({ sid: 'AllowSnsDeliveryFromReceiptsTopic', principals: [sns], actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: ['*'], conditions: fromTopic }),
-    );
-    const subscription = new Subscription(this, 'RelayQueueSubscription', {
-      topic: this.topic,
-      protocol: SubscriptionProtocol.SQS,
-      endpoint: this.queue.queueArn,
-      rawMessageDelivery: true,
-      deadLetterQueue: this.deadLetterQueue,
-    });
-    if (queuePolicy.policyDependable !== undefined) subscription.node.addDependency(queuePolicy.policyDependable);
   }
 
   /**

@@ -14,12 +14,15 @@ import { AnshinFunction } from './anshin-function';
 import type { DataKeys } from './data-keys';
 import type { DataTables } from './data-tables';
 import type { MailIngress } from './mail-ingress';
+import type { SendingFeedback } from './sending-feedback';
 
 export interface RelayFunctionProps {
   readonly config: RelayConfig;
   readonly keys: DataKeys;
   readonly tables: DataTables;
   readonly ingress: MailIngress;
+  /** The configuration set every send goes through. */
+  readonly sending: Pick<SendingFeedback, 'configurationSetName' | 'configurationSetArn'>;
   /**
    * Handler module exporting `handler`, an SQS batch handler returning partial batch failures.
    * @default lambdas/relay/handler.ts
@@ -32,7 +35,8 @@ const DEFAULT_ENTRY = fileURLToPath(new URL('../../lambdas/relay/handler.ts', im
 /**
  * The relay function and everything it may do. It reads the SES notifications from the relay queue,
  * the raw mail below `inbound/`, aliases and stores; decrypts real addresses and computes address
- * hashes; creates reverse aliases; records transmissions; sends through SES as the sender identity.
+ * hashes; creates reverse aliases; records transmissions; sends through SES as the sender identity;
+ * sends notifications that failed for good to the dead-letter queue.
  * It can neither encrypt with the data key nor delete anything: issuing aliases and destruction belong
  * to other functions.
  */
@@ -78,13 +82,17 @@ export class RelayFunction extends Construct {
       .bindKey(RELAY_ENV.dataKeyId, keys.dataKey, ['kms:Decrypt'])
       .bindKey(RELAY_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
       .setEnvironment(RELAY_ENV.relayDomain, config.relayDomain)
-      .setEnvironment(RELAY_ENV.transmissionRetentionDays, String(config.retention.transmissionRecordDays));
+      .setEnvironment(RELAY_ENV.transmissionRetentionDays, String(config.retention.transmissionRecordDays))
+      .setEnvironment(RELAY_ENV.deadLetterQueueUrl, ingress.deadLetterQueue.queueUrl)
+      .setEnvironment(RELAY_ENV.relayQueueUrl, ingress.queue.queueUrl)
+      .setEnvironment(RELAY_ENV.configurationSet, props.sending.configurationSetName);
 
     const role = this.anshinFunction.role;
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [ingress.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)] }));
     // SES v2 SendEmail with raw content is authorised as ses:SendRawEmail on the identity (the
     // AccessDenied message names that action); ses:SendEmail is the documented action of the v2
-    // operation. Both are limited to the sender identity in the home region.
+    // operation. Both are limited to the sender identity in the home region, and to the relay's
+    // configuration set: SES authorises a send with a configuration set against both ARNs.
     const senderIdentityArn = Stack.of(this).formatArn({
       service: 'ses',
       region: HOME_REGION,
@@ -92,7 +100,22 @@ export class RelayFunction extends Construct {
       resourceName: config.senderIdentity,
       arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
     });
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [senderIdentityArn] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['ses:SendEmail', 'ses:SendRawEmail'], resources: [senderIdentityArn, props.sending.configurationSetArn] }),
+    );
+
+    // Permanent failures go to the dead-letter queue at once, with their reason. The queue is
+    // encrypted with the data key, so SQS needs a data key on the relay's behalf (Decrypt is granted
+    // above); only through SQS, never for the relay's own use. Backoff uses ChangeMessageVisibility
+    // on the relay queue, which the event source below already grants.
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [ingress.deadLetterQueue.queueArn] }));
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey'],
+        resources: [keys.dataKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sqs.${HOME_REGION}.amazonaws.com` } },
+      }),
+    );
 
     this.function.addEventSource(
       new SqsEventSource(ingress.queue, {

@@ -28,6 +28,7 @@ function relayStatements() {
     hmacKey: logicalId(stack, stack.keys.hmacKey),
     bucket: logicalId(stack, stack.ingress.bucket),
     queue: logicalId(stack, stack.ingress.queue),
+    deadLetterQueue: logicalId(stack, stack.ingress.deadLetterQueue),
   };
   return { statements: statementsOfRole(template, logicalId(stack, stack.relay.anshinFunction.role)), ids };
 }
@@ -364,14 +365,14 @@ describe('MailIngress topic and queues', () => {
     });
   });
 
-  it('encrypts both queues with the data key and denies non-TLS access to both', () => {
+  it('encrypts both queues (and every other) with the data key and denies non-TLS access to each', () => {
     const { stack, template } = relayTemplate();
     const keyArn = { 'Fn::GetAtt': [logicalId(stack, stack.keys.dataKey), 'Arn'] };
 
     const queues = template.findResources('AWS::SQS::Queue');
     const policies = Object.values(template.findResources('AWS::SQS::QueuePolicy'));
 
-    expect(Object.keys(queues)).toHaveLength(2);
+    expect(Object.keys(queues)).toEqual(expect.arrayContaining([logicalId(stack, stack.ingress.queue), logicalId(stack, stack.ingress.deadLetterQueue)]));
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties.KmsMasterKeyId).toEqual(keyArn);
       const policy = policies.find((candidate) => JSON.stringify(candidate.Properties.Queues).includes(`"${id}"`));
@@ -471,6 +472,15 @@ describe('RelayFunction runtime', () => {
     });
   });
 
+  it('names the relay queue (for backoff) and its dead-letter queue by URL', () => {
+    const { stack, template } = relayTemplate();
+
+    const variables = (relayFunction(template, logicalId(stack, stack.relay.function)).Environment as { Variables: Record<string, unknown> }).Variables;
+
+    expect(variables[RELAY_ENV.relayQueueUrl]).toEqual({ Ref: logicalId(stack, stack.ingress.queue) });
+    expect(variables[RELAY_ENV.deadLetterQueueUrl]).toEqual({ Ref: logicalId(stack, stack.ingress.deadLetterQueue) });
+  });
+
   it('reads the relay queue in batches, reporting item failures, with the configured concurrency bound', () => {
     const { stack, template } = relayTemplate({ anshin: { relayMaxConcurrency: 7 } });
 
@@ -481,7 +491,9 @@ describe('RelayFunction runtime', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 7 },
     });
-    expect(onlyResource(template, 'AWS::Lambda::EventSourceMapping').properties.DestinationConfig).toBeUndefined();
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping', { Properties: { FunctionName: { Ref: logicalId(stack, stack.relay.function) } } }));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]?.Properties.DestinationConfig).toBeUndefined();
   });
 
   it('fails synthesis with the field name when the concurrency bound is below what SQS event sources accept', () => {
@@ -514,10 +526,35 @@ describe('RelayFunction permissions', () => {
 
   it('may decrypt with the data key and compute MACs with the HMAC key, nothing more', () => {
     const { statements, ids } = relayStatements();
+    const unconditional = statements.filter((statement) => statement.Condition === undefined);
 
-    expect(actionsOn(statements, ids.dataKey)).toEqual(['kms:Decrypt']);
+    expect(actionsOn(unconditional, ids.dataKey)).toEqual(['kms:Decrypt']);
     expect(actionsOn(statements, ids.hmacKey)).toEqual(['kms:GenerateMac']);
-    expect(actionsOf(statements).filter((action) => action.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:GenerateMac']);
+    expect(actionsOf(statements).filter((action) => action.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateMac']);
+  });
+
+  it('may have a data key generated only by SQS, for messages it sends to the encrypted dead-letter queue', () => {
+    const { statements, ids } = relayStatements();
+
+    const generate = statements.filter((statement) => actionsOf([statement]).includes('kms:GenerateDataKey'));
+
+    expect(generate).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'kms:GenerateDataKey',
+        Resource: { 'Fn::GetAtt': [ids.dataKey, 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': 'sqs.ap-northeast-1.amazonaws.com' } },
+      },
+    ]);
+  });
+
+  it('sends to the dead-letter queue only, and reads and deletes nothing there', () => {
+    const { statements, ids } = relayStatements();
+
+    const sending = statements.filter((statement) => actionsOf([statement]).includes('sqs:SendMessage'));
+
+    expect(actionsOn(statements, ids.deadLetterQueue)).toEqual(['sqs:SendMessage']);
+    expect(sending).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] } }]);
   });
 
   it('reads raw mail below inbound/ only', () => {
@@ -530,7 +567,7 @@ describe('RelayFunction permissions', () => {
     ]);
   });
 
-  it('sends only as the sender identity in ap-northeast-1', () => {
+  it('sends only as the sender identity in ap-northeast-1, through its configuration set', () => {
     const { statements } = relayStatements();
 
     const ses = statements.filter((statement) => actionsOf([statement]).some((action) => action.startsWith('ses:')));
@@ -539,7 +576,10 @@ describe('RelayFunction permissions', () => {
       {
         Effect: 'Allow',
         Action: ['ses:SendEmail', 'ses:SendRawEmail'],
-        Resource: { 'Fn::Join': ['', ['arn:aws:ses:ap-northeast-1:', { Ref: 'AWS::AccountId' }, ':identity/mail.example.jp']] },
+        Resource: [
+          { 'Fn::Join': ['', ['arn:aws:ses:ap-northeast-1:', { Ref: 'AWS::AccountId' }, ':configuration-set/AnshinRelay-sending']] },
+          { 'Fn::Join': ['', ['arn:aws:ses:ap-northeast-1:', { Ref: 'AWS::AccountId' }, ':identity/mail.example.jp']] },
+        ],
       },
     ]);
   });
@@ -556,6 +596,9 @@ describe('RelayFunction permissions', () => {
       'sqs:ReceiveMessage',
     ]);
     expect(actionsOn(statements, logicalId(stack, stack.relay.anshinFunction.logGroup))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+    // Backoff changes the visibility of failed messages; the event source's grant covers it, once.
+    expect(actionsOf(statements).filter((action) => action === 'sqs:ChangeMessageVisibility')).toHaveLength(1);
+    expect(actionsOf(statements).filter((action) => action.startsWith('sqs:Delete'))).toEqual(['sqs:DeleteMessage']);
     template.resourcePropertiesCountIs('AWS::IAM::Role', { ManagedPolicyArns: Match.anyValue() }, 0);
   });
 });

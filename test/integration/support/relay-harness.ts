@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import libmime from 'libmime';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
@@ -11,12 +11,15 @@ import { buildProgram } from '../../../cli/program';
 import { documentClient } from '../../../lambdas/adapters/dynamo-document';
 import { createRelayHandler } from '../../../lambdas/relay/app';
 import type { TransmissionRecord } from '../../../lambdas/core/transmission';
+import type { StoredDeadLetter } from '../../../local/dead-letter-store';
 import { startLocalStack } from '../../../local/stack';
 import type { LocalStack, LocalStackOptions } from '../../../local/stack';
 
 export interface SentMail {
   readonly sesMessageId: string;
   readonly event: SQSEvent;
+  /** What the relay answered the ingress. */
+  readonly response: SQSBatchResponse;
 }
 
 export interface Outbound {
@@ -48,27 +51,30 @@ export class RelayHarness {
   private constructor(
     readonly stack: LocalStack,
     readonly dir: string,
-    /** Every SQS event the relay was given, in order. */
-    private readonly capture: readonly SQSEvent[],
+    /** Every SQS event the relay was given, in order, with its answer once there is one. */
+    private readonly capture: readonly { readonly event: SQSEvent; response?: SQSBatchResponse }[],
   ) {}
 
-  /** `options` go to {@link startLocalStack} as they are. */
-  static async start(options: Pick<LocalStackOptions, 'maxOutboundBytes'> = {}): Promise<RelayHarness> {
+  /** `leaseSeconds` goes to the relay's settings, the other options to {@link startLocalStack} as they are. */
+  static async start(options: Pick<LocalStackOptions, 'maxOutboundBytes'> & { readonly leaseSeconds?: number } = {}): Promise<RelayHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'anshin-it-'));
-    const events: SQSEvent[] = [];
+    const calls: { readonly event: SQSEvent; response?: SQSBatchResponse }[] = [];
+    const { leaseSeconds, ...stackOptions } = options;
     const stack = await startLocalStack({
-      ...options,
+      ...stackOptions,
       dataDir: dir,
       log: () => undefined,
       createRelay: (deps) => {
-        const relay = createRelayHandler(deps);
-        return (event) => {
-          events.push(event);
-          return relay(event);
+        const relay = createRelayHandler(leaseSeconds === undefined ? deps : { ...deps, settings: { ...deps.settings, leaseSeconds } });
+        return async (event) => {
+          const call: (typeof calls)[number] = { event };
+          calls.push(call);
+          call.response = await relay(event);
+          return call.response;
         };
       },
     });
-    return new RelayHarness(stack, dir, events);
+    return new RelayHarness(stack, dir, calls);
   }
 
   async stop(): Promise<void> {
@@ -96,9 +102,19 @@ export class RelayHarness {
     const processed = await this.stack.ingress.whenIdle();
     const sesMessageId = processed[before]?.messageId;
     if (!sesMessageId) throw new Error('the ingress did not report the mail');
-    const event = this.capture.find((e) => e.Records.some((r) => r.body.includes(sesMessageId)));
-    if (!event) throw new Error('the relay was not called for the mail');
-    return { sesMessageId, event };
+    const call = this.capture.find((c) => c.event.Records.some((r) => r.body.includes(sesMessageId)));
+    if (!call?.response) throw new Error('the relay was not called for the mail');
+    return { sesMessageId, event: call.event, response: call.response };
+  }
+
+  /** What the local dead-letter store holds under `id` (the SES message ID, or the queue message ID). */
+  async deadLetter(id: string): Promise<StoredDeadLetter | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.dir, 'dead-letters', `${id}.json`), 'utf8')) as StoredDeadLetter;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
   }
 
   async transmission(sesMessageId: string, recipientIndex = 0): Promise<TransmissionRecord & { state: string }> {

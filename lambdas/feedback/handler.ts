@@ -1,0 +1,16 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { requireEnv, requirePositiveIntegerEnv } from '../shared/env';
+import { FEEDBACK_ENV } from '../shared/feedback-env';
+import { createFeedbackHandler } from './app';
+
+// Clients and configuration are created once per container and reused across invocations.
+export const handler = createFeedbackHandler({
+  clients: { dynamodb: new DynamoDBClient({}) },
+  settings: {
+    aliasesTable: requireEnv(FEEDBACK_ENV.aliasesTable),
+    transmissionsTable: requireEnv(FEEDBACK_ENV.transmissionsTable),
+    relayDomain: requireEnv(FEEDBACK_ENV.relayDomain),
+    hardBouncePauseDays: requirePositiveIntegerEnv(FEEDBACK_ENV.hardBouncePauseDays),
+    transmissionRetentionDays: requirePositiveIntegerEnv(FEEDBACK_ENV.transmissionRetentionDays),
+  },
+});
