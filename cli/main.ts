@@ -1,7 +1,11 @@
 import { CommanderError } from 'commander';
 import { buildProgram, describeFailure } from './program';
 
-const program = buildProgram({ out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) });
+const program = buildProgram({
+  out: (s) => process.stdout.write(`${s}\n`),
+  err: (s) => process.stderr.write(`${s}\n`),
+  ...(process.stderr.isTTY ? { progress: (s: string) => process.stderr.write(s) } : {}),
+});
 try {
   await program.parseAsync(process.argv);
 } catch (error) {

@@ -1,10 +1,14 @@
 import { readFile } from 'node:fs/promises';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { DynamoAliasStore } from '../lambdas/adapters/dynamo-alias-store';
 import { DynamoStoreDirectory } from '../lambdas/adapters/dynamo-store-directory';
 import { DynamoTransmissionReader } from '../lambdas/adapters/dynamo-transmission-log';
 import { KmsKeyService } from '../lambdas/adapters/kms-key-service';
 import { AliasConflictError, createStore, InvalidRequestError, issueAlias } from '../lambdas/core/stores-and-aliases';
+import type { ReplayItem } from '../local/control-server';
+import { redeliverLocal, replayFromSqs, replayLocal } from './dlq';
+import type { ReplayProgress } from './dlq';
+import { itemLine, progressBar, redeliveryLine, summarize, summarizeRedelivery, summaryLine } from './replay-report';
 import { awsTarget, localTarget, TargetError } from './target';
 import type { Target } from './target';
 
@@ -12,6 +16,8 @@ import type { Target } from './target';
 export interface Output {
   out(text: string): void;
   err(text: string): void;
+  /** Writes as is, without a newline; given only when stderr is a terminal, for progress bars. */
+  progress?(text: string): void;
 }
 
 interface GlobalOptions {
@@ -22,6 +28,12 @@ interface GlobalOptions {
 }
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
 
 async function cdkContext(): Promise<unknown> {
   try {
@@ -106,6 +118,70 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
         [r.receivedAt, r.aliasId, r.direction, r.outcome, r.reason ?? '-', `${r.sizeBytes} B`, r.storeId ?? '-'].join('  '),
       );
       print(options, records, lines.length > 0 ? lines.join('\n') : 'no transmission records');
+    });
+
+  const dlq = program.command('dlq').description('the dead-letter queue: notifications the relay could not handle');
+  dlq
+    .command('replay')
+    .description('hand dead-lettered notifications back to the relay (oldest first); deliveries already finished are not sent again')
+    .option('--dry-run', 'only list what would be replayed', false)
+    .option('--limit <n>', 'at most this many (default: all)', positiveInteger)
+    .action(async (opts: { dryRun: boolean; limit?: number }) => {
+      const { target: t, options } = await target();
+      const replayOptions = { dryRun: opts.dryRun, ...(opts.limit === undefined ? {} : { limit: opts.limit }) };
+      const bar = options.json ? undefined : output.progress?.bind(output);
+      // With a bar, only what needs a look is listed after it; a dry run's listing is its point.
+      const listed: string[] = [];
+      let total = 0;
+      const progress: ReplayProgress = {
+        start: (n) => {
+          total = n;
+          bar?.(`\r${progressBar(0, total)}`);
+        },
+        item: (item: ReplayItem, done: number) => {
+          if (options.json) return;
+          if (!bar) {
+            output.out(itemLine(item));
+            return;
+          }
+          bar(`\r${progressBar(done, total)}`);
+          if (opts.dryRun || item.status === 'failed' || item.status === 'skipped') listed.push(itemLine(item));
+        },
+      };
+      let items: ReplayItem[];
+      if (t.name === 'aws') {
+        if (!t.queues) throw new TargetError('the deployed stack names no relay or dead-letter queue');
+        items = await replayFromSqs(t.queues.sqs, t.queues, replayOptions, progress, now);
+      } else {
+        if (!t.control) throw new TargetError('the local stack names no control endpoint: restart it with `npm start`');
+        items = await replayLocal(t.control, replayOptions, progress);
+      }
+      bar?.('\n');
+      const summary = summarize(items);
+      if (options.json) {
+        output.out(JSON.stringify({ target: t.name, dryRun: opts.dryRun, items, summary }, null, 2));
+        return;
+      }
+      for (const line of listed) output.out(line);
+      output.out(summaryLine(summary, opts.dryRun));
+    });
+
+  program
+    .command('dev')
+    .description('development aids for the local stack')
+    .command('redeliver')
+    .description('deliver a stored SES notification to the relay again, as a duplicate from SES or SQS would (local stack only)')
+    .requiredOption('--message-id <id>', 'SES message ID of a mail the local stack received')
+    .option('--times <n>', 'how many times', positiveInteger, 1)
+    .action(async (opts: { messageId: string; times: number }) => {
+      if (program.opts<GlobalOptions>().target !== 'local') {
+        throw new TargetError('`anshin dev redeliver` acts on the local stack only; on AWS, duplicates come from SES and SQS themselves');
+      }
+      const { target: t, options } = await target();
+      if (!t.control) throw new TargetError('the local stack names no control endpoint: restart it with `npm start`');
+      const result = await redeliverLocal(t.control, opts.messageId, opts.times);
+      const summary = summarizeRedelivery(result.attempts);
+      print(options, { ...result, summary }, redeliveryLine(summary));
     });
 
   return program;

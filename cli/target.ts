@@ -1,6 +1,7 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DEFAULT_CONFIG, HOME_REGION, resolveConfig } from '../lib/config';
 import type { RelayConfig } from '../lib/config';
 import { readLocalEndpoints } from '../local/endpoints';
@@ -13,6 +14,10 @@ export interface Target {
   readonly tables: { readonly aliases: string; readonly stores: string; readonly transmissions: string };
   readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string };
   readonly config: RelayConfig;
+  /** The relay queue and its dead-letter queue, with a client for them; a deployed stack only. */
+  readonly queues?: { readonly sqs: SQSClient; readonly relay: string; readonly deadLetter: string };
+  /** The local stack's control endpoint (dead-letter replay, redelivery); the local stack only. */
+  readonly control?: string;
 }
 
 export class TargetError extends Error {
@@ -32,10 +37,20 @@ export async function localTarget(dir: string): Promise<Target> {
     tables: endpoints.tables,
     keys: { dataKeyId: endpoints.keys.data, hmacKeyId: endpoints.keys.hmac },
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
+    control: endpoints.control,
   };
 }
 
-const OUTPUTS = ['AliasesTableName', 'StoresTableName', 'TransmissionsTableName', 'DataKeyArn', 'HmacKeyArn', 'RelayDomain'] as const;
+const OUTPUTS = [
+  'AliasesTableName',
+  'StoresTableName',
+  'TransmissionsTableName',
+  'DataKeyArn',
+  'HmacKeyArn',
+  'RelayDomain',
+  'RelayQueueUrl',
+  'DeadLetterQueueUrl',
+] as const;
 
 /**
  * A deployed stack in ap-northeast-1, found through its CloudFormation outputs; credentials come
@@ -56,6 +71,7 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
     tables: { aliases: value('AliasesTableName'), stores: value('StoresTableName'), transmissions: value('TransmissionsTableName') },
     keys: { dataKeyId: value('DataKeyArn'), hmacKeyId: value('HmacKeyArn') },
     config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain') }),
+    queues: { sqs: new SQSClient({ region }), relay: value('RelayQueueUrl'), deadLetter: value('DeadLetterQueueUrl') },
   };
 }
 

@@ -4,6 +4,9 @@
  * local stack uses the same defaults, and every construct takes its values from here.
  */
 
+import { SPAM_VERDICT_ACTIONS } from '../lambdas/core/policy';
+import type { SpamVerdictAction } from '../lambdas/core/policy';
+
 /** The only region user data may live in (designated telecommunications carrier, Japan). */
 export const HOME_REGION = 'ap-northeast-1';
 
@@ -40,6 +43,12 @@ export interface RelayConfig {
   /** Upper bound on concurrent relay invocations, so SES's sending rate is respected. */
   readonly relayMaxConcurrency: number;
   readonly feedback: FeedbackConfig;
+  /**
+   * What a failed SES spam verdict does: `drop` refuses the message as `spam_detected`; `quarantine`
+   * refuses it as `spam_quarantined`, marking it for an operator to inspect. Neither relays nor
+   * bounces it, and either way the raw mail stays in S3 until `retention.rawMailDays` ends.
+   */
+  readonly spamVerdictAction: SpamVerdictAction;
 }
 
 /** What SES's bounce and complaint events do to the relay. */
@@ -65,6 +74,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   activateReceiptRuleSet: true,
   relayMaxConcurrency: 5,
   feedback: { hardBouncePauseDays: 7 },
+  spamVerdictAction: 'drop',
 };
 
 export class ConfigError extends Error {
@@ -85,6 +95,13 @@ function domain(value: unknown, name: string): string {
     throw new ConfigError(`anshin.${name} must be a lower-case domain name, got ${JSON.stringify(value)}`);
   }
   return value;
+}
+
+function spamVerdictAction(value: unknown): SpamVerdictAction {
+  if (typeof value !== 'string' || !(SPAM_VERDICT_ACTIONS as readonly string[]).includes(value)) {
+    throw new ConfigError(`anshin.spamVerdictAction must be one of ${SPAM_VERDICT_ACTIONS.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+  return value as SpamVerdictAction;
 }
 
 /**
@@ -131,5 +148,6 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
     feedback: {
       hardBouncePauseDays: positiveInteger(feedbackGiven.hardBouncePauseDays ?? DEFAULT_CONFIG.feedback.hardBouncePauseDays, 'feedback.hardBouncePauseDays'),
     },
+    spamVerdictAction: spamVerdictAction(given.spamVerdictAction ?? DEFAULT_CONFIG.spamVerdictAction),
   };
 }

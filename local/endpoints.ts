@@ -14,6 +14,8 @@ export interface LocalEndpoints {
   readonly dynamodb: string;
   readonly s3: string;
   readonly kms: string;
+  /** The control endpoint (`control-server.ts`): dead-letter replay and redelivery, for the CLI. */
+  readonly control: string;
   readonly relayDomain: string;
   readonly region: string;
   /** Absolute path of the directory holding `<id>.eml` and `<id>.json` of every sent message. */
@@ -37,7 +39,7 @@ export async function readLocalEndpoints(dir: string): Promise<LocalEndpoints> {
   const path = join(dir, ENDPOINTS_FILE);
   const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
   const endpoints = parsed as Partial<LocalEndpoints> | null;
-  const required = ['smtp', 'outbox', 'dynamodb', 's3', 'kms', 'relayDomain', 'region', 'outboxDir', 'inboundBucket'] as const;
+  const required = ['smtp', 'outbox', 'dynamodb', 's3', 'kms', 'control', 'relayDomain', 'region', 'outboxDir', 'inboundBucket'] as const;
   const missing = required.filter((field) => typeof endpoints?.[field] !== 'string');
   if (!endpoints || missing.length > 0 || !endpoints.tables || !endpoints.keys || !endpoints.credentials) {
     throw new LocalEndpointsError(`${path} is not a local stack description (missing ${missing.join(', ') || 'tables, keys or credentials'})`);

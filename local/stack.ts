@@ -6,6 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { RelayClients, RelayDependencies, RelayHandler, RelaySettings } from '../lambdas/relay/app';
 import { DEFAULT_CONFIG, HOME_REGION } from '../lib/config';
+import { CountingMailer, startControlServer } from './control-server';
 import { LocalDeadLetterStore } from './dead-letter-store';
 import { startDynamoDbLocal } from './dynamodb-local';
 import { removeLocalEndpoints, writeLocalEndpoints } from './endpoints';
@@ -23,7 +24,7 @@ import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
 
 /** Ports `npm start` uses; SMTP and outbox are part of the local stack contract (DESIGN.md). */
-export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599 } as const;
+export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510 } as const;
 export type LocalService = keyof typeof LOCAL_PORTS;
 
 export const INBOUND_BUCKET = 'anshin-inbound';
@@ -157,13 +158,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await mkdir(outboxDir, { recursive: true });
     // Loaded only when needed, so a stack with a stand-in relay does not depend on the relay's code.
     const createRelay = options.createRelay ?? (await import('../lambdas/relay/app')).createRelayHandler;
+    const mailer = new CountingMailer(new OutboxMailer(new SesMailer(clients.sesv2), outboxDir));
+    const deadLettersDir = join(dataDir, 'dead-letters');
+    const notificationsDir = join(dataDir, 'notifications');
+    const queueArn = `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`;
     // No retry backoff locally: the ingress keeps a failed notification for redelivery instead.
-    const relay = createRelay({
-      clients,
-      settings,
-      mailer: new OutboxMailer(new SesMailer(clients.sesv2), outboxDir),
-      deadLetters: new LocalDeadLetterStore(join(dataDir, 'dead-letters')),
-    });
+    const relay = createRelay({ clients, settings, mailer, deadLetters: new LocalDeadLetterStore(deadLettersDir) });
 
     const ingress = await startSmtpIngress({
       port: ports.smtp ?? 0,
@@ -172,12 +172,15 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       s3: clients.s3,
       bucket: INBOUND_BUCKET,
       topicArn: `arn:aws:sns:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`,
-      queueArn: `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`,
-      notificationsDir: join(dataDir, 'notifications'),
+      queueArn,
+      notificationsDir,
       deliver: relay,
       log,
     });
     stops.push(ingress.close);
+
+    const control = await startControlServer({ port: ports.control ?? 0, deadLettersDir, notificationsDir, deliver: relay, mailer, queueArn, region, log });
+    stops.push(control.close);
 
     const endpoints: LocalEndpoints = {
       smtp: ingress.url,
@@ -185,6 +188,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dynamodb: dynamodb.url,
       s3: s3.url,
       kms: kms.url,
+      control: control.url,
       relayDomain: settings.relayDomain,
       region,
       outboxDir,

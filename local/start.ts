@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       `  DynamoDB      ${endpoints.dynamodb}`,
       `  S3            ${endpoints.s3}   (bucket ${endpoints.inboundBucket})`,
       `  KMS           ${endpoints.kms}`,
+      `  control       ${endpoints.control}   (for \`anshin dlq replay\` and \`anshin dev redeliver\`)`,
       '',
       tryIt(endpoints),
       '',

@@ -13,24 +13,57 @@ import type { RefusalReason } from './policy';
  * other party's alias, Reply-To and Cc addresses, and is what the sender already has.
  */
 
-/** Refusals a DSN is sent for. Others marked `bounceable` in {@link REFUSAL_REASONS} may join later. */
-const DSN_REASONS = {
-  message_too_large: {
+/**
+ * Reasons {@link REFUSAL_REASONS} marks `bounceable`: a refusal an authenticated sender hears about.
+ * Derived from the table, so a reason marked bounceable there must be given a DSN kind below.
+ */
+export type BouncedReason = { [R in RefusalReason]: (typeof REFUSAL_REASONS)[R]['bounceable'] extends true ? R : never }[RefusalReason];
+
+/**
+ * What a DSN may tell the sender. Mail to an alias that does not exist, has expired, or does not
+ * accept this sender all get one and the same answer, `not_accepted`, so an authenticated stranger
+ * cannot probe which aliases exist (alias enumeration) or which stores are behind them: the answer
+ * names only the alias the sender wrote to, never a real address, a store, or which of the reasons
+ * applied. Only an over-size message gets its own explanation, and the relay reports that refusal
+ * only to a sender that passed authorisation for the alias (see relay-inbound-mail.ts), so it too
+ * reveals nothing to a stranger.
+ */
+type DsnKind = 'not_accepted' | 'too_large';
+
+const DSN_KIND = {
+  not_an_alias: 'not_accepted',
+  unknown_alias: 'not_accepted',
+  expired_alias: 'not_accepted',
+  unregistered_sender: 'not_accepted',
+  not_conversation_owner: 'not_accepted',
+  message_too_large: 'too_large',
+} as const satisfies Record<BouncedReason, DsnKind>;
+
+const DSN = {
+  not_accepted: {
+    /**
+     * RFC 3463 §3.2: X.1.1 "Bad destination mailbox address", for every refusal of this kind. X.7.1
+     * (sender not authorised) for unregistered senders, or X.2.1 (mailbox disabled) for expired
+     * aliases, would tell a prober that the alias exists; an expired alias is gone for good for its
+     * own store too, and X.1.1 is what tells a mailing list to stop sending to it.
+     */
+    status: '5.1.1',
+    subject: '配信できませんでした: 宛先がこのメールを受け付けません / Undeliverable: the recipient does not accept your message',
+  },
+  too_large: {
     /** RFC 3463 §3.4: X.3.4 "Message too big for system". */
     status: '5.3.4',
     subject: '配信できませんでした: メールが大きすぎます / Undeliverable: message too large',
   },
-} as const satisfies Partial<Record<RefusalReason, { status: string; subject: string }>>;
-
-export type BouncedReason = keyof typeof DSN_REASONS;
+} as const satisfies Record<DsnKind, { status: string; subject: string }>;
 
 /**
- * Whether a refusal is answered with a DSN: only for reasons switched on here, only when policy
- * marks them bounceable, and only to an authenticated sender, since a bounce to a forged envelope
- * sender is backscatter (RFC 5321 §6.2 asks not to send it).
+ * Whether a refusal is answered with a DSN: only when policy marks it bounceable, and only to an
+ * authenticated sender, since a bounce to a forged envelope sender is backscatter (RFC 5321 §6.2
+ * asks not to send it). Loops, null senders and automatic mail are never bounceable (RFC 3834 §2).
  */
 export function shouldBounce(reason: RefusalReason, senderAuthenticated: boolean): reason is BouncedReason {
-  return senderAuthenticated && REFUSAL_REASONS[reason].bounceable && Object.hasOwn(DSN_REASONS, reason);
+  return senderAuthenticated && REFUSAL_REASONS[reason].bounceable;
 }
 
 export interface BounceInput {
@@ -38,10 +71,11 @@ export interface BounceInput {
   readonly relayDomain: string;
   /** The envelope sender of the refused message; the DSN goes there (RFC 3464 §2, RFC 5321 §4.5.5). */
   readonly to: string;
-  /** The alias the refused message was sent to (Final-Recipient). */
+  /** The relay-domain address the refused message was sent to, as the sender wrote it (Final-Recipient). */
   readonly finalRecipient: string;
   /** Unique per refused delivery and stable across retries, so a resent DSN keeps its Message-ID. */
   readonly deliveryId: string;
+  /** Size of the refused message and the relay's limit; told the sender only when it is over-size. */
   readonly sizeBytes: number;
   readonly limitBytes: number;
   readonly arrivalDate: Date;
@@ -63,14 +97,16 @@ const MEBIBYTE = 1024 * 1024;
 /**
  * The DSN for one refused delivery, or `undefined` when the sender's address cannot be written in a
  * 7-bit header (an RFC 6531 address) or is on the relay domain itself (the DSN would come straight
- * back): no DSN rather than a malformed or looping one.
+ * back), or the final recipient is not a 7-bit address on the relay domain (the relay reports only
+ * on its own addresses): no DSN rather than a malformed, looping or misattributed one.
  */
 export function composeBounce(input: BounceInput): Bounce | undefined {
   const relayDomain = input.relayDomain.toLowerCase();
   if (!SEVEN_BIT_ADDRESS.test(input.to) || domainOf(input.to) === relayDomain) return undefined;
-  if (!SEVEN_BIT_ADDRESS.test(input.finalRecipient)) throw new RangeError('the final recipient must be an alias address');
+  if (!SEVEN_BIT_ADDRESS.test(input.finalRecipient) || domainOf(input.finalRecipient) !== relayDomain) return undefined;
 
-  const { status, subject } = DSN_REASONS[input.reason];
+  const kind = DSN_KIND[input.reason];
+  const { status, subject } = DSN[kind];
   const from = `MAILER-DAEMON@${relayDomain}`;
   const token = input.deliveryId.replace(/[^A-Za-z0-9.-]+/g, '.');
   const boundary = `${BOUNDARY_PREFIX}${token}`;
@@ -89,7 +125,7 @@ export function composeBounce(input: BounceInput): Bounce | undefined {
     `Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary="${boundary}"`,
     'Content-Transfer-Encoding: 7bit',
   ];
-  const explanation = humanReadable(input, arrival);
+  const explanation = kind === 'too_large' ? tooLargeText(input, arrival) : notAcceptedText(input, arrival);
   const statusFields = [
     `Reporting-MTA: dns; ${relayDomain}`,
     `Arrival-Date: ${arrival}`,
@@ -121,7 +157,26 @@ export function composeBounce(input: BounceInput): Bounce | undefined {
   return { from, to: input.to, raw: Buffer.from(lines.join('\r\n'), 'ascii') };
 }
 
-function humanReadable(input: BounceInput, arrival: string): string {
+/** The same words whatever the reason: see {@link DsnKind}. */
+function notAcceptedText(input: BounceInput, arrival: string): string {
+  return [
+    'このメールは自動送信されています。',
+    '',
+    `${arrival} に受け付けたメール（宛先 ${input.finalRecipient}）は配信できませんでした。`,
+    'この宛先は、お送りいただいたメールを受け付けていません。',
+    '宛先に誤りがないかご確認ください。',
+    '',
+    '----------------------------------------------------------------------',
+    '',
+    'This is an automatically generated message.',
+    '',
+    `Your message to ${input.finalRecipient}, received ${arrival}, could not be delivered.`,
+    'This address does not accept your message. Please check that the address is correct.',
+    '',
+  ].join('\r\n');
+}
+
+function tooLargeText(input: BounceInput, arrival: string): string {
   const size = formatSize(input.sizeBytes);
   const limit = formatSize(input.limitBytes);
   const bytes = (n: number): string => n.toLocaleString('en-US');

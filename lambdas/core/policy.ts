@@ -13,6 +13,8 @@ export const REFUSAL_REASONS = {
   auto_submitted: { bounceable: false, description: 'automatic reply or delivery report (RFC 3834)' },
   virus_detected: { bounceable: false, description: 'SES virus scan failed' },
   spam_detected: { bounceable: false, description: 'SES spam verdict failed' },
+  // The raw mail stays in S3 until its retention ends, so an operator can inspect it.
+  spam_quarantined: { bounceable: false, description: 'SES spam verdict failed; kept for inspection, not relayed' },
   dmarc_reject: { bounceable: false, description: "DMARC failed and the sender's domain asks for rejection" },
   missing_from: { bounceable: false, description: 'no From mailbox to authorise' },
   ambiguous_from: { bounceable: false, description: 'more than one From mailbox' },
@@ -31,12 +33,22 @@ export const REFUSAL_REASONS = {
 
 export type RefusalReason = keyof typeof REFUSAL_REASONS;
 
+/**
+ * What a failed SES spam verdict does. Both refuse the message without a bounce (the sender of spam
+ * is as good as forged); `quarantine` records it as `spam_quarantined` instead of `spam_detected`,
+ * so an operator can find the raw mail, which S3 keeps until its retention ends either way.
+ */
+export const SPAM_VERDICT_ACTIONS = ['drop', 'quarantine'] as const;
+export type SpamVerdictAction = (typeof SPAM_VERDICT_ACTIONS)[number];
+
 export interface ScreeningInput {
   readonly envelopeSender: string;
   readonly verdicts: Verdicts;
   readonly hasLoopHeader: boolean;
   readonly autoSubmitted: boolean;
   readonly looksLikeBounce: boolean;
+  /** @default 'drop' */
+  readonly spamVerdictAction?: SpamVerdictAction;
 }
 
 /**
@@ -48,7 +60,7 @@ export function screenMessage(input: ScreeningInput): RefusalReason | undefined 
   if (input.envelopeSender.trim() === '' || input.envelopeSender.trim() === '<>') return 'null_sender';
   if (input.autoSubmitted || input.looksLikeBounce) return 'auto_submitted';
   if (input.verdicts.virus === 'FAIL') return 'virus_detected';
-  if (input.verdicts.spam === 'FAIL') return 'spam_detected';
+  if (input.verdicts.spam === 'FAIL') return input.spamVerdictAction === 'quarantine' ? 'spam_quarantined' : 'spam_detected';
   if (input.verdicts.dmarc === 'FAIL' && input.verdicts.dmarcPolicy === 'reject') return 'dmarc_reject';
   return undefined;
 }

@@ -4,7 +4,7 @@ import { composeBounce, shouldBounce } from './bounce';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from './mail';
 import type { HeaderFacts, SplitMessage } from './mail';
 import { isAuthenticated, isExpired, isPaused, screenMessage } from './policy';
-import type { RefusalReason } from './policy';
+import type { RefusalReason, SpamVerdictAction } from './policy';
 import type { AliasRecord, AliasStore, KeyService, Mailer, RawMailSource, StoreDirectory, TransmissionLog } from './ports';
 import { connectingIpFromReceived, purgeAtEpochSeconds, transmissionId } from './transmission';
 import type { Direction, TransmissionRecord } from './transmission';
@@ -51,6 +51,12 @@ export interface RelayOptions {
    * @default MAX_OUTBOUND_BYTES
    */
   readonly maxOutboundBytes?: number;
+  /**
+   * What a failed SES spam verdict does: `drop` refuses it as `spam_detected`, `quarantine` as
+   * `spam_quarantined`; neither relays nor bounces it.
+   * @default 'drop'
+   */
+  readonly spamVerdictAction?: SpamVerdictAction;
 }
 
 export type DeliveryResult =
@@ -229,12 +235,14 @@ async function bounceRefusal(context: DeliveryContext, facts: HeaderFacts, reaso
   const authenticated = sender !== undefined && others.length === 0 && isAuthenticated(mail.verdicts, sender.address, mail.envelopeSender);
   if (!shouldBounce(reason, authenticated)) return false;
   const target = parseAliasAddress(recipient, options.relayDomain);
-  if (!target) return false;
+  // A recipient that is no alias is echoed as the sender wrote it; composeBounce answers only for
+  // 7-bit addresses on the relay domain.
+  const finalRecipient = target ? aliasAddress(target.alias, options.relayDomain) : recipient;
   const bounce = composeBounce({
     reason,
     relayDomain: options.relayDomain,
     to: mail.envelopeSender,
-    finalRecipient: aliasAddress(target.alias, options.relayDomain),
+    finalRecipient,
     deliveryId: transmissionId(mail.sesMessageId, index),
     sizeBytes: context.raw.length,
     limitBytes: maxOutboundBytes(options),
@@ -254,6 +262,7 @@ async function decide(context: DeliveryContext, facts: HeaderFacts, bodyBytes: n
     hasLoopHeader: facts.hasHeader(LOOP_HEADER),
     autoSubmitted: facts.autoSubmitted,
     looksLikeBounce: facts.looksLikeBounce,
+    ...optional('spamVerdictAction', options.spamVerdictAction),
   });
   if (screened) return { refused: screened };
 
@@ -262,23 +271,34 @@ async function decide(context: DeliveryContext, facts: HeaderFacts, bodyBytes: n
   const alias = await ports.aliases.getAlias(target.alias);
   if (!alias || alias.kind !== target.kind) return { refused: 'unknown_alias' };
   if (isExpired(alias, options.clock())) return { refused: 'expired_alias', storeId: alias.storeId };
-  if (isPaused(alias, options.clock())) return { refused: 'alias_paused', storeId: alias.storeId };
 
   const [sender, ...others] = facts.from;
   if (!sender) return { refused: 'missing_from', storeId: alias.storeId };
   if (others.length > 0) return { refused: 'ambiguous_from', storeId: alias.storeId };
-  // A body that alone exceeds the limit can never be sent, whoever wrote it: refused before the
-  // authentication check so the record says why, and only bounced if the sender is authenticated.
-  if (bodyBytes > maxOutboundBytes(options)) return { refused: 'message_too_large', storeId: alias.storeId };
-  if (!isAuthenticated(mail.verdicts, sender.address, mail.envelopeSender)) return { refused: 'unauthenticated_sender', storeId: alias.storeId };
+  // A body that alone exceeds the limit can never be sent, whoever wrote it: an unauthenticated
+  // sender's is recorded as too large so the record says why (it is never bounced).
+  const tooLarge = bodyBytes > maxOutboundBytes(options);
+  if (!isAuthenticated(mail.verdicts, sender.address, mail.envelopeSender)) return { refused: tooLarge ? 'message_too_large' : 'unauthenticated_sender', storeId: alias.storeId };
   const senderHash = await context.macOf(sender.address);
+  // Everything an authenticated sender could tell apart from an unknown alias (a pause answered
+  // with silence, an over-size DSN) comes after authorisation: a stranger gets the same answer for
+  // a live, paused or missing alias, so bounces cannot be used to find out which aliases exist.
+  const unauthorised = await authorise(context, alias, senderHash);
+  if (unauthorised) return { refused: unauthorised, storeId: alias.storeId };
+  if (isPaused(alias, options.clock())) return { refused: 'alias_paused', storeId: alias.storeId };
+  if (tooLarge) return { refused: 'message_too_large', storeId: alias.storeId };
 
-  return alias.kind === 'customer' ? routeToCustomer(context, alias, senderHash) : routeToMerchant(context, alias, senderHash);
+  return alias.kind === 'customer' ? routeToCustomer(context, alias) : routeToMerchant(context, alias);
 }
 
-async function routeToCustomer(context: DeliveryContext, alias: AliasRecord, senderHash: string): Promise<Decision> {
+/** Only the store's registered senders write to a customer alias; only its customer to a reverse alias. */
+async function authorise(context: DeliveryContext, alias: AliasRecord, senderHash: string): Promise<RefusalReason | undefined> {
+  if (alias.kind === 'customer') return (await context.ports.stores.isRegisteredSender(alias.storeId, senderHash)) ? undefined : 'unregistered_sender';
+  return senderHash === alias.addressHash && alias.customerAlias ? undefined : 'not_conversation_owner';
+}
+
+async function routeToCustomer(context: DeliveryContext, alias: AliasRecord): Promise<Decision> {
   const { ports, options } = context;
-  if (!(await ports.stores.isRegisteredSender(alias.storeId, senderHash))) return { refused: 'unregistered_sender', storeId: alias.storeId };
   const store = await ports.stores.getStore(alias.storeId);
   if (!store || !alias.addressCipher) return { refused: 'unknown_store', storeId: alias.storeId };
   const customerAddress = await ports.keys.decrypt(alias.addressCipher, customerAddressContext(alias.alias));
@@ -304,9 +324,9 @@ async function routeToCustomer(context: DeliveryContext, alias: AliasRecord, sen
   };
 }
 
-async function routeToMerchant(context: DeliveryContext, alias: AliasRecord, senderHash: string): Promise<Decision> {
+async function routeToMerchant(context: DeliveryContext, alias: AliasRecord): Promise<Decision> {
   const { ports, options } = context;
-  if (senderHash !== alias.addressHash || !alias.customerAlias) return { refused: 'not_conversation_owner', storeId: alias.storeId };
+  if (!alias.customerAlias) return { refused: 'not_conversation_owner', storeId: alias.storeId };
   const store = await ports.stores.getStore(alias.storeId);
   if (!store) return { refused: 'unknown_store', storeId: alias.storeId };
   const contact = await ports.keys.decrypt(store.contactCipher, storeContactContext(store.storeId));

@@ -64,7 +64,6 @@ export function createFeedbackHandler(deps: FeedbackDependencies): FeedbackHandl
     transmissionRetentionDays: deps.settings.transmissionRetentionDays,
     clock: deps.clock ?? (() => new Date()),
   };
-  const processor = new BatchProcessor(EventType.SQS);
 
   const handleRecord = async (record: SQSRecord): Promise<void> => {
     try {
@@ -80,5 +79,7 @@ export function createFeedbackHandler(deps: FeedbackDependencies): FeedbackHandl
     }
   };
 
-  return (event) => processPartialResponse(event, handleRecord, processor, { throwOnFullBatchFailure: false });
+  // A BatchProcessor holds the batch it is working on, so each call gets its own: Lambda never runs
+  // two invocations in one environment, but the local stack calls the handler concurrently.
+  return (event) => processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false });
 }

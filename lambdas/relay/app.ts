@@ -14,6 +14,7 @@ import { S3RawMailSource } from '../adapters/s3-raw-mail-source';
 import { SesMailer } from '../adapters/ses-mailer';
 import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue';
 import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler';
+import type { SpamVerdictAction } from '../core/policy';
 import type { DeadLetterQueue, Mailer, RetryScheduler } from '../core/ports';
 import { relayInboundMail } from '../core/relay-inbound-mail';
 import type { DeliveryResult, RelayOptions, RelayPorts } from '../core/relay-inbound-mail';
@@ -44,6 +45,12 @@ export interface RelaySettings {
    * @default two minutes (relayInboundMail's default)
    */
   readonly leaseSeconds?: number;
+  /**
+   * What a failed SES spam verdict does: refused as `spam_detected`, or as `spam_quarantined` for an
+   * operator to inspect in S3.
+   * @default 'drop'
+   */
+  readonly spamVerdictAction?: SpamVerdictAction;
 }
 
 export interface RelayClients {
@@ -106,13 +113,13 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
   const ports = createRelayPorts(deps);
   const logger = deps.logger ?? new Logger({ serviceName: 'anshin-relay' });
   const clock = deps.clock ?? (() => new Date());
-  const processor = new BatchProcessor(EventType.SQS);
   const options: RelayOptions = {
     relayDomain: deps.settings.relayDomain,
     transmissionRetentionDays: deps.settings.transmissionRetentionDays,
     clock,
     ...(deps.settings.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: deps.settings.maxOutboundBytes }),
     ...(deps.settings.leaseSeconds === undefined ? {} : { leaseSeconds: deps.settings.leaseSeconds }),
+    ...(deps.settings.spamVerdictAction === undefined ? {} : { spamVerdictAction: deps.settings.spamVerdictAction }),
   };
   const failureHandling = { logger, ...failurePorts(deps) };
 
@@ -130,5 +137,7 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
 
   // One record at a time: a record can carry a 40 MB message, which takes about 4.4 times its size
   // to relay (bench/relay-memory.ts); ten of them at once would not fit the function's memory.
-  return (event) => processPartialResponse(event, handleRecord, processor, { throwOnFullBatchFailure: false, processInParallel: false });
+  // A BatchProcessor holds the batch it is working on, so each call gets its own: Lambda never runs
+  // two invocations in one environment, but the local stack calls the handler concurrently.
+  return (event) => processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false, processInParallel: false });
 }

@@ -3,9 +3,19 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SPAM_VERDICT_ACTIONS } from '../core/policy';
+import type { SpamVerdictAction } from '../core/policy';
 import { requireEnv, requirePositiveIntegerEnv } from '../shared/env';
 import { RELAY_ENV } from '../shared/relay-env';
 import { createRelayHandler } from './app';
+
+function requireSpamVerdictActionEnv(): SpamVerdictAction {
+  const value = requireEnv(RELAY_ENV.spamVerdictAction);
+  if (!(SPAM_VERDICT_ACTIONS as readonly string[]).includes(value)) {
+    throw new Error(`environment variable ${RELAY_ENV.spamVerdictAction} must be one of ${SPAM_VERDICT_ACTIONS.join(', ')}`);
+  }
+  return value as SpamVerdictAction;
+}
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createRelayHandler({
@@ -21,5 +31,6 @@ export const handler = createRelayHandler({
     deadLetterQueueUrl: requireEnv(RELAY_ENV.deadLetterQueueUrl),
     relayQueueUrl: requireEnv(RELAY_ENV.relayQueueUrl),
     configurationSetName: requireEnv(RELAY_ENV.configurationSet),
+    spamVerdictAction: requireSpamVerdictActionEnv(),
   },
 });

@@ -18,6 +18,8 @@ export const RELAY_ENV = {
   relayQueueUrl: 'RELAY_QUEUE_URL',
   /** SES configuration set every send goes through, so bounces and complaints reach the feedback function. */
   configurationSet: 'CONFIGURATION_SET',
+  /** `drop` or `quarantine`: what a failed SES spam verdict does (RelayConfig.spamVerdictAction). */
+  spamVerdictAction: 'SPAM_VERDICT_ACTION',
 } as const;
 
 export type RelayEnvName = (typeof RELAY_ENV)[keyof typeof RELAY_ENV];

@@ -85,7 +85,8 @@ export class RelayFunction extends Construct {
       .setEnvironment(RELAY_ENV.transmissionRetentionDays, String(config.retention.transmissionRecordDays))
       .setEnvironment(RELAY_ENV.deadLetterQueueUrl, ingress.deadLetterQueue.queueUrl)
       .setEnvironment(RELAY_ENV.relayQueueUrl, ingress.queue.queueUrl)
-      .setEnvironment(RELAY_ENV.configurationSet, props.sending.configurationSetName);
+      .setEnvironment(RELAY_ENV.configurationSet, props.sending.configurationSetName)
+      .setEnvironment(RELAY_ENV.spamVerdictAction, config.spamVerdictAction);
 
     const role = this.anshinFunction.role;
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [ingress.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)] }));

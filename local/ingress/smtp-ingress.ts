@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -25,7 +25,10 @@ export interface SmtpIngressOptions {
   readonly bucket: string;
   readonly topicArn: string;
   readonly queueArn: string;
-  /** Where notifications the relay did not finish are kept for redelivery. */
+  /**
+   * Where notifications the relay did not finish are kept for redelivery; handled ones move to
+   * `handled/` below it, so the control endpoint can deliver them again as SES or SQS might.
+   */
   readonly notificationsDir: string;
   /** Receives each notification as the relay Lambda would: one SQS record. */
   readonly deliver: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
@@ -80,6 +83,22 @@ function readAll(stream: SMTPServerDataStream): Promise<Buffer> {
   });
 }
 
+/** Sub-folder of the notifications directory holding the notifications the relay has handled. */
+export const HANDLED_NOTIFICATIONS = 'handled';
+
+/**
+ * Moves `<dir>/<messageId>.json` to `<dir>/handled/`. Kept rather than deleted, no more sensitive
+ * than the raw mail kept beside it, until the stack's data directory is wiped.
+ */
+export async function moveToHandled(notificationsDir: string, messageId: string): Promise<void> {
+  const handledDir = join(notificationsDir, HANDLED_NOTIFICATIONS);
+  await mkdir(handledDir, { recursive: true });
+  await rename(join(notificationsDir, `${messageId}.json`), join(handledDir, `${messageId}.json`)).catch((error: unknown) => {
+    // Already moved by a concurrent delivery of the same notification.
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  });
+}
+
 function domainOf(address: string): string {
   return (address.split('@').pop() ?? '').toLowerCase();
 }
@@ -126,7 +145,7 @@ export async function startSmtpIngress(options: SmtpIngressOptions): Promise<Smt
     } catch (error) {
       options.log('relay_threw', { messageId: delivery.messageId, errorName: error instanceof Error ? error.name : 'unknown' });
     }
-    if (outcome === 'handled') await rm(notificationPath, { force: true });
+    if (outcome === 'handled') await moveToHandled(options.notificationsDir, delivery.messageId);
     else options.log('notification_kept_for_redelivery', { messageId: delivery.messageId });
     record({ messageId: delivery.messageId, outcome });
   };

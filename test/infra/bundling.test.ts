@@ -33,7 +33,8 @@ describe('relay bundle', () => {
 
     // Loaded as Lambda loads it: a fresh Node process importing the module, with the environment the
     // stack sets (names only; no AWS call is made at import time).
-    const environment = Object.fromEntries(Object.values(RELAY_ENV).map((name) => [name, name === RELAY_ENV.transmissionRetentionDays ? '90' : `test-${name}`]));
+    const values: Partial<Record<string, string>> = { [RELAY_ENV.transmissionRetentionDays]: '90', [RELAY_ENV.spamVerdictAction]: 'drop' };
+    const environment = Object.fromEntries(Object.values(RELAY_ENV).map((name) => [name, values[name] ?? `test-${name}`]));
     const exported = execFileSync(
       process.execPath,
       ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(join(assetDir, 'index.mjs')).href)}); console.log(typeof m.handler);`],

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { RELAY_ENV } from '../../lambdas/shared/relay-env';
 import { TABLES } from '../../lambdas/shared/table-schema';
 import type { TableKey, TableSchema } from '../../lambdas/shared/table-schema';
-import { ConfigError } from '../../lib/config';
+import { ConfigError, DEFAULT_CONFIG } from '../../lib/config';
 import { CONFIG_CONTEXT_KEY, STACK_NAME, addRelayStack } from '../../lib/relay-app';
 import { POINT_IN_TIME_RECOVERY_DAYS, QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FUNCTION_DEFAULTS } from '../../lib/secure-defaults';
 import { actionsOf, assemblyDir, CDK_JSON_CONFIG, logicalId, onlyResource, relayApp, relayTemplate, statementsOfRole } from './support';
@@ -470,6 +470,26 @@ describe('RelayFunction runtime', () => {
       POWERTOOLS_SERVICE_NAME: 'anshin-relay',
       NODE_OPTIONS: '--enable-source-maps',
     });
+  });
+
+  it.each([
+    [{}, 'drop'],
+    [{ spamVerdictAction: 'drop' }, 'drop'],
+    [{ spamVerdictAction: 'quarantine' }, 'quarantine'],
+  ])('passes the spam verdict action of %j to the relay as %s', (anshin, action) => {
+    const { stack, template } = relayTemplate({ anshin });
+    const variables = (relayFunction(template, logicalId(stack, stack.relay.function)).Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(variables[RELAY_ENV.spamVerdictAction]).toBe(action);
+  });
+
+  it('defaults to dropping spam in lib/config.ts and cdk.json alike', () => {
+    expect(DEFAULT_CONFIG.spamVerdictAction).toBe('drop');
+    expect(CDK_JSON_CONFIG.spamVerdictAction).toBe(DEFAULT_CONFIG.spamVerdictAction);
+  });
+
+  it.each(['reject', 'Quarantine', '', 1, true])('fails synthesis with the field name when spamVerdictAction is %j', (value) => {
+    expect(() => relayApp({ anshin: { spamVerdictAction: value } })).toThrow(ConfigError);
+    expect(() => relayApp({ anshin: { spamVerdictAction: value } })).toThrow(/anshin\.spamVerdictAction must be one of drop, quarantine/);
   });
 
   it('names the relay queue (for backoff) and its dead-letter queue by URL', () => {

@@ -6,6 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
 import { RelayHarness } from './support/relay-harness';
 import type { SentMail } from './support/relay-harness';
+import { injectThrottling as injectSdkThrottling } from '../support/sdk-faults';
+import type { Fault, FaultSpec, MiddlewareHost } from '../support/sdk-faults';
+import { captureProcessOutput } from '../support/capture-output';
 
 /**
  * Faults injected at the SDK boundary: a middleware on the local stack's real clients fails chosen
@@ -23,74 +26,15 @@ let customerAlias: IssueAliasResult;
 const logLines: string[] = [];
 const faults: Fault[] = [];
 
-interface Fault {
-  /** Calls failed so far. */
-  readonly injected: number;
-  remove(): void;
-}
-
-type Next = (args: { input: object }) => Promise<unknown>;
-
-/** What this test needs of an SDK client: its middleware stack. */
-interface MiddlewareHost {
-  readonly middlewareStack: {
-    add(middleware: (next: Next, context: { commandName?: string }) => Next, options: { step: 'initialize'; name: string }): void;
-    remove(name: string): boolean;
-  };
-}
-
-interface FaultSpec {
-  readonly command: string;
-  /** Only calls naming this table. */
-  readonly table?: string;
-  /** Matching calls let through before the first failure. */
-  readonly skip?: number;
-  /** Matching calls failed, after the skipped ones. */
-  readonly times: number;
-}
-
-let faultCount = 0;
-
-/**
- * Fails matching calls with a synthetic ThrottlingException shaped as the SDK raises it. Added at
- * the initialize step, before the SDK's own retries, so each injected failure reaches the relay.
- */
-function injectThrottling(client: MiddlewareHost, spec: FaultSpec): Fault {
-  const name = `inject-fault-${(faultCount += 1)}`;
-  let seen = 0;
-  let injected = 0;
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const table = (args.input as { TableName?: unknown }).TableName;
-      if (context.commandName === spec.command && (spec.table === undefined || table === spec.table)) {
-        seen += 1;
-        if (seen > (spec.skip ?? 0) && injected < spec.times) {
-          injected += 1;
-          throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
-        }
-      }
-      return next(args);
-    },
-    { step: 'initialize', name },
-  );
-  const fault: Fault = {
-    get injected() {
-      return injected;
-    },
-    remove: () => void client.middlewareStack.remove(name),
-  };
+/** Throttling that afterEach removes again, so no fault outlives its test. */
+function injectThrottling(client: MiddlewareHost, spec: Omit<FaultSpec, 'error'>): Fault {
+  const fault = injectSdkThrottling(client, spec);
   faults.push(fault);
   return fault;
 }
 
 beforeAll(async () => {
-  // The relay's structured logs are captured (and kept out of the test output) to check them for PII.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-  }
+  captureProcessOutput(logLines);
   relay = await RelayHarness.start({ leaseSeconds: LEASE_SECONDS });
   await relay.cli(['store', 'create', '--store-id', 'fault-shop', '--name', '障害商店', '--contact', STORE_CONTACT, '--sender', STORE_SENDER]);
   customerAlias = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'fault-shop', '--order-id', '2001', '--customer', CUSTOMER]);

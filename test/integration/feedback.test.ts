@@ -8,6 +8,7 @@ import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
 import { createFeedbackHandler } from '../../lambdas/feedback/app';
 import type { FeedbackHandler } from '../../lambdas/feedback/app';
 import { RelayHarness } from './support/relay-harness';
+import { captureProcessOutput } from '../support/capture-output';
 
 const STORE_CONTACT = 'owner@shop.example';
 const STORE_SENDER = 'news@shop.example';
@@ -58,13 +59,7 @@ function sqsEvent(...bodies: string[]): SQSEvent {
 }
 
 beforeAll(async () => {
-  // The handlers' structured logs are captured (and kept out of the test output) to check them for PII.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-  }
+  captureProcessOutput(logLines);
   relay = await RelayHarness.start();
   await relay.cli(['store', 'create', '--store-id', 'demo-shop', '--name', 'デモ商店', '--contact', STORE_CONTACT, '--sender', STORE_SENDER]);
   const { settings, clients } = relay.stack;

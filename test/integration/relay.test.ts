@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
 import { decodedHeaders, RelayHarness, splitAtBlankLine } from './support/relay-harness';
+import { captureProcessOutput } from '../support/capture-output';
 
 const STORE_CONTACT = 'owner@shop.example';
 const STORE_SENDER = 'news@shop.example';
@@ -13,13 +14,7 @@ let customerAlias: IssueAliasResult;
 const logLines: string[] = [];
 
 beforeAll(async () => {
-  // The relay's structured logs are captured (and kept out of the test output) to check them for PII.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      logLines.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-      return true;
-    });
-  }
+  captureProcessOutput(logLines);
   relay = await RelayHarness.start();
   await relay.cli(['store', 'create', '--store-id', 'demo-shop', '--name', 'デモ商店', '--contact', STORE_CONTACT, '--sender', STORE_SENDER, '--sender', 'support@shop.example']);
   customerAlias = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'demo-shop', '--order-id', '1001', '--customer', CUSTOMER]);
@@ -94,17 +89,21 @@ describe('merchant to customer', () => {
     expect(record.sizeBytes).toBeGreaterThan(BODY.length);
   });
 
+  // The authenticated stranger gets a delivery status notification (and only that); the others are
+  // refusals no sender is told about.
   it.each([
-    ['an unregistered sender', STRANGER, {}, 'unregistered_sender'],
-    ['a registered sender that failed SPF, DKIM and DMARC', STORE_SENDER, { 'X-Local-Verdict': 'spf=FAIL, dkim=FAIL, dmarc=FAIL' }, 'unauthenticated_sender'],
-    ['a message SES flagged as a virus', STORE_SENDER, { 'X-Local-Verdict': 'virus=FAIL' }, 'virus_detected'],
-    ['an auto-reply', STORE_SENDER, { 'Auto-Submitted': 'auto-replied' }, 'auto_submitted'],
-    ['a message that already went through the relay', STORE_SENDER, { 'X-Anshin-Relay': 'relay.example.jp' }, 'loop_detected'],
-  ])('does not relay %s and records why', async (_label, from, headers, reason) => {
-    const before = await relay.outboxCount();
+    ['an unregistered sender', STRANGER, {}, 'unregistered_sender', [[STRANGER]]],
+    ['a registered sender that failed SPF, DKIM and DMARC', STORE_SENDER, { 'X-Local-Verdict': 'spf=FAIL, dkim=FAIL, dmarc=FAIL' }, 'unauthenticated_sender', []],
+    ['a message SES flagged as a virus', STORE_SENDER, { 'X-Local-Verdict': 'virus=FAIL' }, 'virus_detected', []],
+    ['an auto-reply', STORE_SENDER, { 'Auto-Submitted': 'auto-replied' }, 'auto_submitted', []],
+    ['a message that already went through the relay', STORE_SENDER, { 'X-Anshin-Relay': 'relay.example.jp' }, 'loop_detected', []],
+  ])('does not relay %s and records why', async (_label, from, headers, reason, bounceDestinations) => {
+    const before = await relay.outboxIds();
     const sent = await relay.send({ envelope: { from, to: [customerAlias.address] }, from, to: customerAlias.address, subject: 'hello', text: 'hi', headers });
     expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ outcome: 'refused', reason, state: 'done' });
-    expect(await relay.outboxCount()).toBe(before);
+    const added = await Promise.all((await relay.outboxIds()).filter((id) => !before.includes(id)).map((id) => relay.outbound(id)));
+    expect(added.map((out) => out.envelope.destinations)).toEqual(bounceDestinations);
+    for (const out of added) expect(out.envelope.from).toBe('MAILER-DAEMON@relay.example.jp');
   });
 
   it('refuses an alias that does not exist', async () => {

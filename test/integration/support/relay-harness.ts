@@ -77,6 +77,11 @@ export class RelayHarness {
     return new RelayHarness(stack, dir, calls);
   }
 
+  /** The stack's control endpoint (dead-letter replay, redelivery), as endpoints.json names it. */
+  get controlUrl(): string {
+    return this.stack.endpoints.control;
+  }
+
   async stop(): Promise<void> {
     await this.stack.stop();
     await rm(this.dir, { recursive: true, force: true });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isAuthenticated, isExpired, REFUSAL_REASONS, screenMessage } from '../../../lambdas/core/policy';
-import type { ScreeningInput } from '../../../lambdas/core/policy';
+import type { ScreeningInput, SpamVerdictAction } from '../../../lambdas/core/policy';
 import type { Verdicts } from '../../../lambdas/core/verdicts';
 
 const PASS: Verdicts = { spf: 'PASS', dkim: 'PASS', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' };
@@ -31,6 +31,23 @@ describe('screenMessage', () => {
 
   it('lets a DMARC failure under p=none through to authentication', () => {
     expect(screenMessage({ ...clean, verdicts: { ...PASS, dmarc: 'FAIL', dmarcPolicy: 'none' } })).toBeUndefined();
+  });
+
+  it.each<[SpamVerdictAction | undefined, string]>([
+    [undefined, 'spam_detected'],
+    ['drop', 'spam_detected'],
+    ['quarantine', 'spam_quarantined'],
+  ])('refuses spam as %s says: %s', (spamVerdictAction, reason) => {
+    const spam = { ...clean, verdicts: { ...PASS, spam: 'FAIL' as const } };
+    expect(screenMessage(spamVerdictAction === undefined ? spam : { ...spam, spamVerdictAction })).toBe(reason);
+  });
+
+  it.each(['GRAY', 'PROCESSING_FAILED', 'DISABLED'] as const)('lets a spam verdict of %s through even when quarantining', (spam) => {
+    expect(screenMessage({ ...clean, verdicts: { ...PASS, spam }, spamVerdictAction: 'quarantine' })).toBeUndefined();
+  });
+
+  it('drops a virus before quarantining spam', () => {
+    expect(screenMessage({ ...clean, verdicts: { ...PASS, spam: 'FAIL', virus: 'FAIL' }, spamVerdictAction: 'quarantine' })).toBe('virus_detected');
   });
 });
 
@@ -74,5 +91,9 @@ describe('REFUSAL_REASONS', () => {
     expect(REFUSAL_REASONS.unauthenticated_sender.bounceable).toBe(false);
     expect(REFUSAL_REASONS.loop_detected.bounceable).toBe(false);
     expect(REFUSAL_REASONS.null_sender.bounceable).toBe(false);
+  });
+
+  it.each(['virus_detected', 'spam_detected', 'spam_quarantined', 'dmarc_reject'] as const)('never bounces %s, a verdict on the message itself', (reason) => {
+    expect(REFUSAL_REASONS[reason].bounceable).toBe(false);
   });
 });
