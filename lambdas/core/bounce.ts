@@ -157,47 +157,55 @@ export function composeBounce(input: BounceInput): Bounce | undefined {
   return { from, to: input.to, raw: Buffer.from(lines.join('\r\n'), 'ascii') };
 }
 
-/** The same words whatever the reason: see {@link DsnKind}. */
-function notAcceptedText(input: BounceInput, arrival: string): string {
+/**
+ * The human-readable part: Japanese first (the marketplace's language), then English, each opening
+ * with the same notice and the same sentence naming the message and the address written to.
+ */
+function bilingualText(input: BounceInput, arrival: string, japanese: readonly string[], english: readonly string[]): string {
   return [
     'このメールは自動送信されています。',
     '',
     `${arrival} に受け付けたメール（宛先 ${input.finalRecipient}）は配信できませんでした。`,
-    'この宛先は、お送りいただいたメールを受け付けていません。',
-    '宛先に誤りがないかご確認ください。',
+    ...japanese,
     '',
     '----------------------------------------------------------------------',
     '',
     'This is an automatically generated message.',
     '',
     `Your message to ${input.finalRecipient}, received ${arrival}, could not be delivered.`,
-    'This address does not accept your message. Please check that the address is correct.',
+    ...english,
     '',
   ].join('\r\n');
+}
+
+/** The same words whatever the reason: see {@link DsnKind}. */
+function notAcceptedText(input: BounceInput, arrival: string): string {
+  return bilingualText(
+    input,
+    arrival,
+    ['この宛先は、お送りいただいたメールを受け付けていません。', '宛先に誤りがないかご確認ください。'],
+    ['This address does not accept your message. Please check that the address is correct.'],
+  );
 }
 
 function tooLargeText(input: BounceInput, arrival: string): string {
   const size = formatSize(input.sizeBytes);
   const limit = formatSize(input.limitBytes);
   const bytes = (n: number): string => n.toLocaleString('en-US');
-  return [
-    'このメールは自動送信されています。',
-    '',
-    `${arrival} に受け付けたメール（宛先 ${input.finalRecipient}）は配信できませんでした。`,
-    `メールの大きさ（約 ${size}、${bytes(input.sizeBytes)} バイト）が、このサービスで送信できる上限`,
-    `${limit}（${bytes(input.limitBytes)} バイト、ヘッダーと添付ファイルを含む）を超えています。`,
-    '添付ファイルを小さくするか、複数のメールに分けて、もう一度お送りください。',
-    '',
-    '----------------------------------------------------------------------',
-    '',
-    'This is an automatically generated message.',
-    '',
-    `Your message to ${input.finalRecipient}, received ${arrival}, could not be delivered.`,
-    `It is about ${size} (${bytes(input.sizeBytes)} bytes), larger than the ${limit} (${bytes(input.limitBytes)} bytes,`,
-    'headers and attachments included) this service can send.',
-    'Please make the attachments smaller or split them across several messages and send it again.',
-    '',
-  ].join('\r\n');
+  return bilingualText(
+    input,
+    arrival,
+    [
+      `メールの大きさ（約 ${size}、${bytes(input.sizeBytes)} バイト）が、このサービスで送信できる上限`,
+      `${limit}（${bytes(input.limitBytes)} バイト、ヘッダーと添付ファイルを含む）を超えています。`,
+      '添付ファイルを小さくするか、複数のメールに分けて、もう一度お送りください。',
+    ],
+    [
+      `It is about ${size} (${bytes(input.sizeBytes)} bytes), larger than the ${limit} (${bytes(input.limitBytes)} bytes,`,
+      'headers and attachments included) this service can send.',
+      'Please make the attachments smaller or split them across several messages and send it again.',
+    ],
+  );
 }
 
 function formatSize(bytes: number): string {

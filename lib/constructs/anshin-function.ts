@@ -1,10 +1,11 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
 
@@ -120,6 +121,39 @@ export class AnshinFunction extends Construct {
   bindKey(envName: string, key: IKey, actions: readonly string[]): this {
     this.setEnvironment(envName, key.keyArn);
     key.grant(this.role, ...actions);
+    return this;
+  }
+
+  /**
+   * Acknowledges the findings every SQS-consuming function of this house style raises, with the
+   * reasons that hold for all of them; call it after the event source is added.
+   * @param purpose what the function is called in the reasons, e.g. "The relay"
+   * @param queue what its queue is called in the reasons, e.g. "the relay queue"
+   */
+  acknowledgeQueueConsumerFindings(purpose: string, queue: string): this {
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy !== undefined) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+      });
+    }
+    Validations.of(this.function).acknowledge(
+      {
+        id: 'Serverless-LambdaDLQ',
+        reason: `${purpose} is only invoked synchronously by its SQS event source; failed messages move to ${queue}'s dead-letter queue.`,
+      },
+      {
+        id: 'Serverless-LambdaAsyncFailureDestination',
+        reason: `${purpose} is never invoked asynchronously; the SQS redrive policy is its failure destination.`,
+      },
+    );
+    for (const mapping of this.function.node.findAll().filter((node) => node instanceof CfnEventSourceMapping)) {
+      Validations.of(mapping).acknowledge({
+        id: 'Serverless-LambdaEventSourceMappingDestination',
+        reason: `SQS event sources take no on-failure destination; ${queue}'s redrive policy moves failed messages to its dead-letter queue.`,
+      });
+    }
     return this;
   }
 }

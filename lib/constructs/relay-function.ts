@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -134,32 +133,11 @@ export class RelayFunction extends Construct {
     const bucketLogicalId: unknown = stack.resolve((ingress.bucket.node.defaultChild as CfnBucket).logicalId);
     const policy = this.anshinFunction.role.node.tryFindChild('DefaultPolicy');
     if (policy !== undefined) {
-      Validations.of(policy).acknowledge(
-        {
-          id: 'AwsSolutions-IAM5[Resource::*]',
-          reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
-        },
-        {
-          id: `AwsSolutions-IAM5[Resource::<${String(bucketLogicalId)}.Arn>/${RAW_MAIL_PREFIX}*]`,
-          reason: 'Raw mail object keys are SES message IDs, unknown in advance; s3:GetObject is limited to the prefix SES writes to.',
-        },
-      );
-    }
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason: "The relay is only invoked synchronously by its SQS event source; failed messages move to the queue's dead-letter queue.",
-      },
-      {
-        id: 'Serverless-LambdaAsyncFailureDestination',
-        reason: 'The relay is never invoked asynchronously; the SQS redrive policy is its failure destination.',
-      },
-    );
-    for (const mapping of this.function.node.findAll().filter((node) => node instanceof CfnEventSourceMapping)) {
-      Validations.of(mapping).acknowledge({
-        id: 'Serverless-LambdaEventSourceMappingDestination',
-        reason: "SQS event sources take no on-failure destination; the relay queue's redrive policy moves failed messages to its dead-letter queue.",
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${String(bucketLogicalId)}.Arn>/${RAW_MAIL_PREFIX}*]`,
+        reason: 'Raw mail object keys are SES message IDs, unknown in advance; s3:GetObject is limited to the prefix SES writes to.',
       });
     }
+    this.anshinFunction.acknowledgeQueueConsumerFindings('The relay', 'the relay queue');
   }
 }

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
-import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { ConfigurationSet, EmailSendingEvent, EventDestination, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
@@ -139,32 +138,6 @@ export class SendingFeedback extends Construct {
     keys.dataKey.grant(this.anshinFunction.role, 'kms:Decrypt');
 
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: FEEDBACK_BATCH_SIZE, reportBatchItemFailures: true }));
-    this.acknowledgeFindings();
-  }
-
-  private acknowledgeFindings(): void {
-    const policy = this.anshinFunction.role.node.tryFindChild('DefaultPolicy');
-    if (policy !== undefined) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
-      });
-    }
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'Serverless-LambdaDLQ',
-        reason: "The feedback function is only invoked synchronously by its SQS event source; failed events move to the queue's dead-letter queue.",
-      },
-      {
-        id: 'Serverless-LambdaAsyncFailureDestination',
-        reason: 'The feedback function is never invoked asynchronously; the SQS redrive policy is its failure destination.',
-      },
-    );
-    for (const mapping of this.function.node.findAll().filter((node) => node instanceof CfnEventSourceMapping)) {
-      Validations.of(mapping).acknowledge({
-        id: 'Serverless-LambdaEventSourceMappingDestination',
-        reason: "SQS event sources take no on-failure destination; the feedback queue's redrive policy moves failed events to its dead-letter queue.",
-      });
-    }
+    this.anshinFunction.acknowledgeQueueConsumerFindings('The feedback function', 'the feedback queue');
   }
 }
