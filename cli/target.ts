@@ -2,7 +2,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { DEFAULT_CONFIG, HOME_REGION, resolveConfig } from '../lib/config';
+import { HOME_REGION, resolveConfig } from '../lib/config';
 import type { RelayConfig } from '../lib/config';
 import { readLocalEndpoints } from '../local/endpoints';
 
@@ -74,5 +74,3 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
     queues: { sqs: new SQSClient({ region }), relay: value('RelayQueueUrl'), deadLetter: value('DeadLetterQueueUrl') },
   };
 }
-
-export { DEFAULT_CONFIG };
