@@ -4,6 +4,7 @@ import { DynamoAliasStore } from '../lambdas/adapters/dynamo-alias-store';
 import { DynamoStoreDirectory } from '../lambdas/adapters/dynamo-store-directory';
 import { DynamoTransmissionReader } from '../lambdas/adapters/dynamo-transmission-log';
 import { KmsKeyService } from '../lambdas/adapters/kms-key-service';
+import { AliasRetiredError } from '../lambdas/core/alias';
 import { AliasConflictError, createStore, InvalidRequestError, issueAlias } from '../lambdas/core/stores-and-aliases';
 import type { ReplayItem } from '../local/control-server';
 import { redeliverLocal, replayFromSqs, replayLocal } from './dlq';
@@ -97,8 +98,8 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
           keys: keysOf(t),
           now: now(),
           relayDomain: t.config.relayDomain,
-          validityDays: t.config.retention.aliasValidityDays,
-          supportDays: t.config.retention.aliasSupportDays,
+          validityDays: t.config.retention.classes.address.retentionDays,
+          supportDays: t.config.retention.classes.address.supportDays,
         },
       );
       print(options, result, `${result.address} (${result.created ? 'issued' : 'already issued'}, expires ${result.expiresAt})`);
@@ -189,7 +190,7 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
 
 /** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof AliasConflictError || error instanceof TargetError) {
+  if (error instanceof InvalidRequestError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };

@@ -5,13 +5,14 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { HOME_REGION, resolveConfig } from '../lib/config';
 import type { RelayConfig } from '../lib/config';
 import { readLocalEndpoints } from '../local/endpoints';
+import type { TableKey } from '../lambdas/shared/table-schema';
 
 /** Where the CLI's commands act: table names, keys and clients of one deployment. */
 export interface Target {
   readonly name: 'local' | 'aws';
   readonly dynamodb: DynamoDBClient;
   readonly kms: KMSClient;
-  readonly tables: { readonly aliases: string; readonly stores: string; readonly transmissions: string };
+  readonly tables: Readonly<Record<TableKey, string>>;
   readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string };
   readonly config: RelayConfig;
   /** The relay queue and its dead-letter queue, with a client for them; a deployed stack only. */
@@ -45,6 +46,8 @@ const OUTPUTS = [
   'AliasesTableName',
   'StoresTableName',
   'TransmissionsTableName',
+  'AccessTableName',
+  'ReceiptsTableName',
   'DataKeyArn',
   'HmacKeyArn',
   'RelayDomain',
@@ -68,7 +71,13 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
     name: 'aws',
     dynamodb: new DynamoDBClient({ region }),
     kms: new KMSClient({ region }),
-    tables: { aliases: value('AliasesTableName'), stores: value('StoresTableName'), transmissions: value('TransmissionsTableName') },
+    tables: {
+      aliases: value('AliasesTableName'),
+      stores: value('StoresTableName'),
+      transmissions: value('TransmissionsTableName'),
+      access: value('AccessTableName'),
+      receipts: value('ReceiptsTableName'),
+    },
     keys: { dataKeyId: value('DataKeyArn'), hmacKeyId: value('HmacKeyArn') },
     config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain') }),
     queues: { sqs: new SQSClient({ region }), relay: value('RelayQueueUrl'), deadLetter: value('DeadLetterQueueUrl') },

@@ -35,6 +35,8 @@ export class AnshinRelayStack extends Stack {
   readonly aliasesTableName: CfnOutput;
   readonly storesTableName: CfnOutput;
   readonly transmissionsTableName: CfnOutput;
+  readonly accessTableName: CfnOutput;
+  readonly receiptsTableName: CfnOutput;
   readonly dataKeyArn: CfnOutput;
   readonly hmacKeyArn: CfnOutput;
   readonly inboundBucketName: CfnOutput;
@@ -57,11 +59,12 @@ export class AnshinRelayStack extends Stack {
     this.config = config;
 
     this.keys = new DataKeys(this, 'Keys');
-    this.tables = new DataTables(this, 'Tables', { encryptionKey: this.keys.dataKey });
+    this.tables = new DataTables(this, 'Tables', { encryptionKey: this.keys.dataKey, backupDays: config.retention.backupDays });
     this.ingress = new MailIngress(this, 'Ingress', {
       relayDomain: config.relayDomain,
       dataKey: this.keys.dataKey,
-      rawMailDays: config.retention.rawMailDays,
+      rawMailDays: config.retention.classes.content.retentionDays,
+      noncurrentRawMailDays: config.retention.noncurrentContentDays,
       logDays: config.retention.logDays,
       consumerTimeout: RELAY_FUNCTION_DEFAULTS.timeout,
       activateReceiptRuleSet: config.activateReceiptRuleSet,
@@ -81,6 +84,8 @@ export class AnshinRelayStack extends Stack {
     this.aliasesTableName = output('AliasesTableName', this.tables.aliases.tableName, 'Aliases table');
     this.storesTableName = output('StoresTableName', this.tables.stores.tableName, 'Stores and registered senders table');
     this.transmissionsTableName = output('TransmissionsTableName', this.tables.transmissions.tableName, 'Transmission records table');
+    this.accessTableName = output('AccessTableName', this.tables.access.tableName, 'Merchant-menu access records table');
+    this.receiptsTableName = output('ReceiptsTableName', this.tables.receipts.tableName, 'Retention, destruction and termination receipts table');
     this.dataKeyArn = output('DataKeyArn', this.keys.dataKey.keyArn, 'Customer-managed key for addresses and data at rest');
     this.hmacKeyArn = output('HmacKeyArn', this.keys.hmacKey.keyArn, 'HMAC key for address hashes and aliases');
     this.inboundBucketName = output('InboundBucketName', this.ingress.bucket.bucketName, 'Raw inbound mail bucket');

@@ -6,25 +6,25 @@
 
 import { SPAM_VERDICT_ACTIONS } from '../lambdas/core/policy';
 import type { SpamVerdictAction } from '../lambdas/core/policy';
+import { DATA_CLASSES, RetentionPolicyError, validateRetentionPolicy } from '../lambdas/core/retention-policy';
+import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/core/retention-policy';
 
 /** The only region user data may live in (designated telecommunications carrier, Japan). */
 export const HOME_REGION = 'ap-northeast-1';
 
+/** DynamoDB point-in-time recovery keeps between 1 and 35 days of backups. */
+export const MAX_BACKUP_DAYS = 35;
+
 /** Retention limits CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
-export interface RetentionConfig {
-  /** Raw inbound mail in S3 (content class): kept only as long as relaying and replay need it. */
-  readonly rawMailDays: number;
-  /** Transmission records (header digest, counts, connecting IP, verdicts, outcome). */
-  readonly transmissionRecordDays: number;
-  /** How long an issued alias keeps relaying. */
-  readonly aliasValidityDays: number;
-  /** Support period after an alias expires, during which inquiries about it can still be answered. */
-  readonly aliasSupportDays: number;
-  /** CloudWatch log groups of every function; must be one of {@link LOG_RETENTION_DAYS}. */
-  readonly logDays: number;
-}
+/**
+ * The retention policy (see `lambdas/core/retention-policy.ts` for what each class holds): per data
+ * class, the retention period and the support period after the subject ends; the backup window; log
+ * retention. The stack derives TTL-bearing code settings, S3 lifecycle, log retention and the PITR
+ * window from it, and the retention and destruction functions apply it.
+ */
+export type RetentionConfig = RetentionPolicy;
 
 export interface RelayConfig {
   /** Domain the aliases live on; SES receives mail for it and sends from it. */
@@ -46,7 +46,7 @@ export interface RelayConfig {
   /**
    * What a failed SES spam verdict does: `drop` refuses the message as `spam_detected`; `quarantine`
    * refuses it as `spam_quarantined`, marking it for an operator to inspect. Neither relays nor
-   * bounces it, and either way the raw mail stays in S3 until `retention.rawMailDays` ends.
+   * bounces it, and either way the raw mail stays in S3 until its retention (`retention.classes.content`) ends.
    */
   readonly spamVerdictAction: SpamVerdictAction;
 }
@@ -65,11 +65,17 @@ export const DEFAULT_CONFIG: RelayConfig = {
   senderIdentity: 'relay.example.jp',
   region: HOME_REGION,
   retention: {
-    rawMailDays: 7,
-    transmissionRecordDays: 90,
-    aliasValidityDays: 180,
-    aliasSupportDays: 90,
+    classes: {
+      address: { retentionDays: 180, supportDays: 90 },
+      access: { retentionDays: 180, supportDays: 90 },
+      transmission: { retentionDays: 90, supportDays: 90 },
+      content: { retentionDays: 7, supportDays: 0 },
+      evidence: { retentionDays: 1827, supportDays: 0 },
+    },
+    backupDays: 35,
+    noncurrentContentDays: 1,
     logDays: 30,
+    runIntervalDays: 1,
   },
   activateReceiptRuleSet: true,
   relayMaxConcurrency: 5,
@@ -113,22 +119,9 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
     throw new ConfigError('anshin configuration must be an object');
   }
   const given = partial as Partial<Record<keyof RelayConfig, unknown>>;
-  const retentionGiven = (given.retention ?? {}) as Partial<Record<keyof RetentionConfig, unknown>>;
   const feedbackGiven = (given.feedback ?? {}) as Partial<Record<keyof FeedbackConfig, unknown>>;
   const relayDomain = domain(given.relayDomain ?? DEFAULT_CONFIG.relayDomain, 'relayDomain');
-  const retention: RetentionConfig = {
-    rawMailDays: positiveInteger(retentionGiven.rawMailDays ?? DEFAULT_CONFIG.retention.rawMailDays, 'retention.rawMailDays'),
-    transmissionRecordDays: positiveInteger(
-      retentionGiven.transmissionRecordDays ?? DEFAULT_CONFIG.retention.transmissionRecordDays,
-      'retention.transmissionRecordDays',
-    ),
-    aliasValidityDays: positiveInteger(retentionGiven.aliasValidityDays ?? DEFAULT_CONFIG.retention.aliasValidityDays, 'retention.aliasValidityDays'),
-    aliasSupportDays: positiveInteger(retentionGiven.aliasSupportDays ?? DEFAULT_CONFIG.retention.aliasSupportDays, 'retention.aliasSupportDays'),
-    logDays: positiveInteger(retentionGiven.logDays ?? DEFAULT_CONFIG.retention.logDays, 'retention.logDays'),
-  };
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(retention.logDays)) {
-    throw new ConfigError(`anshin.retention.logDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${retention.logDays}`);
-  }
+  const retention = retentionConfig(given.retention);
   const region = given.region ?? DEFAULT_CONFIG.region;
   if (typeof region !== 'string') throw new ConfigError('anshin.region must be a string');
   const account = given.account;
@@ -150,4 +143,30 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
     },
     spamVerdictAction: spamVerdictAction(given.spamVerdictAction ?? DEFAULT_CONFIG.spamVerdictAction),
   };
+}
+
+type PartialPolicy = Partial<Record<keyof RetentionPolicy, unknown>> & { classes?: Partial<Record<DataClass, Partial<ClassRetention>>> };
+
+/** Merges the given periods over the defaults class by class, then checks the whole policy. */
+function retentionConfig(given: unknown): RetentionConfig {
+  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+    throw new ConfigError('anshin.retention must be an object');
+  }
+  const partial = (given ?? {}) as PartialPolicy;
+  const defaults = DEFAULT_CONFIG.retention;
+  const classes = Object.fromEntries(DATA_CLASSES.map((name) => [name, { ...defaults.classes[name], ...(partial.classes?.[name] ?? {}) }]));
+  let policy: RetentionPolicy;
+  try {
+    policy = validateRetentionPolicy({ ...defaults, ...partial, classes });
+  } catch (error) {
+    if (error instanceof RetentionPolicyError) throw new ConfigError(`anshin.retention: ${error.message}`);
+    throw error;
+  }
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(policy.logDays)) {
+    throw new ConfigError(`anshin.retention.logDays must be one of ${LOG_RETENTION_DAYS.join(', ')}, got ${policy.logDays}`);
+  }
+  if (policy.backupDays > MAX_BACKUP_DAYS) {
+    throw new ConfigError(`anshin.retention.backupDays must be at most ${MAX_BACKUP_DAYS} (DynamoDB point-in-time recovery), got ${policy.backupDays}`);
+  }
+  return policy;
 }

@@ -19,15 +19,11 @@ export const RAW_MAIL_PREFIX = 'inbound/';
 export const KEY_ATTRIBUTE_TYPE = AttributeType.STRING;
 
 /**
- * Point-in-time recovery window of every table, in days. PITR backups are copies of personal data, so
- * an erased item can be restored from them for this long: destruction receipts state it.
+ * Table settings every table gets, whatever its keys. Point-in-time recovery is always on; its
+ * window comes from the retention policy (`backupDays`), because backups are copies of the data.
  */
-export const POINT_IN_TIME_RECOVERY_DAYS = 35;
-
-/** Table settings every table gets, whatever its keys. */
 export const TABLE_DEFAULTS = {
   billingMode: BillingMode.PAY_PER_REQUEST,
-  pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: POINT_IN_TIME_RECOVERY_DAYS },
   deletionProtection: true,
   removalPolicy: RemovalPolicy.RETAIN,
 } as const satisfies Partial<TableProps>;

@@ -1,5 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { TableKey } from '../lambdas/shared/table-schema';
 
 /**
  * What `<dataDir>/endpoints.json` holds while a local stack runs: where each stand-in listens and
@@ -21,7 +22,7 @@ export interface LocalEndpoints {
   /** Absolute path of the directory holding `<id>.eml` and `<id>.json` of every sent message. */
   readonly outboxDir: string;
   readonly inboundBucket: string;
-  readonly tables: { readonly aliases: string; readonly stores: string; readonly transmissions: string };
+  readonly tables: Readonly<Record<TableKey, string>>;
   /** ARNs of the data (encryption) key and the HMAC key. */
   readonly keys: { readonly data: string; readonly hmac: string };
   /** Static dummy credentials; the local servers do not check signatures. */

@@ -151,7 +151,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       dataKeyId: kms.dataKey.arn,
       hmacKeyId: kms.hmacKey.arn,
       relayDomain: DEFAULT_CONFIG.relayDomain,
-      transmissionRetentionDays: DEFAULT_CONFIG.retention.transmissionRecordDays,
+      transmissionRetentionDays: DEFAULT_CONFIG.retention.classes.transmission.retentionDays,
       ...(options.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: options.maxOutboundBytes }),
     };
     const outboxDir = join(dataDir, 'outbox');

@@ -21,13 +21,13 @@ function keySchema(partitionKey: string, sortKey: string | undefined): KeySchema
 }
 
 function attributeDefinitions(schema: TableSchema): AttributeDefinition[] {
-  const names = new Set<string>([schema.partitionKey]);
-  if (schema.sortKey) names.add(schema.sortKey);
+  const types = new Map<string, 'S' | 'N'>([[schema.partitionKey, 'S']]);
+  if (schema.sortKey) types.set(schema.sortKey, 'S');
   for (const index of schema.indexes) {
-    names.add(index.partitionKey);
-    if (index.sortKey) names.add(index.sortKey);
+    types.set(index.partitionKey, 'S');
+    if (index.sortKey) types.set(index.sortKey, index.sortKeyType === 'number' ? 'N' : 'S');
   }
-  return [...names].map((AttributeName) => ({ AttributeName, AttributeType: 'S' }));
+  return [...types].map(([AttributeName, AttributeType]) => ({ AttributeName, AttributeType }));
 }
 
 async function existingTables(client: DynamoDBClient): Promise<Set<string>> {
@@ -50,7 +50,7 @@ async function ensureTimeToLive(client: DynamoDBClient, tableName: string, attri
 
 /**
  * Creates every table of {@link TABLES} that does not exist yet (keys, global secondary indexes
- * projecting all attributes, TTL), so the local tables cannot drift from the deployed ones.
+ * with their projections, TTL), so the local tables cannot drift from the deployed ones.
  * Safe to run on every start.
  */
 export async function ensureTables(client: DynamoDBClient, names: LocalTableNames = LOCAL_TABLE_NAMES): Promise<void> {
@@ -70,7 +70,7 @@ export async function ensureTables(client: DynamoDBClient, names: LocalTableName
                 GlobalSecondaryIndexes: schema.indexes.map((index) => ({
                   IndexName: index.name,
                   KeySchema: keySchema(index.partitionKey, index.sortKey),
-                  Projection: { ProjectionType: 'ALL' },
+                  Projection: { ProjectionType: index.projection === 'keys' ? 'KEYS_ONLY' : 'ALL' },
                 })),
               }
             : {}),

@@ -1,26 +1,50 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { AliasRetiredError, retiredAliasHash } from '../core/alias';
 import type { AliasPauser, AliasRecord, AliasStore, PauseResult } from '../core/ports';
-import { DynamoTable, isConditionFailure } from './dynamo-document';
+import { RETIRED_ALIAS_PREFIX } from '../shared/table-schema';
+import { DynamoTable, expiryIndexAttributes, isConditionFailure } from './dynamo-document';
 
-/** Aliases table: one item per alias, keyed by its name. */
+/** Key of the item that keeps a customer alias name from being issued twice. */
+export function retiredAliasKey(alias: string): string {
+  return `${RETIRED_ALIAS_PREFIX}${retiredAliasHash(alias)}`;
+}
+
+/** Aliases table: one item per alias, keyed by its name, plus the retired-name hashes. */
 export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPauser {
   async getAlias(alias: string): Promise<AliasRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { alias }, ConsistentRead: true }));
     return Item as AliasRecord | undefined;
   }
 
+  /**
+   * A customer alias is written together with the hash of its name, in one transaction: the hash
+   * outlives the alias (no TTL), so once DynamoDB TTL, the retention run or a destruction removes the
+   * alias, the same name is refused ({@link AliasRetiredError}) instead of issued again. Reverse
+   * aliases need no hash: they are derived from a customer alias and only ever created for a live one.
+   */
   async putAliasIfAbsent(record: AliasRecord): Promise<{ record: AliasRecord; created: boolean }> {
+    const item = { ...record, ...expiryIndexAttributes(record.purgeAt, record.alias) };
     try {
-      await this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: { ...record }, ConditionExpression: 'attribute_not_exists(alias)' }),
-      );
+      if (record.kind === 'customer') {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(alias)' } },
+              { Put: { TableName: this.tableName, Item: { alias: retiredAliasKey(record.alias) }, ConditionExpression: 'attribute_not_exists(alias)' } },
+            ],
+          }),
+        );
+      } else {
+        await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(alias)' }));
+      }
       return { record, created: true };
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
+      if (!isConditionFailure(error) && !isCancelledByCondition(error)) throw error;
       const existing = await this.getAlias(record.alias);
+      if (existing) return { record: existing, created: false };
+      if (record.kind === 'customer') throw new AliasRetiredError(`alias ${record.alias} was issued before and has been retired`);
       // Deleted between the failed condition and the read: only possible during destruction.
-      if (!existing) throw new Error(`alias ${record.alias} vanished while being issued`, { cause: error });
-      return { record: existing, created: false };
+      throw new Error(`alias ${record.alias} vanished while being issued`, { cause: error });
     }
   }
 
@@ -46,4 +70,11 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPa
       return (await this.getAlias(alias)) ? 'already_paused' : 'missing';
     }
   }
+}
+
+/** A transaction cancelled because one of its conditions failed (not a conflict or throttling). */
+function isCancelledByCondition(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: readonly { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
 }

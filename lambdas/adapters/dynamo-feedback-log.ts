@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FeedbackRecord } from '../core/feedback';
 import type { FeedbackLog } from '../core/ports';
-import { DynamoTable, isConditionFailure } from './dynamo-document';
+import { DynamoTable, expiryIndexAttributes, isConditionFailure } from './dynamo-document';
 
 /**
  * Bounce and complaint records in the transmissions table. Their IDs (`feedback/…`) never collide
@@ -12,7 +12,7 @@ export class DynamoFeedbackLog extends DynamoTable implements FeedbackLog {
   async recordFeedback(record: FeedbackRecord): Promise<'recorded' | 'duplicate'> {
     try {
       await this.db.send(
-        new PutCommand({ TableName: this.tableName, Item: { ...record }, ConditionExpression: 'attribute_not_exists(transmissionId)' }),
+        new PutCommand({ TableName: this.tableName, Item: { ...record, ...expiryIndexAttributes(record.purgeAt, record.transmissionId) }, ConditionExpression: 'attribute_not_exists(transmissionId)' }),
       );
       return 'recorded';
     } catch (error) {

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from
 import type { ClaimRequest, ClaimResult, TransmissionLog } from '../core/ports';
 import type { TransmissionRecord } from '../core/transmission';
 import { TABLES } from '../shared/table-schema';
-import { DynamoTable, isConditionFailure } from './dynamo-document';
+import { DynamoTable, expiryIndexAttributes, isConditionFailure } from './dynamo-document';
 
 /**
  * Transmissions table used as the exactly-once guard: `state` goes `processing` → `done`, or back to
@@ -21,6 +21,7 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
             state: 'processing',
             leaseUntil: request.leaseUntil.getTime(),
             purgeAt: request.purgeAt,
+            ...expiryIndexAttributes(request.purgeAt, request.transmissionId),
           },
           ConditionExpression: 'attribute_not_exists(transmissionId) OR #state = :released OR (#state = :processing AND leaseUntil < :now)',
           ExpressionAttributeNames: { '#state': 'state' },
@@ -38,7 +39,9 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
   }
 
   async complete(record: TransmissionRecord): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...record, state: 'done' } }));
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...record, state: 'done', ...expiryIndexAttributes(record.purgeAt, record.transmissionId) } }),
+    );
   }
 
   async release(transmissionId: string): Promise<void> {

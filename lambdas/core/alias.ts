@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { AliasKind } from './ports';
 
 /**
@@ -57,4 +58,18 @@ export function parseAliasAddress(address: string, relayDomain: string): ParsedA
 
 export function aliasAddress(alias: string, relayDomain: string): string {
   return `${alias}@${relayDomain}`;
+}
+
+/**
+ * The only trace a retired customer alias leaves: a one-way hash of its name, with nothing to link it
+ * to a store, order or customer. Names are derived from (store, order), so without it the same
+ * order could be given the same name again and old mail would reach a new conversation.
+ */
+export function retiredAliasHash(alias: string): string {
+  return createHash('sha256').update(`retired-alias:v1:${alias}`).digest('hex');
+}
+
+/** Issuing an alias whose name was used before and retired. */
+export class AliasRetiredError extends Error {
+  override readonly name = 'AliasRetiredError';
 }

@@ -3,7 +3,7 @@ import { aliasAddress, aliasNameFromMac, parseAliasAddress, reverseAliasMacInput
 import { composeBounce, shouldBounce } from './bounce';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from './mail';
 import type { HeaderFacts, SplitMessage } from './mail';
-import { isAuthenticated, isExpired, isPaused, screenMessage } from './policy';
+import { isAuthenticated, isExpired, isPaused, isPurged, isStoreGone, screenMessage } from './policy';
 import type { RefusalReason, SpamVerdictAction } from './policy';
 import type { AliasRecord, AliasStore, KeyService, Mailer, RawMailSource, StoreDirectory, TransmissionLog } from './ports';
 import { connectingIpFromReceived, purgeAtEpochSeconds, transmissionId } from './transmission';
@@ -269,7 +269,7 @@ async function decide(context: DeliveryContext, facts: HeaderFacts, bodyBytes: n
   const target = parseAliasAddress(recipient, options.relayDomain);
   if (!target) return { refused: 'not_an_alias' };
   const alias = await ports.aliases.getAlias(target.alias);
-  if (!alias || alias.kind !== target.kind) return { refused: 'unknown_alias' };
+  if (!alias || alias.kind !== target.kind || isPurged(alias, options.clock())) return { refused: 'unknown_alias' };
   if (isExpired(alias, options.clock())) return { refused: 'expired_alias', storeId: alias.storeId };
 
   const [sender, ...others] = facts.from;
@@ -300,7 +300,7 @@ async function authorise(context: DeliveryContext, alias: AliasRecord, senderHas
 async function routeToCustomer(context: DeliveryContext, alias: AliasRecord): Promise<Decision> {
   const { ports, options } = context;
   const store = await ports.stores.getStore(alias.storeId);
-  if (!store || !alias.addressCipher) return { refused: 'unknown_store', storeId: alias.storeId };
+  if (!store || isStoreGone(store, options.clock()) || !alias.addressCipher) return { refused: 'unknown_store', storeId: alias.storeId };
   const customerAddress = await ports.keys.decrypt(alias.addressCipher, customerAddressContext(alias.alias));
   const { record: reverse } = await ports.aliases.putAliasIfAbsent({
     alias: aliasNameFromMac('merchant', await ports.keys.mac(reverseAliasMacInput(alias.alias))),
@@ -328,7 +328,7 @@ async function routeToMerchant(context: DeliveryContext, alias: AliasRecord): Pr
   const { ports, options } = context;
   if (!alias.customerAlias) return { refused: 'not_conversation_owner', storeId: alias.storeId };
   const store = await ports.stores.getStore(alias.storeId);
-  if (!store) return { refused: 'unknown_store', storeId: alias.storeId };
+  if (!store || isStoreGone(store, options.clock())) return { refused: 'unknown_store', storeId: alias.storeId };
   const contact = await ports.keys.decrypt(store.contactCipher, storeContactContext(store.storeId));
   return {
     route: {

@@ -2,6 +2,7 @@ import { addressMacInput, isPlausibleAddress, normalizeAddress } from './address
 import { aliasAddress, aliasNameFromMac, customerAliasMacInput } from './alias';
 import type { AliasRecord, AliasStore, KeyService, StoreDirectory } from './ports';
 import { customerAddressContext, storeContactContext, storeSenderContext } from './encryption-contexts';
+import { isStoreGone } from './policy';
 
 const STORE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 const ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
@@ -100,7 +101,8 @@ export async function issueAlias(
 ): Promise<IssueAliasResult> {
   if (!ORDER_ID.test(request.orderId)) throw new InvalidRequestError('order ID must be 1-128 letters, digits, ".", "_", ":" or "-"');
   const customer = requireAddress(request.customer, 'customer');
-  if (!(await deps.stores.getStore(request.storeId))) throw new InvalidRequestError(`store ${request.storeId} does not exist`);
+  const store = await deps.stores.getStore(request.storeId);
+  if (!store || isStoreGone(store, deps.now)) throw new InvalidRequestError(`store ${request.storeId} does not exist`);
 
   const alias = aliasNameFromMac('customer', await deps.keys.mac(customerAliasMacInput(request.storeId, request.orderId)));
   const addressHash = await deps.keys.mac(addressMacInput(customer));

@@ -1,4 +1,4 @@
-import { Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { TABLES } from '../../lambdas/shared/table-schema';
@@ -8,6 +8,8 @@ import { KEY_ATTRIBUTE_TYPE, TABLE_DEFAULTS } from '../secure-defaults';
 export interface DataTablesProps {
   /** Customer-managed key every table is encrypted with. */
   readonly encryptionKey: IKey;
+  /** Point-in-time recovery window of every table, in days (the retention policy's `backupDays`). */
+  readonly backupDays: number;
 }
 
 /** `aliases` -> `Aliases`: stable construct IDs, hence stable logical IDs. */
@@ -26,7 +28,7 @@ export class DataTables extends Construct {
 
   constructor(scope: Construct, id: string, props: DataTablesProps) {
     super(scope, id);
-    const entries = (Object.keys(TABLES) as TableKey[]).map((key) => [key, this.createTable(key, TABLES[key], props.encryptionKey)] as const);
+    const entries = (Object.keys(TABLES) as TableKey[]).map((key) => [key, this.createTable(key, TABLES[key], props)] as const);
     this.tables = Object.fromEntries(entries) as Record<TableKey, Table>;
   }
 
@@ -42,20 +44,32 @@ export class DataTables extends Construct {
     return this.tables.transmissions;
   }
 
-  private createTable(key: TableKey, schema: TableSchema, encryptionKey: IKey): Table {
+  get access(): Table {
+    return this.tables.access;
+  }
+
+  get receipts(): Table {
+    return this.tables.receipts;
+  }
+
+  private createTable(key: TableKey, schema: TableSchema, props: DataTablesProps): Table {
     const table = new Table(this, constructId(key), {
       ...TABLE_DEFAULTS,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true, recoveryPeriodInDays: props.backupDays },
       partitionKey: { name: schema.partitionKey, type: KEY_ATTRIBUTE_TYPE },
       ...(schema.sortKey === undefined ? {} : { sortKey: { name: schema.sortKey, type: KEY_ATTRIBUTE_TYPE } }),
       ...(schema.ttlAttribute === undefined ? {} : { timeToLiveAttribute: schema.ttlAttribute }),
       encryption: TableEncryption.CUSTOMER_MANAGED,
-      encryptionKey,
+      encryptionKey: props.encryptionKey,
     });
     for (const index of schema.indexes) {
       table.addGlobalSecondaryIndex({
         indexName: index.name,
         partitionKey: { name: index.partitionKey, type: KEY_ATTRIBUTE_TYPE },
-        ...(index.sortKey === undefined ? {} : { sortKey: { name: index.sortKey, type: KEY_ATTRIBUTE_TYPE } }),
+        ...(index.sortKey === undefined
+          ? {}
+          : { sortKey: { name: index.sortKey, type: index.sortKeyType === 'number' ? AttributeType.NUMBER : KEY_ATTRIBUTE_TYPE } }),
+        projectionType: index.projection === 'keys' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
       });
     }
     return table;

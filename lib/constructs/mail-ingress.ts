@@ -20,8 +20,10 @@ export interface MailIngressProps {
   readonly relayDomain: string;
   /** Customer-managed key for the bucket, topic, queues and log groups. */
   readonly dataKey: IKey;
-  /** Days raw mail (and each superseded version of it) is kept in the bucket. */
+  /** Days raw mail is kept in the bucket. */
   readonly rawMailDays: number;
+  /** Days a superseded or expired raw-mail version survives: kept short, it is a copy of user content. */
+  readonly noncurrentRawMailDays: number;
   /** Days S3 server access logs and the activation function's logs are kept. */
   readonly logDays: number;
   /** Timeout of the function consuming the queue; the visibility timeout is derived from it. */
@@ -50,9 +52,6 @@ const SES_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$/;
  * topic, which feeds an SQS queue with a dead-letter queue. Every store is encrypted with the
  * customer-managed key and reachable over TLS only.
  */
-/** Days a replaced or expired raw-mail version survives; kept short because it is a copy of user content. */
-export const NONCURRENT_RAW_MAIL_DAYS = 1;
-
 export class MailIngress extends Construct {
   readonly bucket: Bucket;
   readonly accessLogBucket: Bucket;
@@ -115,14 +114,14 @@ export class MailIngress extends Construct {
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'inbound-bucket/',
       // With versioning, expiry turns the current version into a noncurrent one; that copy is kept
-      // one more day only, so raw mail is gone at most rawMailDays + 1 day after arrival (plus S3's
-      // lifecycle lag of about a day), which is the figure the retention promise states.
+      // noncurrentRawMailDays more. The retention run removes every version permanently once raw
+      // mail is due; this rule is the backstop should a run not happen.
       lifecycleRules: [
         {
           id: 'expire-raw-mail',
           prefix: RAW_MAIL_PREFIX,
           expiration: Duration.days(props.rawMailDays),
-          noncurrentVersionExpiration: Duration.days(NONCURRENT_RAW_MAIL_DAYS),
+          noncurrentVersionExpiration: Duration.days(props.noncurrentRawMailDays),
           abortIncompleteMultipartUploadAfter: Duration.days(1),
         },
         // S3 rejects a rule that combines expiry days with removing expired delete markers.

@@ -89,7 +89,7 @@ export class SendingFeedback extends Construct {
     destination.node.addDependency(this.topic, keys.dataKey);
 
     // Events name real addresses: kept no longer than raw mail, like the receipt notifications.
-    const retentionPeriod = Duration.days(Math.min(config.retention.rawMailDays, QUEUE_DEFAULTS.maxRetentionDays));
+    const retentionPeriod = Duration.days(Math.min(config.retention.classes.content.retentionDays, QUEUE_DEFAULTS.maxRetentionDays));
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: keys.dataKey,
@@ -132,7 +132,7 @@ export class SendingFeedback extends Construct {
       .bindTable(FEEDBACK_ENV.transmissionsTable, tables.transmissions, { actions: ['dynamodb:PutItem'] })
       .setEnvironment(FEEDBACK_ENV.relayDomain, config.relayDomain)
       .setEnvironment(FEEDBACK_ENV.hardBouncePauseDays, String(config.feedback.hardBouncePauseDays))
-      .setEnvironment(FEEDBACK_ENV.transmissionRetentionDays, String(config.retention.transmissionRecordDays));
+      .setEnvironment(FEEDBACK_ENV.transmissionRetentionDays, String(config.retention.classes.transmission.retentionDays));
     // Decrypt only, as for the relay: the queue and both tables are encrypted with the data key, and
     // the function encrypts nothing itself.
     keys.dataKey.grant(this.anshinFunction.role, 'kms:Decrypt');

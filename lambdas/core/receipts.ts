@@ -1,0 +1,64 @@
+import { randomBytes } from 'node:crypto';
+import type { DataClass } from './retention-policy';
+
+/**
+ * Receipts (data class "evidence"): what a retention run, a destruction or a termination did, under
+ * which policy version, when and at whose request. They carry counts, never personal data: the
+ * subject of a destruction is named only by a keyed hash that differs from every look-up hash the
+ * relay stores, so the receipt cannot be joined back to any remaining data, yet an operator holding
+ * the HMAC key can show which request a receipt answers.
+ */
+
+export type ReceiptKind = 'retention' | 'destruction' | 'termination';
+export type SubjectKind = 'store' | 'customer';
+
+/** Items, objects and object versions per data class. */
+export type ClassCounts = Readonly<Partial<Record<DataClass, number>>>;
+
+export interface Receipt {
+  readonly kind: ReceiptKind;
+  /** `<startedAt ISO>#<random hex>`: unique, and sorts by time within a kind. */
+  readonly receiptId: string;
+  readonly policyVersion: string;
+  /** Who asked: `schedule`, `cli`, `event:<detail-type>`, or `retention` for an erasure a run started. */
+  readonly requestedBy: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  /** Removed (retention, destruction) or re-dated for erasure (termination), per class. */
+  readonly counts: ClassCounts;
+  /** Retention: aliases retired, of which only a one-way hash of the name is kept. */
+  readonly aliasesRetired?: number;
+  /** False when the run stopped before the end (time budget) and the next run goes on from there. */
+  readonly complete: boolean;
+  /** Destruction and termination: whom it was about, as a receipt-only keyed hash. */
+  readonly subject?: { readonly kind: SubjectKind; readonly hash: string };
+  /** Destruction: a search after the erasure found nothing left about the subject. */
+  readonly verified?: boolean;
+  /** Termination: when the store's remaining data is erased. */
+  readonly eraseAt?: string;
+  /** Destruction and retention: the instant after which no backup (PITR) still holds what was removed. */
+  readonly backupsExpireBy?: string;
+  /** Epoch seconds: when this receipt itself expires (evidence retention). */
+  readonly purgeAt: number;
+}
+
+export function newReceiptId(startedAt: Date): string {
+  return `${startedAt.toISOString()}#${randomBytes(4).toString('hex')}`;
+}
+
+/** MAC input naming a destruction subject in receipts; distinct from the address and alias inputs. */
+export function receiptSubjectMacInput(kind: SubjectKind, key: string): string {
+  return `receipt:v1:${kind}:${key}`;
+}
+
+export interface ReceiptQuery {
+  readonly kind?: ReceiptKind;
+  readonly limit: number;
+}
+
+/** Receipts are written once and never changed; only their own retention removes them. */
+export interface ReceiptLog {
+  record(receipt: Receipt): Promise<void>;
+  /** Newest first. */
+  list(query: ReceiptQuery): Promise<Receipt[]>;
+}
