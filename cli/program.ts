@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { DynamoAliasStore } from '../lambdas/adapters/dynamo-alias-store';
 import { DynamoStoreDirectory } from '../lambdas/adapters/dynamo-store-directory';
+import { DynamoReceiptLog } from '../lambdas/adapters/dynamo-receipt-log';
 import { DynamoTransmissionReader } from '../lambdas/adapters/dynamo-transmission-log';
 import { KmsKeyService } from '../lambdas/adapters/kms-key-service';
 import { AliasRetiredError } from '../lambdas/core/alias';
@@ -9,6 +10,11 @@ import { AliasConflictError, createStore, InvalidRequestError, issueAlias } from
 import type { ReplayItem } from '../local/control-server';
 import { redeliverLocal, replayFromSqs, replayLocal } from './dlq';
 import type { ReplayProgress } from './dlq';
+import { destroySubject, FunctionFailedError, runRetention, terminateStore } from './data-lifecycle';
+import type { Subject } from './data-lifecycle';
+import { receiptLines, receiptSummaryLine, totalCount } from './receipt-report';
+import type { ReceiptKind } from '../lambdas/core/receipts';
+import { isPlausibleAddress } from '../lambdas/core/address';
 import { itemLine, progressBar, redeliveryLine, summarize, summarizeRedelivery, summaryLine } from './replay-report';
 import { awsTarget, localTarget, TargetError } from './target';
 import type { Target } from './target';
@@ -19,6 +25,8 @@ export interface Output {
   err(text: string): void;
   /** Writes as is, without a newline; given only when stderr is a terminal, for progress bars. */
   progress?(text: string): void;
+  /** Asks a yes/no question; given only when a person is at a terminal to answer it. */
+  confirm?(question: string): Promise<boolean>;
 }
 
 interface GlobalOptions {
@@ -36,6 +44,19 @@ function positiveInteger(value: string): number {
   return n;
 }
 
+function instant(value: string): Date {
+  const parsed = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(parsed.getTime())) throw new InvalidArgumentError('must be an ISO 8601 instant, e.g. 2027-06-01T00:00:00Z');
+  return parsed;
+}
+
+/** Irreversible commands go ahead only with `--yes` or a person's answer at a terminal. */
+async function confirmed(output: Output, yes: boolean, question: string): Promise<void> {
+  if (yes) return;
+  if (!output.confirm) throw new TargetError('this cannot be undone: add --yes to confirm when not at a terminal');
+  if (!(await output.confirm(question))) throw new TargetError('cancelled; nothing was changed');
+}
+
 async function cdkContext(): Promise<unknown> {
   try {
     const cdk = JSON.parse(await readFile('cdk.json', 'utf8')) as { context?: { anshin?: unknown } };
@@ -48,7 +69,7 @@ async function cdkContext(): Promise<unknown> {
 /** Builds the `anshin` command tree. `now` is injectable so tests control time. */
 export function buildProgram(output: Output, now: () => Date = () => new Date()): Command {
   const program = new Command('anshin')
-    .description('Operate an anshin-relay deployment: stores, aliases, transmission records.')
+    .description('Operate an anshin-relay deployment: stores, aliases, transmission records, retention and destruction.')
     .addOption(new Option('--target <target>', 'where to act').choices(['local', 'aws']).default(process.env.ANSHIN_TARGET ?? 'local'))
     .option('--local-dir <dir>', 'data directory of the local stack', '.local')
     .option('--stack-name <name>', 'CloudFormation stack of the deployed relay (with --target aws)', 'AnshinRelay')
@@ -121,6 +142,64 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
       print(options, records, lines.length > 0 ? lines.join('\n') : 'no transmission records');
     });
 
+  store
+    .command('terminate')
+    .description("terminate a store: it stops relaying at once; its data is kept for the support period so inquiries can be answered, then erased")
+    .requiredOption('--store-id <id>', 'store ID')
+    .option('--yes', 'do not ask for confirmation', false)
+    .action(async (opts: { storeId: string; yes: boolean }) => {
+      const { target: t, options } = await target();
+      await confirmed(output, opts.yes, `Terminate store ${opts.storeId} on ${t.name}? Its aliases stop relaying now. [y/N] `);
+      const receipt = await terminateStore(t, opts.storeId, now);
+      print(options, receipt, receiptLines(receipt).join('\n'));
+    });
+
+  program
+    .command('destroy')
+    .description("erase everything about a store or a customer now (aliases both ways, senders, transmission and access records, raw mail and its versions) and print the destruction receipt")
+    .addOption(new Option('--store-id <id>', 'the store to erase').conflicts('customer'))
+    .addOption(new Option('--customer <email>', "the customer to erase, by real address").conflicts('storeId'))
+    .option('--yes', 'do not ask for confirmation', false)
+    .action(async (opts: { storeId?: string; customer?: string; yes: boolean }) => {
+      let subject: Subject;
+      if (opts.storeId !== undefined) subject = { kind: 'store', storeId: opts.storeId };
+      else if (opts.customer !== undefined) {
+        if (!isPlausibleAddress(opts.customer)) throw new InvalidRequestError('customer is not a valid e-mail address');
+        subject = { kind: 'customer', email: opts.customer };
+      } else throw new InvalidRequestError('name what to destroy: --store-id <id> or --customer <email>');
+      const { target: t, options } = await target();
+      const what = subject.kind === 'store' ? `store ${subject.storeId}` : 'this customer';
+      await confirmed(output, opts.yes, `Erase everything about ${what} on ${t.name}? This cannot be undone. [y/N] `);
+      const steps = options.json ? undefined : output.progress?.bind(output);
+      if (t.name === 'aws') steps?.('erasing: the destruction function is running…\n');
+      const receipt = await destroySubject(t, subject, now, (step) => steps?.(`  ${step.phase}: ${step.dataClass} ${step.removed}\n`));
+      const human = [...receiptLines(receipt), ...(totalCount(receipt) === 0 ? ['nothing left to erase'] : [])].join('\n');
+      print(options, receipt, human);
+    });
+
+  const retention = program.command('retention').description('the retention policy at work');
+  retention
+    .command('run')
+    .description('remove what passed its retention period now (the schedule does this daily) and print the receipt')
+    .option('--now <instant>', 'run as if it were this instant (ISO 8601; AWS refuses future instants)', instant)
+    .action(async (opts: { now?: Date }) => {
+      const { target: t, options } = await target();
+      const receipt = await runRetention(t, now, opts.now);
+      print(options, receipt, receiptLines(receipt).join('\n'));
+    });
+
+  program
+    .command('receipts')
+    .description('retention, destruction and termination receipts (evidence; no personal data)')
+    .command('list')
+    .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices(['retention', 'destruction', 'termination']))
+    .option('--limit <n>', 'at most this many (newest first)', positiveInteger, 20)
+    .action(async (opts: { kind?: ReceiptKind; limit: number }) => {
+      const { target: t, options } = await target();
+      const receipts = await new DynamoReceiptLog(t.dynamodb, t.tables.receipts).list({ limit: opts.limit, ...(opts.kind === undefined ? {} : { kind: opts.kind }) });
+      print(options, receipts, receipts.length > 0 ? receipts.map(receiptSummaryLine).join('\n') : 'no receipts');
+    });
+
   const dlq = program.command('dlq').description('the dead-letter queue: notifications the relay could not handle');
   dlq
     .command('replay')
@@ -190,7 +269,7 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
 
 /** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError) {
+  if (error instanceof InvalidRequestError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };

@@ -1,10 +1,13 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { HOME_REGION, resolveConfig } from '../lib/config';
 import type { RelayConfig } from '../lib/config';
 import { readLocalEndpoints } from '../local/endpoints';
+import { localS3Client } from '../local/s3-client';
 import type { TableKey } from '../lambdas/shared/table-schema';
 
 /** Where the CLI's commands act: table names, keys and clients of one deployment. */
@@ -14,6 +17,11 @@ export interface Target {
   readonly kms: KMSClient;
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string };
+  readonly s3: S3Client;
+  /** Bucket holding raw inbound mail below `inbound/`. */
+  readonly inboundBucket: string;
+  /** The retention and destruction functions, with a client to invoke them; a deployed stack only. */
+  readonly functions?: { readonly lambda: LambdaClient; readonly retention: string; readonly destruction: string };
   readonly config: RelayConfig;
   /** The relay queue and its dead-letter queue, with a client for them; a deployed stack only. */
   readonly queues?: { readonly sqs: SQSClient; readonly relay: string; readonly deadLetter: string };
@@ -37,6 +45,8 @@ export async function localTarget(dir: string): Promise<Target> {
     kms: new KMSClient({ ...common, endpoint: endpoints.kms }),
     tables: endpoints.tables,
     keys: { dataKeyId: endpoints.keys.data, hmacKeyId: endpoints.keys.hmac },
+    s3: localS3Client({ ...common, endpoint: endpoints.s3 }),
+    inboundBucket: endpoints.inboundBucket,
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
     control: endpoints.control,
   };
@@ -51,9 +61,21 @@ const OUTPUTS = [
   'DataKeyArn',
   'HmacKeyArn',
   'RelayDomain',
+  'InboundBucketName',
+  'RetentionFunctionName',
+  'DestructionFunctionName',
   'RelayQueueUrl',
   'DeadLetterQueueUrl',
 ] as const;
+
+function deployedPolicy(json: string | undefined): { retention?: unknown } {
+  if (!json) return {};
+  try {
+    return { retention: JSON.parse(json) as unknown };
+  } catch {
+    throw new TargetError('the deployed stack publishes a RetentionPolicy output that is not JSON');
+  }
+}
 
 /**
  * A deployed stack in ap-northeast-1, found through its CloudFormation outputs; credentials come
@@ -79,7 +101,12 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
       receipts: value('ReceiptsTableName'),
     },
     keys: { dataKeyId: value('DataKeyArn'), hmacKeyId: value('HmacKeyArn') },
-    config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain') }),
+    s3: new S3Client({ region }),
+    inboundBucket: value('InboundBucketName'),
+    functions: { lambda: new LambdaClient({ region }), retention: value('RetentionFunctionName'), destruction: value('DestructionFunctionName') },
+    // The deployed policy wins over the local cdk.json, so aliases issued from here expire as the
+    // deployed functions expect.
+    config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain'), ...deployedPolicy(outputs.get('RetentionPolicy')) }),
     queues: { sqs: new SQSClient({ region }), relay: value('RelayQueueUrl'), deadLetter: value('DeadLetterQueueUrl') },
   };
 }

@@ -1,11 +1,14 @@
 import { Aspects, CfnOutput, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { policyVersion } from '../lambdas/core/retention-policy';
 import type { RelayConfig } from './config';
 import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';
+import { DestructionFunction } from './constructs/destruction-function';
 import { MailIngress } from './constructs/mail-ingress';
 import { RelayFunction } from './constructs/relay-function';
+import { RetentionFunction } from './constructs/retention-function';
 import { SendingFeedback } from './constructs/sending-feedback';
 import { ResidencyError, ResidencyGuard, assertHomeRegion } from './residency';
 import { RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
@@ -18,6 +21,16 @@ export interface AnshinRelayStackProps extends StackProps {
    * @default lambdas/relay/handler.ts
    */
   readonly relayEntry?: string;
+  /**
+   * Retention handler module, for tests that bundle a stand-in.
+   * @default lambdas/retention/handler.ts
+   */
+  readonly retentionEntry?: string;
+  /**
+   * Destruction handler module, for tests that bundle a stand-in.
+   * @default lambdas/destruction/handler.ts
+   */
+  readonly destructionEntry?: string;
 }
 
 /**
@@ -31,6 +44,8 @@ export class AnshinRelayStack extends Stack {
   readonly ingress: MailIngress;
   readonly relay: RelayFunction;
   readonly sending: SendingFeedback;
+  readonly destruction: DestructionFunction;
+  readonly retention: RetentionFunction;
 
   readonly aliasesTableName: CfnOutput;
   readonly storesTableName: CfnOutput;
@@ -47,6 +62,10 @@ export class AnshinRelayStack extends Stack {
   readonly receiptRuleSetName: CfnOutput;
   readonly relayDomain: CfnOutput;
   readonly configurationSetName: CfnOutput;
+  readonly retentionFunctionName: CfnOutput;
+  readonly destructionFunctionName: CfnOutput;
+  readonly retentionPolicyVersion: CfnOutput;
+  readonly retentionPolicy: CfnOutput;
 
   constructor(scope: Construct, id: string, props: AnshinRelayStackProps) {
     super(scope, id, props);
@@ -78,6 +97,21 @@ export class AnshinRelayStack extends Stack {
       sending: this.sending,
       ...(props.relayEntry === undefined ? {} : { entry: props.relayEntry }),
     });
+    this.destruction = new DestructionFunction(this, 'Destruction', {
+      config,
+      keys: this.keys,
+      tables: this.tables,
+      inboundBucket: this.ingress.bucket,
+      ...(props.destructionEntry === undefined ? {} : { entry: props.destructionEntry }),
+    });
+    this.retention = new RetentionFunction(this, 'Retention', {
+      config,
+      keys: this.keys,
+      tables: this.tables,
+      inboundBucket: this.ingress.bucket,
+      destruction: this.destruction,
+      ...(props.retentionEntry === undefined ? {} : { entry: props.retentionEntry }),
+    });
 
     // Export-free outputs with fixed names: the operator CLI reads them with DescribeStacks.
     const output = (name: string, value: string, description: string): CfnOutput => new CfnOutput(this, name, { value, description });
@@ -96,5 +130,10 @@ export class AnshinRelayStack extends Stack {
     this.receiptRuleSetName = output('ReceiptRuleSetName', this.ingress.receiptRuleSetName, 'SES receipt rule set');
     this.relayDomain = output('RelayDomain', config.relayDomain, 'Domain the aliases live on');
     this.configurationSetName = output('ConfigurationSetName', this.sending.configurationSetName, 'SES configuration set the relay sends through');
+    this.retentionFunctionName = output('RetentionFunctionName', this.retention.function.functionName, 'Retention run');
+    this.destructionFunctionName = output('DestructionFunctionName', this.destruction.function.functionName, 'Destruction of a store or a customer');
+    // Every receipt names the policy version it was made under; this is the deployed one.
+    this.retentionPolicyVersion = output('RetentionPolicyVersion', policyVersion(config.retention), 'Version of the deployed retention policy');
+    this.retentionPolicy = output('RetentionPolicy', JSON.stringify(config.retention), 'The deployed retention policy (JSON)');
   }
 }

@@ -15,6 +15,12 @@ export const HOME_REGION = 'ap-northeast-1';
 /** DynamoDB point-in-time recovery keeps between 1 and 35 days of backups. */
 export const MAX_BACKUP_DAYS = 35;
 
+/**
+ * The retention run is scheduled on days of the month (every day, every second day, …), so its
+ * interval can be at most a month's length.
+ */
+export const MAX_RUN_INTERVAL_DAYS = 31;
+
 /** Retention limits CloudWatch Logs accepts, in days. */
 export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -147,12 +153,28 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
 
 type PartialPolicy = Partial<Record<keyof RetentionPolicy, unknown>> & { classes?: Partial<Record<DataClass, Partial<ClassRetention>>> };
 
+const POLICY_FIELDS = Object.keys(DEFAULT_CONFIG.retention) as (keyof RetentionPolicy)[];
+const CLASS_FIELDS: readonly (keyof ClassRetention)[] = ['retentionDays', 'supportDays'];
+
+/**
+ * Fails on a field the policy does not have: a misspelt or outdated period (such as the former
+ * `rawMailDays`) would otherwise be dropped in silence and the default deployed in its place.
+ */
+function rejectUnknownFields(value: unknown, known: readonly string[], path: string): void {
+  if (value === undefined) return;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`anshin.${path} must be an object`);
+  const unknown = Object.keys(value).filter((key) => !known.includes(key));
+  if (unknown.length > 0) {
+    throw new ConfigError(`anshin.${path} has no field ${unknown.map((key) => JSON.stringify(key)).join(', ')}; it has ${known.join(', ')}`);
+  }
+}
+
 /** Merges the given periods over the defaults class by class, then checks the whole policy. */
 function retentionConfig(given: unknown): RetentionConfig {
-  if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
-    throw new ConfigError('anshin.retention must be an object');
-  }
+  rejectUnknownFields(given, POLICY_FIELDS, 'retention');
   const partial = (given ?? {}) as PartialPolicy;
+  rejectUnknownFields(partial.classes, DATA_CLASSES, 'retention.classes');
+  for (const name of DATA_CLASSES) rejectUnknownFields(partial.classes?.[name], CLASS_FIELDS, `retention.classes.${name}`);
   const defaults = DEFAULT_CONFIG.retention;
   const classes = Object.fromEntries(DATA_CLASSES.map((name) => [name, { ...defaults.classes[name], ...(partial.classes?.[name] ?? {}) }]));
   let policy: RetentionPolicy;
@@ -167,6 +189,9 @@ function retentionConfig(given: unknown): RetentionConfig {
   }
   if (policy.backupDays > MAX_BACKUP_DAYS) {
     throw new ConfigError(`anshin.retention.backupDays must be at most ${MAX_BACKUP_DAYS} (DynamoDB point-in-time recovery), got ${policy.backupDays}`);
+  }
+  if (policy.runIntervalDays > MAX_RUN_INTERVAL_DAYS) {
+    throw new ConfigError(`anshin.retention.runIntervalDays must be at most ${MAX_RUN_INTERVAL_DAYS} (the run is scheduled on days of the month), got ${policy.runIntervalDays}`);
   }
   return policy;
 }

@@ -12,10 +12,14 @@ export const CONFIG_CONTEXT_KEY = 'anshin';
 
 export interface RelayAppOptions {
   /**
-   * Relay handler module, for tests that bundle a stand-in.
+   * Handler modules, for tests that bundle stand-ins.
    * @default lambdas/relay/handler.ts
    */
   readonly relayEntry?: string;
+  /** @default lambdas/retention/handler.ts */
+  readonly retentionEntry?: string;
+  /** @default lambdas/destruction/handler.ts */
+  readonly destructionEntry?: string;
 }
 
 /**
@@ -31,6 +35,8 @@ export function addRelayStack(app: App, options: RelayAppOptions = {}): AnshinRe
     env: { account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT, region: config.region },
     description: 'anshin-relay: masked e-mail relay (ap-northeast-1 only)',
     ...(options.relayEntry === undefined ? {} : { relayEntry: options.relayEntry }),
+    ...(options.retentionEntry === undefined ? {} : { retentionEntry: options.retentionEntry }),
+    ...(options.destructionEntry === undefined ? {} : { destructionEntry: options.destructionEntry }),
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
   return stack;

@@ -13,7 +13,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigError } from './config';
 
 /** S3 key prefix SES writes raw inbound mail under; the relay may read only below it. */
-export const RAW_MAIL_PREFIX = 'inbound/';
+export { RAW_MAIL_PREFIX } from '../lambdas/shared/raw-mail';
 
 /** Every key attribute of the schema is a string (see `lambdas/shared/table-schema.ts`). */
 export const KEY_ATTRIBUTE_TYPE = AttributeType.STRING;
@@ -40,6 +40,15 @@ export const QUEUE_DEFAULTS = {
   /** The longest retention SQS allows. */
   maxRetentionDays: 14,
 } as const;
+
+/**
+ * Retention of every queue of the stack. Queues carry envelope addresses, bounce recipients or
+ * destruction requests naming an address, so none keeps a message longer than raw mail is kept
+ * (`retention.classes.content`), nor longer than SQS allows.
+ */
+export function queueRetention(contentRetentionDays: number): Duration {
+  return Duration.days(Math.min(contentRetentionDays, QUEUE_DEFAULTS.maxRetentionDays));
+}
 
 /** CloudWatch Logs' regional service principal needs the key to encrypt log groups. */
 export function logsServicePrincipalName(region: string): string {
@@ -92,6 +101,39 @@ export const RELAY_FUNCTION_DEFAULTS = {
   /** Records per invocation; each fails on its own through partial batch responses. */
   batchSize: 10,
 } as const;
+
+/** Settings of the retention and destruction functions. */
+export const DATA_LIFECYCLE_FUNCTION_DEFAULTS = {
+  /**
+   * Lambda's longest timeout: a run stops short of it, keeps a checkpoint and the next run resumes
+   * there; an erasure is idempotent, so a second invocation finishes what a first left.
+   */
+  timeout: Duration.minutes(15),
+  /** Pages of keys and version listings only; the memory mostly buys CPU for the many small calls. */
+  memorySize: 512,
+} as const;
+
+/**
+ * How often asynchronous invocations (schedule, EventBridge, the retention run asking for an erasure)
+ * are retried before they land in the function's failure queue. Both functions may run again
+ * safely.
+ */
+export const ASYNC_INVOKE_DEFAULTS = {
+  retryAttempts: 2,
+  maxEventAge: Duration.hours(6),
+} as const;
+
+/**
+ * How EventBridge and EventBridge Scheduler retry handing an event to a function before they put it
+ * in the dead-letter queue: a day, so a throttled or briefly failing invoke is not lost.
+ */
+export const EVENT_DELIVERY_DEFAULTS = {
+  retryAttempts: 10,
+  maxEventAge: Duration.hours(24),
+} as const;
+
+/** Time of day (Asia/Tokyo) the retention run starts: the quiet hours of a Japanese marketplace. */
+export const RETENTION_RUN_TIME = { hour: '3', minute: '30' } as const;
 
 /** SQS event source mappings accept a maximum concurrency in this range. */
 export const EVENT_SOURCE_MAX_CONCURRENCY = { min: 2, max: 1000 } as const;

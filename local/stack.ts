@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { RelayClients, RelayDependencies, RelayHandler, RelaySettings } from '../lambdas/relay/app';
 import { DEFAULT_CONFIG, HOME_REGION } from '../lib/config';
@@ -19,6 +18,7 @@ import { jsonLinesLog } from './log';
 import type { LocalLog } from './log';
 import { OutboxMailer } from './outbox-mailer';
 import { SesMailer } from '../lambdas/adapters/ses-mailer';
+import { localS3Client } from './s3-client';
 import { startS3Server } from './s3-server';
 import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
@@ -129,14 +129,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const clients: RelayClients = {
       dynamodb: new DynamoDBClient({ ...common(), endpoint: dynamodb.url }),
       kms: new KMSClient({ ...common(), endpoint: kms.url }),
-      // s3rver understands neither bucket subdomains nor the SDK's default flexible checksums.
-      s3: new S3Client({
-        ...common(),
-        endpoint: s3.url,
-        forcePathStyle: true,
-        requestChecksumCalculation: 'WHEN_REQUIRED',
-        responseChecksumValidation: 'WHEN_REQUIRED',
-      }),
+      s3: localS3Client({ ...common(), endpoint: s3.url }),
       sesv2: new SESv2Client({ ...common(), endpoint: outbox.url }),
     };
     stops.push(async () => {

@@ -34,6 +34,11 @@ export interface Receipt {
   readonly subject?: { readonly kind: SubjectKind; readonly hash: string };
   /** Destruction: a search after the erasure found nothing left about the subject. */
   readonly verified?: boolean;
+  /**
+   * Customer destruction: stores whose contact address is the erased customer's. Their store items
+   * are kept (erasing them would erase the store); the store is its own subject.
+   */
+  readonly keptStoreContacts?: number;
   /** Termination: when the store's remaining data is erased. */
   readonly eraseAt?: string;
   /** Destruction and retention: the instant after which no backup (PITR) still holds what was removed. */

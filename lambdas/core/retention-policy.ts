@@ -130,3 +130,33 @@ export function worstCaseDays(policy: RetentionPolicy, dataClass: DataClass, aft
   const backups = dataClass === 'content' ? policy.noncurrentContentDays : policy.backupDays;
   return kept + policy.runIntervalDays + backups;
 }
+
+/** One line of the retention promise: what, its class, and the latest it is gone, backups included. */
+export interface RetentionPromise {
+  readonly what: string;
+  readonly dataClass: DataClass;
+  readonly days: number;
+  /** The event the days count from. */
+  readonly after: string;
+}
+
+/**
+ * The promise the README states, computed from the policy so the two cannot drift apart: every
+ * figure includes the daily run's lag and the backups (DynamoDB point-in-time recovery, or the
+ * noncurrent S3 version for raw mail).
+ */
+export function retentionPromises(policy: RetentionPolicy): RetentionPromise[] {
+  const { backupDays } = policy;
+  const afterTermination = (dataClass: DataClass): number =>
+    Math.min(worstCaseDays(policy, dataClass, 'start'), worstCaseDays(policy, dataClass, 'subject_end'));
+  return [
+    { what: "customer aliases, their reverse aliases and the customer's encrypted address", dataClass: 'address', days: worstCaseDays(policy, 'address', 'start'), after: 'the alias is issued' },
+    { what: "customer aliases, their reverse aliases and the customer's encrypted address", dataClass: 'address', days: worstCaseDays(policy, 'address', 'subject_end'), after: 'the alias expires' },
+    { what: 'merchant-menu access records', dataClass: 'access', days: worstCaseDays(policy, 'access', 'start'), after: 'the access' },
+    { what: 'transmission, bounce and complaint records', dataClass: 'transmission', days: worstCaseDays(policy, 'transmission', 'start'), after: 'the message arrived' },
+    { what: 'raw mail and every version of it', dataClass: 'content', days: worstCaseDays(policy, 'content', 'start'), after: 'the message arrived' },
+    { what: "a terminated store's addresses, aliases, records and access log", dataClass: 'address', days: afterTermination('address'), after: 'the store is terminated' },
+    { what: 'everything about a store or a customer who asks for it', dataClass: 'address', days: backupDays, after: 'the destruction request (erased at once; backups keep copies this long)' },
+    { what: 'retention and destruction receipts (no personal data)', dataClass: 'evidence', days: worstCaseDays(policy, 'evidence', 'start'), after: 'the run or request' },
+  ];
+}

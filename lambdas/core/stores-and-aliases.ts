@@ -46,6 +46,9 @@ export async function createStore(
   const senders = [...new Set(request.senders.map((s) => requireAddress(s, 'sender')))];
   const displayName = (request.displayName ?? request.storeId).trim() || request.storeId;
   const createdAt = deps.now.toISOString();
+  // Re-registering would overwrite the termination and keep the store's data past its support period.
+  const existing = await deps.stores.getStore(request.storeId);
+  if (existing && isStoreGone(existing, deps.now)) throw new InvalidRequestError(`store ${request.storeId} was terminated; register it under a new store ID`);
 
   await deps.stores.putStore({
     storeId: request.storeId,

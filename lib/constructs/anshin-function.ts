@@ -6,8 +6,13 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BUNDLING_DEFAULTS, FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
+import { HOME_REGION } from '../config';
+import { ASYNC_INVOKE_DEFAULTS, BUNDLING_DEFAULTS, FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
+
+/** AWS services that use a customer-managed key on a function's behalf. */
+export type KeyUsingService = 'dynamodb' | 'sqs';
 
 /** DynamoDB data-plane actions a function may be granted on a table. */
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
@@ -77,6 +82,13 @@ export class AnshinFunction extends Construct {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
     );
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy !== undefined) {
+      Validations.of(policy).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+      });
+    }
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: props.handler ?? 'handler',
@@ -125,19 +137,51 @@ export class AnshinFunction extends Construct {
   }
 
   /**
+   * Grants actions on a key that only take effect when one of the given services (in the home
+   * region) calls KMS for the function: DynamoDB reading and writing an encrypted table, SQS
+   * encrypting a message the function sends. The function itself can neither encrypt nor decrypt
+   * with the key.
+   */
+  useKeyThrough(key: IKey, actions: readonly string[], services: readonly KeyUsingService[]): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: [...actions],
+        resources: [key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': services.map((service) => `${service}.${HOME_REGION}.amazonaws.com`) } },
+      }),
+    );
+    return this;
+  }
+
+  /**
+   * Asynchronous invocations (a schedule, an EventBridge rule, another function) are retried as
+   * {@link ASYNC_INVOKE_DEFAULTS} says and then recorded, with the request and the error, in
+   * `queue`. Lambda sends the record with the function's own role, so the role may send to that
+   * queue and have SQS use the queue's key.
+   */
+  sendAsyncFailuresTo(queue: IQueue): this {
+    this.function.configureAsyncInvoke({
+      onFailure: { bind: () => ({ destination: queue.queueArn }) },
+      retryAttempts: ASYNC_INVOKE_DEFAULTS.retryAttempts,
+      maxEventAge: ASYNC_INVOKE_DEFAULTS.maxEventAge,
+    });
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [queue.queueArn] }));
+    if (queue.encryptionMasterKey !== undefined) this.useKeyThrough(queue.encryptionMasterKey, ['kms:GenerateDataKey', 'kms:Decrypt'], ['sqs']);
+    Validations.of(this.function).acknowledge({
+      id: 'Serverless-LambdaDLQ',
+      reason:
+        'Failed asynchronous invocations go to the on-failure destination, whose record carries the request and the error; a dead-letter queue as well would receive every failed request a second time.',
+    });
+    return this;
+  }
+
+  /**
    * Acknowledges the findings every SQS-consuming function of this house style raises, with the
    * reasons that hold for all of them; call it after the event source is added.
    * @param purpose what the function is called in the reasons, e.g. "The relay"
    * @param queue what its queue is called in the reasons, e.g. "the relay queue"
    */
   acknowledgeQueueConsumerFindings(purpose: string, queue: string): this {
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy !== undefined) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
-      });
-    }
     Validations.of(this.function).acknowledge(
       {
         id: 'Serverless-LambdaDLQ',

@@ -12,6 +12,9 @@ export interface DataTablesProps {
   readonly backupDays: number;
 }
 
+/** Index names the schema gives a table, so a grant cannot name an index that does not exist. */
+export type IndexOf<K extends TableKey> = (typeof TABLES)[K]['indexes'][number]['name'];
+
 /** `aliases` -> `Aliases`: stable construct IDs, hence stable logical IDs. */
 function constructId(key: TableKey): string {
   return key.charAt(0).toUpperCase() + key.slice(1);

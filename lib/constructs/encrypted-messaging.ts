@@ -1,8 +1,10 @@
-import { Lazy, Stack } from 'aws-cdk-lib';
+import { Lazy, Stack, Validations } from 'aws-cdk-lib';
+import type { Duration } from 'aws-cdk-lib';
 import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Subscription, SubscriptionProtocol } from 'aws-cdk-lib/aws-sns';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
@@ -83,4 +85,30 @@ export function subscribeQueue(scope: Construct, id: string, props: QueueSubscri
   });
   if (queuePolicy.policyDependable !== undefined) subscription.node.addDependency(queuePolicy.policyDependable);
   return subscription;
+}
+
+export interface FailureQueueProps {
+  /** Key the queue is encrypted with. */
+  readonly key: IKey;
+  /** How long a failed request is kept (see `queueRetention`). */
+  readonly retentionPeriod: Duration;
+  /** What lands in the queue, for the acknowledgement's reason, e.g. "failed retention runs". */
+  readonly holds: string;
+}
+
+/**
+ * An encrypted, TLS-only queue where requests nothing will retry any more end up (a dead-letter
+ * queue and failure destination), for an operator to inspect. It has no dead-letter queue of its
+ * own: nothing consumes it automatically, so nothing could fail there.
+ */
+export function createFailureQueue(scope: Construct, id: string, props: FailureQueueProps): Queue {
+  const queue = new Queue(scope, id, {
+    encryption: QueueEncryption.KMS,
+    encryptionMasterKey: props.key,
+    enforceSSL: true,
+    retentionPeriod: props.retentionPeriod,
+  });
+  const reason = `This queue holds ${props.holds} for an operator; nothing consumes it automatically, so a dead-letter queue of its own would never receive anything.`;
+  Validations.of(queue).acknowledge({ id: 'AwsSolutions-SQS3', reason }, { id: 'Serverless-SQSRedrivePolicy', reason });
+  return queue;
 }

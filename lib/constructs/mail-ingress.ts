@@ -13,7 +13,7 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
 import { allowSesThrough, subscribeQueue } from './encrypted-messaging';
-import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, logRetention } from '../secure-defaults';
+import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, logRetention, queueRetention } from '../secure-defaults';
 
 export interface MailIngressProps {
   /** Domain SES receives mail for; every address at it is handed to the relay. */
@@ -76,6 +76,8 @@ export class MailIngress extends Construct {
     if (!Token.isUnresolved(this.receiptRuleSetName) && !SES_NAME.test(this.receiptRuleSetName)) {
       throw new ConfigError(`receipt rule set name ${JSON.stringify(this.receiptRuleSetName)} is not a valid SES name`);
     }
+    // A receipt notification is only replayable while its raw mail exists, and it names envelope
+    // addresses: neither queue keeps it longer than the raw mail.
     const retention = queueRetention(props.rawMailDays);
     const receiptRuleArn = stack.formatArn({
       service: 'ses',
@@ -284,12 +286,4 @@ export class MailIngress extends Construct {
     this.acknowledgeProviderFindings();
     return activation;
   }
-}
-
-/**
- * A receipt notification is only replayable while its raw mail exists, and it carries envelope
- * addresses, so neither queue keeps it longer than the raw mail (nor longer than SQS allows).
- */
-function queueRetention(rawMailDays: number): Duration {
-  return Duration.days(Math.min(rawMailDays, QUEUE_DEFAULTS.maxRetentionDays));
 }

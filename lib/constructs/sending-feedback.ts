@@ -8,7 +8,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_ENV } from '../../lambdas/shared/feedback-env';
 import type { RelayConfig } from '../config';
-import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS } from '../secure-defaults';
+import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
 import type { DataKeys } from './data-keys';
 import type { DataTables } from './data-tables';
@@ -89,7 +89,7 @@ export class SendingFeedback extends Construct {
     destination.node.addDependency(this.topic, keys.dataKey);
 
     // Events name real addresses: kept no longer than raw mail, like the receipt notifications.
-    const retentionPeriod = Duration.days(Math.min(config.retention.classes.content.retentionDays, QUEUE_DEFAULTS.maxRetentionDays));
+    const retentionPeriod = queueRetention(config.retention.classes.content.retentionDays);
     this.deadLetterQueue = new Queue(this, 'DeadLetters', {
       encryption: QueueEncryption.KMS,
       encryptionMasterKey: keys.dataKey,

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { SMTPServer } from 'smtp-server';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import { RAW_MAIL_PREFIX, rawMailKey } from '../../lambdas/shared/raw-mail';
 import { listen, LOOPBACK } from '../listen';
 import type { LocalLog } from '../log';
 import { parseHeaderFields } from './message-headers';
@@ -14,7 +15,8 @@ import { simulatedVerdicts, VerdictHeaderError } from './simulated-verdicts';
 
 /** SES's limit for a received message, headers included. */
 export const MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
-export const OBJECT_KEY_PREFIX = 'inbound/';
+/** Where this ingress stores raw mail, as SES does; `bench/soak.ts` stores its mail there too. */
+export const OBJECT_KEY_PREFIX = RAW_MAIL_PREFIX;
 
 export interface SmtpIngressOptions {
   /** 0 picks a free port. */
@@ -173,7 +175,7 @@ export async function startSmtpIngress(options: SmtpIngressOptions): Promise<Smt
     };
     const storedMail = Buffer.concat([Buffer.from(sesAddedHeaders(delivery, verdicts), 'utf8'), raw]);
     await options.s3.send(
-      new PutObjectCommand({ Bucket: options.bucket, Key: `${OBJECT_KEY_PREFIX}${delivery.messageId}`, Body: storedMail, ContentType: 'message/rfc822' }),
+      new PutObjectCommand({ Bucket: options.bucket, Key: rawMailKey(delivery.messageId), Body: storedMail, ContentType: 'message/rfc822' }),
     );
     options.log('mail_received', { messageId: delivery.messageId, recipients: delivery.recipients.length, bytes: storedMail.length });
     const processing = handOver(delivery, storedMail, verdicts).catch((error: unknown) => {

@@ -11,12 +11,32 @@ declare module 's3rver' {
     configureBuckets?: ReadonlyArray<{ name: string; configs?: ReadonlyArray<string | Buffer> }>;
   }
 
+  interface S3rverObject {
+    readonly key: string;
+    readonly size: number;
+    readonly lastModifiedDate: Date;
+    /** `etag` is already quoted, as S3 sends it. */
+    readonly metadata: Readonly<Record<string, string>>;
+  }
+
+  interface S3rverStore {
+    getBucket(bucket: string): Promise<unknown>;
+    listObjects(
+      bucket: string,
+      options: { prefix?: string; startAfter?: string; maxKeys?: number },
+    ): Promise<{ objects: S3rverObject[]; isTruncated: boolean }>;
+    existsObject(bucket: string, key: string): Promise<boolean>;
+    deleteObject(bucket: string, key: string): Promise<void>;
+  }
+
   class S3rver {
     constructor(options?: S3rverOptions);
+    readonly store: S3rverStore;
     configureBuckets(): Promise<void>;
     callback(): (request: IncomingMessage, response: ServerResponse) => void;
     logger: { close(): void };
   }
 
+  export type { S3rverObject, S3rverStore };
   export default S3rver;
 }

@@ -3,42 +3,57 @@ import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { RELAY_ENV } from '../../lambdas/shared/relay-env';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { AnshinRelayStack } from '../../lib/anshin-relay-stack';
 import { logicalId, relayTemplate } from './support';
 
 const MAX_BUNDLE_BYTES = 10 * 1024 * 1024;
-const directories: string[] = [];
+const outdir = mkdtempSync(join(tmpdir(), 'anshin-bundle-'));
 
-afterEach(() => {
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
+afterAll(() => rmSync(outdir, { recursive: true, force: true }));
 
-describe('relay bundle', () => {
-  it('bundles the relay handler with local esbuild into one ES module exporting `handler`', () => {
+/** One synthesis with bundling on builds every function's asset; later calls reuse it. */
+let bundled: ReturnType<typeof relayTemplate> | undefined;
+function bundledTemplate(): ReturnType<typeof relayTemplate> {
+  bundled ??= relayTemplate({ bundle: true, outdir });
+  return bundled;
+}
+
+const FUNCTIONS: readonly [string, (stack: AnshinRelayStack) => { node: { defaultChild?: unknown } }][] = [
+  ['relay', (stack) => stack.relay.function],
+  ['feedback', (stack) => stack.sending.function],
+  ['retention', (stack) => stack.retention.function],
+  ['destruction', (stack) => stack.destruction.function],
+];
+
+describe('function bundles', () => {
+  it.each(FUNCTIONS)('bundles the %s handler with local esbuild into one ES module exporting `handler`', (_name, functionOf) => {
     // Prepare
-    const outdir = mkdtempSync(join(tmpdir(), 'anshin-bundle-'));
-    directories.push(outdir);
+    const { stack, template } = bundledTemplate();
+    const properties = template.toJSON().Resources[logicalId(stack, functionOf(stack))].Properties as {
+      Code: { S3Key: string };
+      Environment: { Variables: Record<string, unknown> };
+    };
 
     // Act
-    const { stack, template } = relayTemplate({ bundle: true, outdir });
+    const assetDir = join(outdir, `asset.${properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    const files = readdirSync(assetDir).sort();
 
     // Assess
-    const code = template.toJSON().Resources[logicalId(stack, stack.relay.function)].Properties.Code as { S3Key: string };
-    const assetDir = join(outdir, `asset.${code.S3Key.replace(/\.zip$/, '')}`);
-    const files = readdirSync(assetDir).sort();
     expect(files).toEqual(['index.mjs', 'index.mjs.map']);
     const size = files.reduce((total, file) => total + statSync(join(assetDir, file)).size, 0);
     expect(size).toBeLessThan(MAX_BUNDLE_BYTES);
 
     // Loaded as Lambda loads it: a fresh Node process importing the module, with the environment the
-    // stack sets (names only; no AWS call is made at import time).
-    const values: Partial<Record<string, string>> = { [RELAY_ENV.transmissionRetentionDays]: '90', [RELAY_ENV.spamVerdictAction]: 'drop' };
-    const environment = Object.fromEntries(Object.values(RELAY_ENV).map((name) => [name, values[name] ?? `test-${name}`]));
+    // stack sets. Values known at synthesis (the retention policy, periods) are passed as they are;
+    // resource names and ARNs, known only at deployment, as stand-ins. No AWS call is made at import.
+    const environment = Object.fromEntries(
+      Object.entries(properties.Environment.Variables).map(([name, value]) => [name, typeof value === 'string' ? value : `test-${name}`]),
+    );
     const exported = execFileSync(
       process.execPath,
       ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(join(assetDir, 'index.mjs')).href)}); console.log(typeof m.handler);`],
-      { env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-1', ...environment }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+      { env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-1', ...environment }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     expect(exported.trim()).toBe('function');
   });

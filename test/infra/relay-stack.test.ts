@@ -6,8 +6,8 @@ import { TABLES } from '../../lambdas/shared/table-schema';
 import type { TableKey, TableSchema } from '../../lambdas/shared/table-schema';
 import { ConfigError, DEFAULT_CONFIG } from '../../lib/config';
 import { CONFIG_CONTEXT_KEY, STACK_NAME, addRelayStack } from '../../lib/relay-app';
-import { POINT_IN_TIME_RECOVERY_DAYS, QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FUNCTION_DEFAULTS } from '../../lib/secure-defaults';
-import { actionsOf, assemblyDir, CDK_JSON_CONFIG, logicalId, onlyResource, relayApp, relayTemplate, statementsOfRole } from './support';
+import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FUNCTION_DEFAULTS } from '../../lib/secure-defaults';
+import { actionsOf, assemblyDir, CDK_JSON_CONFIG, CDK_JSON_POLICY, logicalId, onlyResource, relayApp, relayTemplate, statementsOfRole } from './support';
 import type { PolicyStatementJson } from './support';
 
 const DAY = 24 * 60 * 60;
@@ -133,10 +133,13 @@ describe('DataTables', () => {
           { AttributeName: index.partitionKey, KeyType: 'HASH' },
           ...(index.sortKey === undefined ? [] : [{ AttributeName: index.sortKey, KeyType: 'RANGE' }]),
         ],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: index.projection === 'keys' ? 'KEYS_ONLY' : 'ALL' },
       })),
     );
-    for (const definition of table.Properties.AttributeDefinitions) expect(definition.AttributeType).toBe('S');
+    const numberKeys = new Set(schema.indexes.flatMap((index) => (index.sortKeyType === 'number' && index.sortKey !== undefined ? [index.sortKey] : [])));
+    for (const definition of table.Properties.AttributeDefinitions) {
+      expect(definition.AttributeType, definition.AttributeName).toBe(numberKeys.has(definition.AttributeName) ? 'N' : 'S');
+    }
   });
 
   it.each(tables)('protects the %s table: CMK encryption, PITR, on-demand, deletion protection, retained', (key) => {
@@ -148,7 +151,7 @@ describe('DataTables', () => {
       Properties: {
         BillingMode: 'PAY_PER_REQUEST',
         DeletionProtectionEnabled: true,
-        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: POINT_IN_TIME_RECOVERY_DAYS },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: CDK_JSON_POLICY.backupDays },
         SSESpecification: {
           SSEEnabled: true,
           SSEType: 'KMS',
@@ -233,8 +236,8 @@ describe('MailIngress bucket', () => {
   });
 
   it.each([
-    ['the cdk.json default', {}, CDK_JSON_CONFIG.retention.rawMailDays as number],
-    ['a configured period', { retention: { rawMailDays: 3 } }, 3],
+    ['the cdk.json default', {}, CDK_JSON_POLICY.classes.content.retentionDays],
+    ['a configured period', { retention: { classes: { content: { retentionDays: 3 } } } }, 3],
   ])('expires raw mail after %s and its old versions a day later', (_label, anshin, days) => {
     const { stack, template } = relayTemplate({ anshin });
 
@@ -402,8 +405,8 @@ describe('MailIngress topic and queues', () => {
   it.each([
     [3, 3],
     [30, 14],
-  ])('keeps notifications no longer than raw mail (rawMailDays %i -> %i days), as SQS allows', (rawMailDays, days) => {
-    const { stack, template } = relayTemplate({ anshin: { retention: { rawMailDays } } });
+  ])('keeps notifications no longer than raw mail (content retention %i -> %i days), as SQS allows', (retentionDays, days) => {
+    const { stack, template } = relayTemplate({ anshin: { retention: { classes: { content: { retentionDays } } } } });
     const resources = template.toJSON().Resources;
 
     for (const queue of [stack.ingress.queue, stack.ingress.deadLetterQueue]) {
@@ -454,7 +457,7 @@ describe('RelayFunction runtime', () => {
   });
 
   it('sets every relay environment variable, from the configuration and the stack’s resources', () => {
-    const { stack, template } = relayTemplate({ anshin: { relayDomain: 'relay.shop.example.jp', retention: { transmissionRecordDays: 45 } } });
+    const { stack, template } = relayTemplate({ anshin: { relayDomain: 'relay.shop.example.jp', retention: { classes: { transmission: { retentionDays: 45 } } } } });
 
     const variables = (relayFunction(template, logicalId(stack, stack.relay.function)).Environment as { Variables: Record<string, unknown> }).Variables;
 
@@ -642,6 +645,10 @@ describe('AnshinRelayStack outputs', () => {
       RelayFunctionName: { Value: { Ref: logicalId(stack, stack.relay.function) } },
       ReceiptRuleSetName: { Value: `${STACK_NAME}-inbound` },
       RelayDomain: { Value: 'relay.shop.example.jp' },
+      RetentionFunctionName: { Value: { Ref: logicalId(stack, stack.retention.function) } },
+      DestructionFunctionName: { Value: { Ref: logicalId(stack, stack.destruction.function) } },
+      AccessTableName: { Value: { Ref: logicalId(stack, stack.tables.access) } },
+      ReceiptsTableName: { Value: { Ref: logicalId(stack, stack.tables.receipts) } },
     });
     for (const output of Object.values(outputs)) expect(output.Export).toBeUndefined();
   });

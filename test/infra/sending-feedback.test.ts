@@ -137,7 +137,7 @@ describe('SendingFeedback function', () => {
   });
 
   it('gets the pause period and retention from the configuration', () => {
-    const { stack, template } = relayTemplate({ anshin: { feedback: { hardBouncePauseDays: 3 }, relayDomain: 'relay.shop.example.jp', retention: { transmissionRecordDays: 45 } } });
+    const { stack, template } = relayTemplate({ anshin: { feedback: { hardBouncePauseDays: 3 }, relayDomain: 'relay.shop.example.jp', retention: { classes: { transmission: { retentionDays: 45 } } } } });
 
     const variables = environmentOf(template, logicalId(stack, stack.sending.function));
 

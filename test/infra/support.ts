@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { App, CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll } from 'vitest';
+import type { RetentionPolicy } from '../../lambdas/core/retention-policy';
 import type { AnshinRelayStack } from '../../lib/anshin-relay-stack';
+import { resolveConfig } from '../../lib/config';
 import { CONFIG_CONTEXT_KEY, addRelayStack } from '../../lib/relay-app';
 
 interface CdkJson {
@@ -31,13 +33,29 @@ export function assemblyDir(): string {
 /** The `anshin` configuration of cdk.json: what `cdk synth` deploys when nothing is overridden. */
 export const CDK_JSON_CONFIG = CDK_JSON.context.anshin;
 
+/** The retention policy cdk.json deploys, resolved as `cdk synth` resolves it. */
+export const CDK_JSON_POLICY: RetentionPolicy = resolveConfig(CDK_JSON_CONFIG).retention;
+
+/** A retention policy given in part, as a test overrides it. */
+export interface PartialRetention {
+  readonly classes?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  readonly [field: string]: unknown;
+}
+
 export interface RelayAppOptions {
-  /** Merged over cdk.json's `anshin` context (`retention` field by field). */
-  readonly anshin?: Record<string, unknown> & { readonly retention?: Record<string, unknown> };
+  /** Merged over cdk.json's `anshin` context (`retention` field by field, its classes class by class). */
+  readonly anshin?: Record<string, unknown> & { readonly retention?: PartialRetention };
   /** Run esbuild for the relay function. @default false */
   readonly bundle?: boolean;
   /** Output directory of the cloud assembly. @default {@link assemblyDir} */
   readonly outdir?: string;
+}
+
+/** `given` over `base`, field by field and, within `classes`, class by class and field by field. */
+export function mergeRetention(base: PartialRetention, given: PartialRetention = {}): PartialRetention {
+  const classNames = new Set([...Object.keys(base.classes ?? {}), ...Object.keys(given.classes ?? {})]);
+  const classes = Object.fromEntries([...classNames].map((name) => [name, { ...base.classes?.[name], ...given.classes?.[name] }]));
+  return { ...base, ...given, classes };
 }
 
 /** A new app holding the relay stack, as `bin/anshin-relay.ts` builds it (not yet synthesised). */
@@ -45,7 +63,7 @@ export function relayApp(options: RelayAppOptions = {}): { app: App; stack: Ansh
   const anshin = {
     ...CDK_JSON_CONFIG,
     ...options.anshin,
-    retention: { ...CDK_JSON_CONFIG.retention, ...options.anshin?.retention },
+    retention: mergeRetention(CDK_JSON_CONFIG.retention as PartialRetention, options.anshin?.retention),
   };
   const app = new App({
     outdir: options.outdir ?? assemblyDir(),

@@ -12,7 +12,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Mailer } from '../../lambdas/core/ports';
 import { TABLES } from '../../lambdas/shared/table-schema';
-import type { TableKey } from '../../lambdas/shared/table-schema';
+import type { IndexSchema, TableKey } from '../../lambdas/shared/table-schema';
 import { readLocalEndpoints } from '../../local/endpoints';
 import { startLocalStack } from '../../local/stack';
 import type { LocalStack } from '../../local/stack';
@@ -126,7 +126,7 @@ describe('local stack', () => {
       region: 'ap-northeast-1',
       inboundBucket: 'anshin-inbound',
       outboxDir: join(dataDir, 'outbox'),
-      tables: { aliases: 'anshin-aliases', stores: 'anshin-stores', transmissions: 'anshin-transmissions' },
+      tables: { aliases: 'anshin-aliases', stores: 'anshin-stores', transmissions: 'anshin-transmissions', access: 'anshin-access', receipts: 'anshin-receipts' },
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     expect(endpoints.credentials).toEqual({ accessKeyId: 'local', secretAccessKey: 'local' });
@@ -144,15 +144,22 @@ describe('local stack', () => {
 
     const keys = (elements: { AttributeName?: string; KeyType?: string }[] | undefined) => elements?.map((e) => [e.AttributeName, e.KeyType]);
     expect(keys(Table?.KeySchema)).toEqual([[schema.partitionKey, 'HASH'], ...('sortKey' in schema ? [[schema.sortKey, 'RANGE']] : [])]);
+    const byName = (a: { name?: string }, b: { name?: string }) => (a.name ?? '').localeCompare(b.name ?? '');
     expect(
-      Table?.GlobalSecondaryIndexes?.map((index) => ({ name: index.IndexName, keys: keys(index.KeySchema), projection: index.Projection?.ProjectionType })),
+      (Table?.GlobalSecondaryIndexes ?? []).map((index) => ({ name: index.IndexName, keys: keys(index.KeySchema), projection: index.Projection?.ProjectionType })).sort(byName),
     ).toEqual(
-      schema.indexes.map((index) => ({
-        name: index.name,
-        keys: [[index.partitionKey, 'HASH'], ...('sortKey' in index ? [[index.sortKey, 'RANGE']] : [])],
-        projection: 'ALL',
-      })),
+      schema.indexes
+        .map((index: IndexSchema) => ({
+          name: index.name,
+          keys: [[index.partitionKey, 'HASH'], ...(index.sortKey === undefined ? [] : [[index.sortKey, 'RANGE']])],
+          projection: index.projection === 'keys' ? 'KEYS_ONLY' : 'ALL',
+        }))
+        .sort(byName),
     );
+    const types = new Map(Table?.AttributeDefinitions?.map((d) => [d.AttributeName, d.AttributeType]));
+    for (const index of schema.indexes as readonly IndexSchema[]) {
+      if (index.sortKey !== undefined) expect(types.get(index.sortKey)).toBe(index.sortKeyType === 'number' ? 'N' : 'S');
+    }
     expect(TimeToLiveDescription).toMatchObject({ TimeToLiveStatus: 'ENABLED', AttributeName: schema.ttlAttribute });
   });
 

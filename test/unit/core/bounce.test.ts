@@ -319,11 +319,32 @@ describe('relayInboundMail refusals', () => {
     expect(sent.map((message) => [message.to, statusOf(message.raw)])).toEqual([[[SENDER], '5.3.4']]);
   });
 
-  it('answers the store’s own mail to an expired alias with the generic DSN', async () => {
+  it('answers the store’s own mail to an expired alias in its support period with the generic DSN', async () => {
     const { ports, alias } = await setUp();
-    const { result, sent } = await deliver(ports, { from: SENDER, to: alias, relay: { clock: () => new Date(NOW.getTime() + 365 * 86_400_000) } });
+    const { result, sent } = await deliver(ports, { from: SENDER, to: alias, relay: { clock: () => new Date(NOW.getTime() + 200 * 86_400_000) } });
     expect(result).toMatchObject({ reason: 'expired_alias', bounced: true });
     expect(sent.map((message) => [message.to, statusOf(message.raw)])).toEqual([[[SENDER], '5.1.1']]);
+  });
+
+  it('treats an alias past its purge time as gone, though its item is still there', async () => {
+    const { ports, alias } = await setUp();
+    const { result, record, sent } = await deliver(ports, { from: SENDER, to: alias, relay: { clock: () => new Date(NOW.getTime() + 271 * 86_400_000) } });
+    expect(result).toMatchObject({ reason: 'unknown_alias', bounced: true });
+    expect(record).not.toHaveProperty('storeId');
+    expect(sent.map((message) => [message.to, statusOf(message.raw)])).toEqual([[[SENDER], '5.1.1']]);
+  });
+
+  it('relays nothing for a terminated store, in either direction', async () => {
+    const { ports, alias, reverse } = await setUp();
+    const store = ports.stores.stores.get('demo-shop')!;
+    ports.stores.stores.set('demo-shop', { ...store, terminatedAt: NOW.toISOString(), purgeAt: Math.floor(NOW.getTime() / 1000) + 90 * 86_400 });
+    const toCustomer = await deliver(ports, { from: SENDER, to: alias });
+    const toStore = await deliver(ports, { from: CUSTOMER, to: reverse });
+    expect([toCustomer.result, toStore.result]).toMatchObject([
+      { status: 'refused', reason: 'unknown_store' },
+      { status: 'refused', reason: 'unknown_store' },
+    ]);
+    expect(ports.mailer.sent).toEqual([]);
   });
 
   it('keeps silent to the store about a paused alias', async () => {

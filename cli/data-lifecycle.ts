@@ -1,0 +1,91 @@
+import { InvokeCommand } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { Receipt } from '../lambdas/core/receipts';
+import type { DataClass } from '../lambdas/core/retention-policy';
+import { createDestruction } from '../lambdas/destruction/app';
+import { createRetentionRun } from '../lambdas/retention/app';
+import { TargetError } from './target';
+import type { Target } from './target';
+
+/**
+ * Destruction, termination and retention runs as the CLI starts them. On AWS the deployed functions
+ * do the work (so the CLI user needs only `lambda:InvokeFunction`, and CloudTrail records who asked);
+ * on the local stack the same application code runs in-process against the local servers, with
+ * the CLI's clock.
+ */
+
+export type Subject = { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly email: string };
+
+export type ProgressStep = { readonly dataClass: DataClass; readonly removed: number; readonly phase: string };
+
+/** Who the receipts name as requester; CloudTrail names the AWS principal behind it. */
+const CLI_REQUESTER = 'cli';
+
+export class FunctionFailedError extends Error {
+  override readonly name = 'FunctionFailedError';
+}
+
+async function invokeForReceipt(functions: NonNullable<Target['functions']>, name: string, payload: object): Promise<Receipt> {
+  return invoke(functions.lambda, name, payload);
+}
+
+async function invoke(lambda: LambdaClient, functionName: string, payload: object): Promise<Receipt> {
+  const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify(payload) }));
+  const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
+  if (response.FunctionError) {
+    const parsed = (() => {
+      try {
+        return JSON.parse(text) as { errorType?: string; errorMessage?: string };
+      } catch {
+        return {};
+      }
+    })();
+    throw new FunctionFailedError(`${functionName} failed: ${parsed.errorType ?? response.FunctionError}: ${parsed.errorMessage ?? 'no message'}`);
+  }
+  return JSON.parse(text) as Receipt;
+}
+
+function deployedFunctions(target: Target): NonNullable<Target['functions']> {
+  if (!target.functions) throw new TargetError('the deployed stack names no retention or destruction function; deploy the current version first');
+  return target.functions;
+}
+
+function localDestruction(target: Target, now: () => Date) {
+  return createDestruction({
+    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3 },
+    settings: { tables: target.tables, inboundBucket: target.inboundBucket, hmacKeyId: target.keys.hmacKeyId, policy: target.config.retention },
+    clock: now,
+  });
+}
+
+export async function destroySubject(target: Target, subject: Subject, now: () => Date, progress?: (step: ProgressStep) => void): Promise<Receipt> {
+  if (target.name === 'aws') return invokeForReceipt(deployedFunctions(target), deployedFunctions(target).destruction, { action: 'destroy', subject, requestedBy: CLI_REQUESTER });
+  return localDestruction(target, now).destroy(subject, CLI_REQUESTER, progress);
+}
+
+export async function terminateStore(target: Target, storeId: string, now: () => Date): Promise<Receipt> {
+  if (target.name === 'aws') return invokeForReceipt(deployedFunctions(target), deployedFunctions(target).destruction, { action: 'terminate', storeId, requestedBy: CLI_REQUESTER });
+  return localDestruction(target, now).terminate(storeId, CLI_REQUESTER);
+}
+
+/**
+ * One retention run. `at` replaces the clock: on AWS the function refuses an instant in the future
+ * (that would delete data before it is due); locally any instant goes, which is what lets a person
+ * watch data expire without waiting months.
+ */
+export async function runRetention(target: Target, now: () => Date, at?: Date): Promise<Receipt> {
+  if (target.name === 'aws') {
+    const functions = deployedFunctions(target);
+    return invokeForReceipt(functions, functions.retention, { requestedBy: CLI_REQUESTER, ...(at === undefined ? {} : { now: at.toISOString() }) });
+  }
+  const clock = at === undefined ? now : () => at;
+  const destruction = localDestruction(target, clock);
+  const run = createRetentionRun({
+    clients: { dynamodb: target.dynamodb, s3: target.s3 },
+    settings: { tables: target.tables, inboundBucket: target.inboundBucket, policy: target.config.retention },
+    // Locally the destruction code runs in-process where AWS would invoke the destruction function.
+    storeErasure: { requestErasure: async (storeId: string) => void (await destruction.destroy({ kind: 'store', storeId }, 'retention')) },
+    clock,
+  });
+  return run({ requestedBy: CLI_REQUESTER, now: clock() });
+}

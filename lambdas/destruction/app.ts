@@ -1,0 +1,118 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoReceiptLog } from '../adapters/dynamo-receipt-log';
+import { DynamoSubjectAccessRecords } from '../adapters/dynamo-subject-access';
+import { DynamoSubjectAliases } from '../adapters/dynamo-subject-aliases';
+import { DynamoSubjectStoreItems } from '../adapters/dynamo-subject-stores';
+import { DynamoSubjectTransmissions } from '../adapters/dynamo-subject-transmissions';
+import { KmsKeyService } from '../adapters/kms-key-service';
+import { S3RawMailArchive } from '../adapters/s3-raw-mail-archive';
+import { destroySubject } from '../core/destruction';
+import type { DestructionReceipt } from '../core/destruction';
+import type { SubjectPorts } from '../core/destruction-ports';
+import { parseDestructionEvent } from '../core/destruction-request';
+import type { DestructionSubject } from '../core/destruction-request';
+import type { DestructionProgress } from '../core/destruction-steps';
+import type { RawMailArchive } from '../core/ports';
+import type { Receipt } from '../core/receipts';
+import type { RetentionPolicy } from '../core/retention-policy';
+import { terminateStore } from '../core/termination';
+import type { TableKey } from '../shared/table-schema';
+
+export type { DestructionReceipt } from '../core/destruction';
+export type { DestructionSubject } from '../core/destruction-request';
+export type { DestructionProgress, DestructionStep } from '../core/destruction-steps';
+
+export interface DestructionSettings {
+  readonly tables: Readonly<Record<TableKey, string>>;
+  readonly inboundBucket: string;
+  readonly hmacKeyId: string;
+  readonly policy: RetentionPolicy;
+}
+
+export interface DestructionDependencies {
+  readonly clients: { readonly dynamodb: DynamoDBClient; readonly kms: KMSClient; readonly s3: S3Client };
+  readonly settings: DestructionSettings;
+  /** Defaults to the inbound bucket through `clients.s3`. */
+  readonly rawMail?: RawMailArchive;
+  readonly clock?: () => Date;
+  readonly logger?: Logger;
+}
+
+export interface Destruction {
+  /** Erases everything about the subject now and returns the receipt; every count 0 when nothing was left. */
+  destroy(subject: DestructionSubject, requestedBy: string, progress?: DestructionProgress): Promise<DestructionReceipt>;
+  /** Stops the store at once and dates the erasure of its data to the end of the support period. */
+  terminate(storeId: string, requestedBy: string): Promise<Receipt>;
+}
+
+/**
+ * Destruction never encrypts or decrypts, so it is given no data key; only the HMAC key, for the
+ * look-up hash of a customer's address and the receipt's subject hash.
+ */
+const NO_DATA_KEY = 'none';
+
+export function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
+  const { clients, settings } = deps;
+  return {
+    keys: new KmsKeyService(clients.kms, { dataKeyId: NO_DATA_KEY, hmacKeyId: settings.hmacKeyId }),
+    aliases: new DynamoSubjectAliases(clients.dynamodb, settings.tables.aliases),
+    stores: new DynamoSubjectStoreItems(clients.dynamodb, settings.tables.stores),
+    transmissions: new DynamoSubjectTransmissions(clients.dynamodb, settings.tables.transmissions),
+    access: new DynamoSubjectAccessRecords(clients.dynamodb, settings.tables.access),
+    rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
+    receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts),
+  };
+}
+
+/** Used by the Lambda handler and, in-process against the local stack, by the CLI. */
+export function createDestruction(deps: DestructionDependencies): Destruction {
+  const ports = createSubjectPorts(deps);
+  const clock = deps.clock ?? (() => new Date());
+  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-destruction' });
+  const options = { policy: deps.settings.policy, clock };
+
+  return {
+    async destroy(subject, requestedBy, progress) {
+      const receipt = await destroySubject(subject, requestedBy, ports, { ...options, ...(progress ? { progress } : {}) });
+      // The subject is logged by its receipt hash (and a store by its ID), never by an address.
+      logger.info('subject_destroyed', {
+        subjectKind: subject.kind,
+        subjectHash: receipt.subject?.hash,
+        ...(subject.kind === 'store' ? { storeId: subject.storeId } : {}),
+        requestedBy,
+        counts: receipt.counts,
+        ...(receipt.keptStoreContacts === undefined ? {} : { keptStoreContacts: receipt.keptStoreContacts }),
+        receiptId: receipt.receiptId,
+      });
+      return receipt;
+    },
+    async terminate(storeId, requestedBy) {
+      const receipt = await terminateStore(storeId, requestedBy, ports, options);
+      logger.info('store_terminated', { storeId, requestedBy, counts: receipt.counts, eraseAt: receipt.eraseAt, receiptId: receipt.receiptId });
+      return receipt;
+    },
+  };
+}
+
+/** Reads one invocation or marketplace event (see `parseDestructionEvent`) and carries it out. */
+export async function handleDestructionEvent(destruction: Destruction, event: unknown): Promise<Receipt> {
+  const request = parseDestructionEvent(event);
+  return request.action === 'destroy' ? destruction.destroy(request.subject, request.requestedBy) : destruction.terminate(request.storeId, request.requestedBy);
+}
+
+export function createDestructionHandler(deps: DestructionDependencies): (event: unknown) => Promise<Receipt> {
+  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-destruction' });
+  const destruction = createDestruction({ ...deps, logger });
+  return async (event) => {
+    try {
+      return await handleDestructionEvent(destruction, event);
+    } catch (error) {
+      // The name only: a message from a dependency could quote what it was given.
+      logger.error('destruction_failed', { errorName: error instanceof Error ? error.name : 'unknown' });
+      throw error;
+    }
+  };
+}

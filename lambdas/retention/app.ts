@@ -1,0 +1,131 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoAliasRetirer } from '../adapters/dynamo-alias-retirer';
+import { DynamoExpiryIndex } from '../adapters/dynamo-expiry-index';
+import { DynamoReceiptLog } from '../adapters/dynamo-receipt-log';
+import { DynamoRetentionCheckpoint } from '../adapters/dynamo-retention-checkpoint';
+import { LambdaStoreErasure } from '../adapters/lambda-store-erasure';
+import { S3RawMailArchive } from '../adapters/s3-raw-mail-archive';
+import type { RawMailArchive } from '../core/ports';
+import type { Receipt } from '../core/receipts';
+import { runRetention } from '../core/retention';
+import type { RetentionProgress } from '../core/retention';
+import type { RetentionPolicy } from '../core/retention-policy';
+import type { ExpiringTable, ExpiryIndex, RetentionPorts, StoreErasure } from '../core/retention-ports';
+import type { TableKey } from '../shared/table-schema';
+
+export type { StoreErasure } from '../core/retention-ports';
+
+export interface RetentionSettings {
+  readonly tables: Readonly<Record<TableKey, string>>;
+  readonly inboundBucket: string;
+  readonly policy: RetentionPolicy;
+  /** The function that erases a terminated store once its support period ended (needs the `lambda` client). */
+  readonly destructionFunctionName?: string;
+  /**
+   * Milliseconds kept back from the time budget to write the receipt and the checkpoint.
+   * @default RETENTION_DEFAULTS.reserveMs
+   */
+  readonly reserveMs?: number;
+}
+
+export interface RetentionClients {
+  readonly dynamodb: DynamoDBClient;
+  readonly s3: S3Client;
+  /** For asking the destruction function to erase stores; not needed when `storeErasure` is given. */
+  readonly lambda?: LambdaClient;
+}
+
+export interface RetentionDependencies {
+  readonly clients: RetentionClients;
+  readonly settings: RetentionSettings;
+  /** Defaults to invoking `settings.destructionFunctionName` asynchronously with the `lambda` client. */
+  readonly storeErasure?: StoreErasure;
+  /** Defaults to the inbound bucket through the `s3` client. */
+  readonly rawMail?: Pick<RawMailArchive, 'sweepOlderThan'>;
+  /** What `now` is when a request names none. */
+  readonly clock?: () => Date;
+  readonly logger?: Logger;
+}
+
+export interface RetentionRequest {
+  /** The instant periods are measured against. @default the dependencies' clock */
+  readonly now?: Date;
+  /** Named on the receipt: `schedule`, `cli`, … */
+  readonly requestedBy: string;
+  /** Milliseconds the run has left (Lambda's remaining time); without it the run goes to the end. */
+  readonly remainingMs?: () => number;
+}
+
+export type RetentionRun = (request: RetentionRequest) => Promise<Receipt>;
+
+function defaultStoreErasure(deps: RetentionDependencies): StoreErasure {
+  const { lambda } = deps.clients;
+  const { destructionFunctionName } = deps.settings;
+  if (!lambda || !destructionFunctionName) {
+    throw new Error('a retention run needs a store erasure: a lambda client and destructionFunctionName, or storeErasure');
+  }
+  return new LambdaStoreErasure(lambda, destructionFunctionName);
+}
+
+/** Builds the adapters over the given clients; used by the Lambda handler, the CLI and the tests alike. */
+export function createRetentionPorts(deps: RetentionDependencies): RetentionPorts {
+  const { clients, settings } = deps;
+  const expiryIndex = (table: ExpiringTable): ExpiryIndex => new DynamoExpiryIndex(clients.dynamodb, settings.tables[table], table);
+  return {
+    expiryIndexes: {
+      aliases: expiryIndex('aliases'),
+      stores: expiryIndex('stores'),
+      access: expiryIndex('access'),
+      transmissions: expiryIndex('transmissions'),
+      receipts: expiryIndex('receipts'),
+    },
+    rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
+    receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts),
+    checkpoints: new DynamoRetentionCheckpoint(clients.dynamodb, settings.tables.receipts),
+    aliasRetirer: new DynamoAliasRetirer(clients.dynamodb, settings.tables.aliases),
+    storeErasure: deps.storeErasure ?? defaultStoreErasure(deps),
+  };
+}
+
+/** Counts and stage names only: the run never sees an address, and logs no alias or store. */
+function logProgress(logger: Logger, progress: RetentionProgress): void {
+  logger.info(progress.stopped ? 'retention_stopped' : 'retention_stage_done', { ...progress });
+}
+
+function logReceipt(logger: Logger, receipt: Receipt): void {
+  const { receiptId, policyVersion, requestedBy, startedAt, finishedAt, counts, aliasesRetired, complete } = receipt;
+  const attributes = { receiptId, policyVersion, requestedBy, startedAt, finishedAt, counts, aliasesRetired, complete };
+  if (complete) logger.info('retention_finished', attributes);
+  else logger.warn('retention_unfinished', attributes);
+}
+
+/**
+ * The retention run over DynamoDB, S3 and the destruction function. A run that stops for time
+ * returns a receipt with `complete: false`; the next run, scheduled or not, picks up where it stopped.
+ */
+export function createRetentionRun(deps: RetentionDependencies): RetentionRun {
+  const ports = createRetentionPorts(deps);
+  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-retention' });
+  const clock = deps.clock ?? (() => new Date());
+  const { policy, reserveMs } = deps.settings;
+
+  return async (request) => {
+    const receipt = await runRetention(ports, {
+      now: request.now ?? clock(),
+      policy,
+      requestedBy: request.requestedBy,
+      ...(request.remainingMs === undefined ? {} : { remainingMs: request.remainingMs }),
+      ...(reserveMs === undefined ? {} : { reserveMs }),
+      onProgress: (progress) => logProgress(logger, progress),
+    }).catch((error: unknown) => {
+      // The name only: an SDK message can quote a key, and keys include alias names.
+      logger.error('retention_failed', { errorName: error instanceof Error ? error.name : 'unknown' });
+      throw error;
+    });
+    logReceipt(logger, receipt);
+    return receipt;
+  };
+}

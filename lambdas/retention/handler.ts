@@ -1,0 +1,37 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
+import type { Context } from 'aws-lambda';
+import type { Receipt } from '../core/receipts';
+import { parseRetentionPolicy } from '../core/retention-policy';
+import { parseRetentionEvent } from '../core/retention-request';
+import type { RetentionEvent } from '../core/retention-request';
+import { requireEnv } from '../shared/env';
+import { DATA_ENV } from '../shared/retention-env';
+import { createRetentionRun } from './app';
+
+// Clients and configuration are created once per container and reused across invocations.
+const run = createRetentionRun({
+  clients: { dynamodb: new DynamoDBClient({}), s3: new S3Client({}), lambda: new LambdaClient({}) },
+  settings: {
+    tables: {
+      aliases: requireEnv(DATA_ENV.aliasesTable),
+      stores: requireEnv(DATA_ENV.storesTable),
+      transmissions: requireEnv(DATA_ENV.transmissionsTable),
+      access: requireEnv(DATA_ENV.accessTable),
+      receipts: requireEnv(DATA_ENV.receiptsTable),
+    },
+    inboundBucket: requireEnv(DATA_ENV.inboundBucket),
+    policy: parseRetentionPolicy(requireEnv(DATA_ENV.retentionPolicy)),
+    destructionFunctionName: requireEnv(DATA_ENV.destructionFunctionName),
+  },
+});
+
+/**
+ * The schedule sends `{ "requestedBy": "schedule" }`; an operator may add `now` to measure against
+ * an earlier instant, never a later one than this function's clock. Returns the receipt written.
+ */
+export async function handler(event: RetentionEvent | null | undefined, context: Context): Promise<Receipt> {
+  const { now, requestedBy } = parseRetentionEvent(event, new Date());
+  return run({ now, requestedBy, remainingMs: () => context.getRemainingTimeInMillis() });
+}

@@ -1,0 +1,130 @@
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DATA_ENV, DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/shared/retention-env';
+import type { RelayConfig } from '../config';
+import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, EVENT_DELIVERY_DEFAULTS, queueRetention } from '../secure-defaults';
+import { AnshinFunction } from './anshin-function';
+import type { TableAction } from './anshin-function';
+import type { DataKeys } from './data-keys';
+import type { DataTables, IndexOf } from './data-tables';
+import { createFailureQueue } from './encrypted-messaging';
+import { allowRawMailErasure } from './raw-mail-erasure';
+
+export interface DestructionFunctionProps {
+  readonly config: RelayConfig;
+  readonly keys: DataKeys;
+  readonly tables: DataTables;
+  /** The bucket holding raw inbound mail below `inbound/`. */
+  readonly inboundBucket: Bucket;
+  /**
+   * Handler module exporting `handler`.
+   * @default lambdas/destruction/handler.ts
+   */
+  readonly entry?: string;
+}
+
+const DEFAULT_ENTRY = fileURLToPath(new URL('../../lambdas/destruction/handler.ts', import.meta.url));
+
+/** On a subject's items: read them, write a retired alias's hash, re-date them on termination, erase them. */
+const SUBJECT_ITEM_ACTIONS: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+
+/**
+ * The destruction function: erases everything about one store or one customer (addresses, aliases,
+ * transmission and access records, every version of their raw mail), checks that nothing is left
+ * and records a receipt. The operator CLI invokes it directly; the marketplace's events on the
+ * default bus (`Store Terminated`, `Customer Deletion Requested`) reach it through a rule; the
+ * retention run invokes it when a terminated store's support period ends.
+ *
+ * Requests that cannot be delivered or that keep failing land in one encrypted failure queue. They
+ * may name a customer's address, so the queue keeps them no longer than raw mail.
+ */
+export class DestructionFunction extends Construct {
+  readonly anshinFunction: AnshinFunction;
+  readonly function: NodejsFunction;
+  readonly failures: Queue;
+  readonly rule: Rule;
+
+  constructor(scope: Construct, id: string, props: DestructionFunctionProps) {
+    super(scope, id);
+    const { config, keys, tables } = props;
+    const stack = Stack.of(this);
+
+    this.anshinFunction = new AnshinFunction(this, 'Destruction', {
+      entry: props.entry ?? DEFAULT_ENTRY,
+      description: 'Erases everything about a store or a customer, verifies nothing is left and records a receipt',
+      serviceName: 'anshin-destruction',
+      logRetentionDays: config.retention.logDays,
+      logKey: keys.dataKey,
+      memorySize: DATA_LIFECYCLE_FUNCTION_DEFAULTS.memorySize,
+      timeout: DATA_LIFECYCLE_FUNCTION_DEFAULTS.timeout,
+    });
+    this.function = this.anshinFunction.function;
+
+    // A customer is found by the keyed hash of the address (aliases, store contacts and senders), a
+    // store by its partition; their records through the alias and store indexes. Receipts are
+    // only added, never changed.
+    this.anshinFunction
+      .bindTable(DATA_ENV.aliasesTable, tables.aliases, {
+        actions: SUBJECT_ITEM_ACTIONS,
+        indexes: ['byAddressHash', 'byStore'] satisfies IndexOf<'aliases'>[],
+      })
+      .bindTable(DATA_ENV.storesTable, tables.stores, {
+        actions: [...SUBJECT_ITEM_ACTIONS, 'dynamodb:Query'],
+        indexes: ['byAddressHash'] satisfies IndexOf<'stores'>[],
+      })
+      .bindTable(DATA_ENV.transmissionsTable, tables.transmissions, {
+        actions: SUBJECT_ITEM_ACTIONS,
+        indexes: ['byAlias'] satisfies IndexOf<'transmissions'>[],
+      })
+      .bindTable(DATA_ENV.accessTable, tables.access, { actions: [...SUBJECT_ITEM_ACTIONS, 'dynamodb:Query'] })
+      .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: ['dynamodb:PutItem'] })
+      .bindKey(DATA_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
+      // The tables are encrypted with the data key; the function never decrypts an address itself.
+      .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])
+      .setEnvironment(DATA_ENV.inboundBucket, props.inboundBucket.bucketName)
+      .setEnvironment(DATA_ENV.retentionPolicy, JSON.stringify(config.retention));
+    allowRawMailErasure(this.anshinFunction, props.inboundBucket);
+
+    this.failures = createFailureQueue(this, 'Failures', {
+      key: keys.dataKey,
+      retentionPeriod: queueRetention(config.retention.classes.content.retentionDays),
+      holds: 'destruction requests EventBridge could not deliver and erasures that kept failing',
+    });
+    this.anshinFunction.sendAsyncFailuresTo(this.failures);
+
+    // Named, so the key policy can name the rule by ARN without depending on it: the rule depends on
+    // the function, whose role refers to the key.
+    const ruleName = `${stack.stackName}-destruction-requests`;
+    const ruleArn = stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.rule = new Rule(this, 'Requests', {
+      ruleName,
+      description: 'Marketplace requests to erase a store or a customer',
+      eventPattern: { source: [MARKETPLACE_EVENT_SOURCE], detailType: Object.values(DESTRUCTION_EVENT_TYPES) },
+    });
+    this.rule.addTarget(
+      new LambdaFunction(this.function, {
+        deadLetterQueue: this.failures,
+        retryAttempts: EVENT_DELIVERY_DEFAULTS.retryAttempts,
+        maxEventAge: EVENT_DELIVERY_DEFAULTS.maxEventAge,
+      }),
+    );
+    // EventBridge puts undeliverable events into the encrypted queue itself, so SQS uses the key on
+    // its behalf, for this rule only.
+    keys.dataKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AllowEventBridgeDeadLettersOfDestructionRequests',
+        principals: [new ServicePrincipal('events.amazonaws.com')],
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      }),
+    );
+  }
+}

@@ -1,0 +1,180 @@
+import { fileURLToPath } from 'node:url';
+import { ArnFormat, Stack, TimeZone, Validations } from 'aws-cdk-lib';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DATA_ENV } from '../../lambdas/shared/retention-env';
+import { EXPIRY_INDEX, RETIRED_ALIAS_PREFIX } from '../../lambdas/shared/table-schema';
+import { ConfigError, HOME_REGION, MAX_RUN_INTERVAL_DAYS } from '../config';
+import type { RelayConfig } from '../config';
+import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, EVENT_DELIVERY_DEFAULTS, RETENTION_RUN_TIME, queueRetention } from '../secure-defaults';
+import { AnshinFunction } from './anshin-function';
+import type { DataKeys } from './data-keys';
+import type { DataTables } from './data-tables';
+import type { DestructionFunction } from './destruction-function';
+import { createFailureQueue } from './encrypted-messaging';
+import { allowRawMailErasure } from './raw-mail-erasure';
+
+export interface RetentionFunctionProps {
+  readonly config: RelayConfig;
+  readonly keys: DataKeys;
+  readonly tables: DataTables;
+  /** The bucket holding raw inbound mail below `inbound/`. */
+  readonly inboundBucket: Bucket;
+  /** Erases a terminated store once its support period ends; the only function the run may invoke. */
+  readonly destruction: DestructionFunction;
+  /**
+   * Handler module exporting `handler`.
+   * @default lambdas/retention/handler.ts
+   */
+  readonly entry?: string;
+}
+
+const DEFAULT_ENTRY = fileURLToPath(new URL('../../lambdas/retention/handler.ts', import.meta.url));
+
+/** What the schedule hands the function, so its receipt says who asked for the run. */
+export const SCHEDULED_RUN_INPUT = { requestedBy: 'schedule' } as const;
+
+/**
+ * Day-of-month field of the run's cron expression. Every `n`th day of the month never leaves more
+ * than `n` days between two runs (a month's last run is at most `n` days before the next month's
+ * first), which is the lag the retention promise counts with.
+ */
+export function runDays(intervalDays: number): string {
+  if (!Number.isInteger(intervalDays) || intervalDays < 1 || intervalDays > MAX_RUN_INTERVAL_DAYS) {
+    throw new ConfigError(`the retention run interval must be 1 to ${MAX_RUN_INTERVAL_DAYS} days, got ${intervalDays}`);
+  }
+  return intervalDays === 1 ? '*' : `*/${intervalDays}`;
+}
+
+/**
+ * The retention run: on an EventBridge Scheduler schedule (Asia/Tokyo, every `runIntervalDays`) it
+ * deletes, class by class, what the retention policy says is due: raw mail versions, then the items
+ * each table's expiry index lists, including those DynamoDB TTL has not removed yet. It keeps a
+ * retired alias's hash so the name is never issued again, asks the destruction function to erase
+ * stores whose support period ended, and records a receipt. A run that runs out of time leaves a
+ * checkpoint in the receipts table and the next run resumes there.
+ *
+ * It finds items only through the expiry indexes, which project keys alone, and reads no address.
+ */
+export class RetentionFunction extends Construct {
+  readonly anshinFunction: AnshinFunction;
+  readonly function: NodejsFunction;
+  /** Scheduled runs that could not be started and runs that kept failing. */
+  readonly failures: Queue;
+  readonly schedule: Schedule;
+  /** The role EventBridge Scheduler starts the run with. */
+  readonly scheduleRole: Role;
+
+  constructor(scope: Construct, id: string, props: RetentionFunctionProps) {
+    super(scope, id);
+    const { config, keys, tables } = props;
+    const policy = config.retention;
+    const stack = Stack.of(this);
+
+    this.anshinFunction = new AnshinFunction(this, 'Retention', {
+      entry: props.entry ?? DEFAULT_ENTRY,
+      description: 'Deletes what the retention policy says is due, class by class, and records a receipt',
+      serviceName: 'anshin-retention',
+      logRetentionDays: policy.logDays,
+      logKey: keys.dataKey,
+      memorySize: DATA_LIFECYCLE_FUNCTION_DEFAULTS.memorySize,
+      timeout: DATA_LIFECYCLE_FUNCTION_DEFAULTS.timeout,
+    });
+    this.function = this.anshinFunction.function;
+
+    const dueItems = { indexes: [EXPIRY_INDEX.name] };
+    this.anshinFunction
+      .bindTable(DATA_ENV.aliasesTable, tables.aliases, { actions: ['dynamodb:DeleteItem'], ...dueItems })
+      .bindTable(DATA_ENV.storesTable, tables.stores, { actions: ['dynamodb:DeleteItem'], ...dueItems })
+      .bindTable(DATA_ENV.transmissionsTable, tables.transmissions, { actions: ['dynamodb:DeleteItem'], ...dueItems })
+      .bindTable(DATA_ENV.accessTable, tables.access, { actions: ['dynamodb:DeleteItem'], ...dueItems })
+      // Its own receipts and checkpoint; old receipts expire like every other class.
+      .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], ...dueItems })
+      .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])
+      .setEnvironment(DATA_ENV.inboundBucket, props.inboundBucket.bucketName)
+      .setEnvironment(DATA_ENV.retentionPolicy, JSON.stringify(policy))
+      .setEnvironment(DATA_ENV.destructionFunctionName, props.destruction.function.functionName);
+    // The item that keeps a deleted customer alias's name from being issued again, and no other:
+    // the run cannot create or overwrite an alias.
+    this.anshinFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:PutItem'],
+        resources: [tables.aliases.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RETIRED_ALIAS_PREFIX}*`] } },
+      }),
+    );
+    allowRawMailErasure(this.anshinFunction, props.inboundBucket);
+    // The unqualified function only: no version or alias of it, and no other function.
+    this.anshinFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.destruction.function.functionArn] }),
+    );
+
+    // Failure records hold the run's request (who asked, when), no personal data; the queue is
+    // kept like every other all the same.
+    this.failures = createFailureQueue(this, 'Failures', {
+      key: keys.dataKey,
+      retentionPeriod: queueRetention(policy.classes.content.retentionDays),
+      holds: 'scheduled retention runs that could not be started and runs that kept failing',
+    });
+    this.anshinFunction.sendAsyncFailuresTo(this.failures);
+
+    this.scheduleRole = this.createScheduleRole(stack, keys.dataKey);
+    this.schedule = new Schedule(this, 'Schedule', {
+      description: `Retention run every ${policy.runIntervalDays === 1 ? 'day' : `${policy.runIntervalDays} days`} at ${RETENTION_RUN_TIME.hour.padStart(2, '0')}:${RETENTION_RUN_TIME.minute} Asia/Tokyo`,
+      schedule: ScheduleExpression.cron({ ...RETENTION_RUN_TIME, day: runDays(policy.runIntervalDays), timeZone: TimeZone.ASIA_TOKYO }),
+      target: new LambdaInvoke(this.function, {
+        role: this.scheduleRole,
+        input: ScheduleTargetInput.fromObject(SCHEDULED_RUN_INPUT),
+        deadLetterQueue: this.failures,
+        retryAttempts: EVENT_DELIVERY_DEFAULTS.retryAttempts,
+        maxEventAge: EVENT_DELIVERY_DEFAULTS.maxEventAge,
+      }),
+    });
+    this.acknowledgeScheduleRoleFinding(stack);
+  }
+
+  private acknowledgeScheduleRoleFinding(stack: Stack): void {
+    const functionLogicalId: unknown = stack.resolve((this.function.node.defaultChild as CfnFunction).logicalId);
+    const policy = this.scheduleRole.node.tryFindChild('DefaultPolicy');
+    if (policy === undefined) return;
+    Validations.of(policy).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${String(functionLogicalId)}.Arn>:*]`,
+      reason: 'The Scheduler target grants invoke on the retention function and its qualifiers; the wildcard covers only versions and aliases of that one function.',
+    });
+  }
+
+  /**
+   * The role EventBridge Scheduler assumes, only for schedules of this account's default group. It
+   * may invoke the function and put undeliverable runs into the encrypted failure queue, where SQS
+   * uses the data key on its behalf.
+   */
+  private createScheduleRole(stack: Stack, queueKey: IKey): Role {
+    const defaultGroupArn = stack.formatArn({
+      service: 'scheduler',
+      resource: 'schedule-group',
+      resourceName: 'default',
+      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+    });
+    const role = new Role(this, 'ScheduleRole', {
+      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': defaultGroupArn } },
+      }),
+      description: 'anshin-retention: EventBridge Scheduler starts the retention run',
+    });
+    role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: [queueKey.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sqs.${HOME_REGION}.amazonaws.com` } },
+      }),
+    );
+    return role;
+  }
+}

@@ -1,0 +1,519 @@
+/**
+ * The retention policy and the template cannot drift apart: every period the stack deploys (TTL,
+ * point-in-time recovery, S3 lifecycle, log and queue retention, the run's schedule, the policy the
+ * functions apply) is read back from the synthesised template and compared with the policy, for
+ * cdk.json's policy and for others. And only the retention and destruction functions may delete.
+ */
+import { Match } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { parseRetentionPolicy, policyVersion } from '../../lambdas/core/retention-policy';
+import type { RetentionPolicy } from '../../lambdas/core/retention-policy';
+import { FEEDBACK_ENV } from '../../lambdas/shared/feedback-env';
+import { RELAY_ENV } from '../../lambdas/shared/relay-env';
+import { DATA_ENV, DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/shared/retention-env';
+import { PURGE_AT_ATTRIBUTE, TABLES } from '../../lambdas/shared/table-schema';
+import type { AnshinRelayStack } from '../../lib/anshin-relay-stack';
+import { ConfigError, resolveConfig } from '../../lib/config';
+import { SCHEDULED_RUN_INPUT, runDays } from '../../lib/constructs/retention-function';
+import { STACK_NAME } from '../../lib/relay-app';
+import { ASYNC_INVOKE_DEFAULTS, EVENT_DELIVERY_DEFAULTS, RAW_MAIL_PREFIX } from '../../lib/secure-defaults';
+import { CDK_JSON_POLICY, logicalId, relayApp, relayTemplate } from './support';
+import type { PartialRetention, PolicyStatementJson } from './support';
+
+const DAY = 24 * 60 * 60;
+
+/** Longer, shorter and differently shaped than cdk.json's, so a value copied from a default shows. */
+const SHORT_POLICY = {
+  classes: {
+    address: { retentionDays: 365, supportDays: 30 },
+    access: { retentionDays: 60, supportDays: 30 },
+    transmission: { retentionDays: 45, supportDays: 14 },
+    content: { retentionDays: 3, supportDays: 0 },
+    evidence: { retentionDays: 3653, supportDays: 0 },
+  },
+  backupDays: 7,
+  noncurrentContentDays: 2,
+  logDays: 90,
+  runIntervalDays: 2,
+} satisfies RetentionPolicy;
+
+/** Raw mail kept longer than SQS can keep a message. */
+const LONG_CONTENT_POLICY = { classes: { content: { retentionDays: 30 } }, backupDays: 1, logDays: 14 } satisfies PartialRetention;
+
+const POLICIES: readonly [string, PartialRetention, RetentionPolicy][] = [
+  ['cdk.json', {}, CDK_JSON_POLICY],
+  ['a short policy', SHORT_POLICY, SHORT_POLICY],
+  ['a long content period', LONG_CONTENT_POLICY, resolveConfig({ retention: LONG_CONTENT_POLICY }).retention],
+];
+
+type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
+
+/** Synthesises once per policy, on first use. */
+function lazyTemplate(retention: PartialRetention): () => { stack: AnshinRelayStack; template: Template; resources: Resources } {
+  let synthesised: { stack: AnshinRelayStack; template: Template; resources: Resources } | undefined;
+  return () => {
+    if (synthesised === undefined) {
+      const { stack, template } = relayTemplate({ anshin: { retention } });
+      synthesised = { stack, template, resources: template.toJSON().Resources as Resources };
+    }
+    return synthesised;
+  };
+}
+
+function ofType(resources: Resources, type: string): [string, Record<string, unknown>][] {
+  return Object.entries(resources)
+    .filter(([, resource]) => resource.Type === type)
+    .map(([id, resource]) => [id, resource.Properties]);
+}
+
+function environmentOf(resources: Resources, functionId: string): Record<string, unknown> {
+  return (resources[functionId]?.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
+}
+
+describe.each(POLICIES)('the template derived from %s', (_label, retention, policy) => {
+  const synth = lazyTemplate(retention);
+
+  it('expires every table item by purgeAt and keeps point-in-time backups for backupDays', () => {
+    const tables = ofType(synth().resources, 'AWS::DynamoDB::Table');
+
+    expect(tables).toHaveLength(Object.keys(TABLES).length);
+    for (const [id, table] of tables) {
+      expect(table.TimeToLiveSpecification, id).toEqual({ AttributeName: PURGE_AT_ATTRIBUTE, Enabled: true });
+      expect(table.PointInTimeRecoverySpecification, id).toEqual({ PointInTimeRecoveryEnabled: true, RecoveryPeriodInDays: policy.backupDays });
+    }
+  });
+
+  it('expires raw mail after the content period and its superseded versions after noncurrentContentDays', () => {
+    const { stack, resources } = synth();
+
+    const bucket = resources[logicalId(stack, stack.ingress.bucket)]?.Properties as {
+      VersioningConfiguration: unknown;
+      LifecycleConfiguration: { Rules: Record<string, unknown>[] };
+    };
+
+    expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+    const rawMailRules = bucket.LifecycleConfiguration.Rules.filter((rule) => rule.ExpirationInDays !== undefined);
+    expect(rawMailRules).toEqual([
+      expect.objectContaining({
+        Prefix: RAW_MAIL_PREFIX,
+        Status: 'Enabled',
+        ExpirationInDays: policy.classes.content.retentionDays,
+        NoncurrentVersionExpiration: { NoncurrentDays: policy.noncurrentContentDays },
+      }),
+    ]);
+  });
+
+  it('keeps every log group, and the S3 access logs, for logDays', () => {
+    const { stack, resources } = synth();
+
+    const logGroups = ofType(resources, 'AWS::Logs::LogGroup');
+
+    expect(logGroups.length).toBeGreaterThanOrEqual(5);
+    for (const [id, logGroup] of logGroups) expect(logGroup.RetentionInDays, id).toBe(policy.logDays);
+    const accessLogs = resources[logicalId(stack, stack.ingress.accessLogBucket)]?.Properties as { LifecycleConfiguration: { Rules: unknown[] } };
+    expect(accessLogs.LifecycleConfiguration.Rules).toEqual([expect.objectContaining({ ExpirationInDays: policy.logDays })]);
+  });
+
+  it('hands the retention and destruction functions exactly this policy, and publishes its version', () => {
+    const { stack, template, resources } = synth();
+
+    for (const fn of [stack.retention.function, stack.destruction.function]) {
+      const json = environmentOf(resources, logicalId(stack, fn))[DATA_ENV.retentionPolicy];
+      expect(typeof json).toBe('string');
+      const deployed = parseRetentionPolicy(json as string);
+      expect(deployed).toEqual(policy);
+      expect(policyVersion(deployed)).toBe(policyVersion(policy));
+    }
+    template.hasOutput('RetentionPolicyVersion', { Value: policyVersion(policy) });
+    const outputs = template.toJSON().Outputs as Record<string, { Value: string }>;
+    expect(JSON.parse(outputs.RetentionPolicy?.Value ?? '')).toEqual(policy);
+  });
+
+  it('has the relay and the feedback function date transmission records with the transmission period', () => {
+    const { stack, resources } = synth();
+    const days = String(policy.classes.transmission.retentionDays);
+
+    expect(environmentOf(resources, logicalId(stack, stack.relay.function))[RELAY_ENV.transmissionRetentionDays]).toBe(days);
+    expect(environmentOf(resources, logicalId(stack, stack.sending.function))[FEEDBACK_ENV.transmissionRetentionDays]).toBe(days);
+  });
+
+  it('keeps no queued message longer than raw mail (nor than SQS allows)', () => {
+    const queues = ofType(synth().resources, 'AWS::SQS::Queue');
+    const expected = Math.min(policy.classes.content.retentionDays, 14) * DAY;
+
+    expect(queues.length).toBeGreaterThanOrEqual(6);
+    for (const [id, queue] of queues) expect(queue.MessageRetentionPeriod, id).toBe(expected);
+  });
+
+  it('starts the retention run every runIntervalDays at 03:30 Asia/Tokyo', () => {
+    const { stack, resources } = synth();
+    const [schedule, ...others] = ofType(resources, 'AWS::Scheduler::Schedule');
+
+    expect(others).toEqual([]);
+    expect(schedule?.[1]).toMatchObject({
+      ScheduleExpression: `cron(30 3 ${policy.runIntervalDays === 1 ? '*' : `*/${policy.runIntervalDays}`} * ? *)`,
+      ScheduleExpressionTimezone: 'Asia/Tokyo',
+      State: 'ENABLED',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: {
+        Arn: { 'Fn::GetAtt': [logicalId(stack, stack.retention.function), 'Arn'] },
+        RoleArn: { 'Fn::GetAtt': [logicalId(stack, stack.retention.scheduleRole), 'Arn'] },
+        Input: JSON.stringify(SCHEDULED_RUN_INPUT),
+        DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, stack.retention.failures), 'Arn'] } },
+        RetryPolicy: {
+          MaximumRetryAttempts: EVENT_DELIVERY_DEFAULTS.retryAttempts,
+          MaximumEventAgeInSeconds: EVENT_DELIVERY_DEFAULTS.maxEventAge.toSeconds(),
+        },
+      },
+    });
+  });
+});
+
+describe('retention configuration', () => {
+  it('is daily in cdk.json, the interval the README promises', () => {
+    expect(CDK_JSON_POLICY.runIntervalDays).toBe(1);
+    expect(runDays(1)).toBe('*');
+  });
+
+  it.each([2, 7, 31])('never leaves more than %i days between runs across a month end', (interval) => {
+    // Days of the month the cron expression `*/n` fires on, over a leap and a common year.
+    const firings: number[] = [];
+    for (let day = Date.UTC(2027, 0, 1); day < Date.UTC(2029, 0, 1); day += DAY * 1000) {
+      if ((new Date(day).getUTCDate() - 1) % interval === 0) firings.push(day);
+    }
+    const gaps = firings.slice(1).map((day, index) => (day - (firings[index] ?? day)) / (DAY * 1000));
+
+    expect(runDays(interval)).toBe(`*/${interval}`);
+    expect(Math.max(...gaps)).toBeLessThanOrEqual(interval);
+  });
+
+  it.each<[string, PartialRetention, RegExp]>([
+    ['a period of the former shape', { rawMailDays: 3 }, /anshin\.retention has no field "rawMailDays"/],
+    ['an unknown class', { classes: { attachments: { retentionDays: 3 } } }, /anshin\.retention\.classes has no field "attachments"/],
+    ['an unknown class field', { classes: { content: { days: 3 } } }, /anshin\.retention\.classes\.content has no field "days"/],
+    ['a run interval longer than a month', { runIntervalDays: 32 }, /anshin\.retention\.runIntervalDays must be at most 31/],
+  ])('fails synthesis for %s, naming the field', (_label, retention, message) => {
+    expect(() => relayApp({ anshin: { retention } })).toThrow(ConfigError);
+    expect(() => relayApp({ anshin: { retention } })).toThrow(message);
+  });
+});
+
+/** Every allowing statement of every IAM policy in the template, with the roles it is attached to. */
+function allowStatements(resources: Resources): { roles: string[]; statement: PolicyStatementJson }[] {
+  const attached = Object.entries(resources).flatMap(([id, resource]) => {
+    if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
+      const roles = ((resource.Properties.Roles ?? []) as { Ref: string }[]).map((role) => role.Ref);
+      const document = resource.Properties.PolicyDocument as { Statement: PolicyStatementJson[] };
+      return document.Statement.map((statement) => ({ roles, statement }));
+    }
+    if (resource.Type === 'AWS::IAM::Role') {
+      const inline = (resource.Properties.Policies ?? []) as { PolicyDocument: { Statement: PolicyStatementJson[] } }[];
+      return inline.flatMap((policy) => policy.PolicyDocument.Statement.map((statement) => ({ roles: [id], statement })));
+    }
+    return [];
+  });
+  return attached.filter(({ statement }) => statement.Effect === 'Allow');
+}
+
+function actionList(statement: PolicyStatementJson): string[] {
+  return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** Whether an IAM action pattern (with `*` and `?` wildcards, case-insensitive) covers an action. */
+function covers(pattern: string, action: string): boolean {
+  const regex = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return regex.test(action);
+}
+
+const DELETING_ACTIONS = ['dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:PartiQLDelete', 's3:DeleteObject', 's3:DeleteObjectVersion'];
+
+/** Readable names for the logical IDs a policy refers to. */
+function namesOf(stack: AnshinRelayStack): Map<string, string> {
+  const named: [string, { node: { defaultChild?: unknown } }][] = [
+    ['aliases', stack.tables.aliases],
+    ['stores', stack.tables.stores],
+    ['transmissions', stack.tables.transmissions],
+    ['access', stack.tables.access],
+    ['receipts', stack.tables.receipts],
+    ['dataKey', stack.keys.dataKey],
+    ['hmacKey', stack.keys.hmacKey],
+    ['bucket', stack.ingress.bucket],
+    ['retentionLogs', stack.retention.anshinFunction.logGroup],
+    ['destructionLogs', stack.destruction.anshinFunction.logGroup],
+    ['retentionFailures', stack.retention.failures],
+    ['destructionFailures', stack.destruction.failures],
+    ['retentionFunction', stack.retention.function],
+    ['destructionFunction', stack.destruction.function],
+  ];
+  return new Map(named.map(([name, construct]) => [logicalId(stack, construct), name]));
+}
+
+/** `{Fn::GetAtt: [id, Arn]}` -> `name`, `{Fn::Join: ['', [GetAtt, '/index/x']]}` -> `name/index/x`. */
+function resourceLabel(resource: unknown, names: Map<string, string>): string {
+  if (typeof resource === 'string') return resource;
+  const getAtt = (resource as { 'Fn::GetAtt'?: [string, string] })['Fn::GetAtt'];
+  if (getAtt !== undefined) return names.get(getAtt[0]) ?? getAtt[0];
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] })['Fn::Join'];
+  if (join !== undefined) return join[1].map((part) => resourceLabel(part, names)).join(join[0]);
+  return JSON.stringify(resource);
+}
+
+/** A role's grants as `resource [if condition]` -> sorted actions. */
+function grantsOf(resources: Resources, stack: AnshinRelayStack, roleId: string): Record<string, string[]> {
+  const names = namesOf(stack);
+  const grants: Record<string, string[]> = {};
+  for (const { roles, statement } of allowStatements(resources)) {
+    if (!roles.includes(roleId)) continue;
+    const targets = Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
+    const condition = statement.Condition === undefined ? '' : ` if ${JSON.stringify(statement.Condition)}`;
+    for (const target of targets) {
+      const key = `${resourceLabel(target, names)}${condition}`;
+      grants[key] = [...new Set([...(grants[key] ?? []), ...actionList(statement)])].sort();
+    }
+  }
+  return grants;
+}
+
+const VIA_DYNAMODB = ' if {"StringEquals":{"kms:ViaService":["dynamodb.ap-northeast-1.amazonaws.com"]}}';
+const VIA_SQS = ' if {"StringEquals":{"kms:ViaService":["sqs.ap-northeast-1.amazonaws.com"]}}';
+const INBOUND_PREFIX_ONLY = ' if {"StringLike":{"s3:prefix":["inbound/*"]}}';
+const TRACING = { '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] };
+
+describe('least privilege', () => {
+  const synth = lazyTemplate({});
+
+  it('allows no wildcard action in any IAM policy', () => {
+    const actions = allowStatements(synth().resources).flatMap(({ statement }) => actionList(statement));
+
+    expect(actions.length).toBeGreaterThan(0);
+    expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
+  });
+
+  it('lets only the retention and the destruction function delete, and the relay and feedback functions not at all', () => {
+    const { stack, resources } = synth();
+
+    const deleting = allowStatements(resources).filter(({ statement }) =>
+      actionList(statement).some((pattern) => DELETING_ACTIONS.some((action) => covers(pattern, action))),
+    );
+    const roles = new Set(deleting.flatMap(({ roles: attached }) => attached));
+
+    expect([...roles].sort()).toEqual(
+      [logicalId(stack, stack.retention.anshinFunction.role), logicalId(stack, stack.destruction.anshinFunction.role)].sort(),
+    );
+    for (const role of [stack.relay.anshinFunction.role, stack.sending.anshinFunction.role]) expect(roles.has(logicalId(stack, role))).toBe(false);
+  });
+
+  it('gives the relay and feedback functions nothing on the access and receipts tables', () => {
+    const { stack, resources } = synth();
+
+    for (const role of [stack.relay.anshinFunction.role, stack.sending.anshinFunction.role]) {
+      const grants = grantsOf(resources, stack, logicalId(stack, role));
+      expect(Object.keys(grants).filter((resource) => /^(access|receipts)\b/.test(resource))).toEqual([]);
+    }
+  });
+
+  it('lets the retention run find due items only through the expiry indexes, delete them, keep retired aliases, its receipts and checkpoint', () => {
+    const { stack, resources } = synth();
+
+    const grants = grantsOf(resources, stack, logicalId(stack, stack.retention.anshinFunction.role));
+
+    expect(grants).toEqual({
+      ...TRACING,
+      retentionLogs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      aliases: ['dynamodb:DeleteItem'],
+      'aliases if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["retired#*"]}}': ['dynamodb:PutItem'],
+      stores: ['dynamodb:DeleteItem'],
+      transmissions: ['dynamodb:DeleteItem'],
+      access: ['dynamodb:DeleteItem'],
+      receipts: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      'aliases/index/byExpiry': ['dynamodb:Query'],
+      'stores/index/byExpiry': ['dynamodb:Query'],
+      'transmissions/index/byExpiry': ['dynamodb:Query'],
+      'access/index/byExpiry': ['dynamodb:Query'],
+      'receipts/index/byExpiry': ['dynamodb:Query'],
+      [`bucket${INBOUND_PREFIX_ONLY}`]: ['s3:ListBucket', 's3:ListBucketVersions'],
+      [`bucket/${RAW_MAIL_PREFIX}*`]: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt'],
+      [`dataKey${VIA_SQS}`]: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      destructionFunction: ['lambda:InvokeFunction'],
+      retentionFailures: ['sqs:SendMessage'],
+    });
+  });
+
+  it('lets the destruction function find a subject by address hash, store and alias, erase it and add a receipt', () => {
+    const { stack, resources } = synth();
+
+    const grants = grantsOf(resources, stack, logicalId(stack, stack.destruction.anshinFunction.role));
+
+    const items = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    expect(grants).toEqual({
+      ...TRACING,
+      destructionLogs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      aliases: items,
+      stores: [...items, 'dynamodb:Query'].sort(),
+      transmissions: items,
+      access: [...items, 'dynamodb:Query'].sort(),
+      receipts: ['dynamodb:PutItem'],
+      'aliases/index/byAddressHash': ['dynamodb:Query'],
+      'aliases/index/byStore': ['dynamodb:Query'],
+      'stores/index/byAddressHash': ['dynamodb:Query'],
+      'transmissions/index/byAlias': ['dynamodb:Query'],
+      hmacKey: ['kms:GenerateMac'],
+      [`bucket${INBOUND_PREFIX_ONLY}`]: ['s3:ListBucket', 's3:ListBucketVersions'],
+      [`bucket/${RAW_MAIL_PREFIX}*`]: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
+      [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt'],
+      [`dataKey${VIA_SQS}`]: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      destructionFailures: ['sqs:SendMessage'],
+    });
+  });
+
+  it('lets EventBridge Scheduler, for this account’s default group only, start the run and record undeliverable runs', () => {
+    const { stack, resources } = synth();
+    const role = resources[logicalId(stack, stack.retention.scheduleRole)]?.Properties as { AssumeRolePolicyDocument: unknown };
+
+    expect(role.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: 'sts:AssumeRole',
+          Principal: { Service: 'scheduler.amazonaws.com' },
+          Condition: {
+            StringEquals: {
+              'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+              'aws:SourceArn': { 'Fn::Join': ['', ['arn:aws:scheduler:ap-northeast-1:', { Ref: 'AWS::AccountId' }, ':schedule-group/default']] },
+            },
+          },
+        },
+      ],
+    });
+    expect(grantsOf(resources, stack, logicalId(stack, stack.retention.scheduleRole))).toEqual({
+      retentionFunction: ['lambda:InvokeFunction'],
+      'retentionFunction:*': ['lambda:InvokeFunction'],
+      retentionFailures: ['sqs:SendMessage'],
+      'dataKey if {"StringEquals":{"kms:ViaService":"sqs.ap-northeast-1.amazonaws.com"}}': ['kms:Decrypt', 'kms:GenerateDataKey'],
+    });
+  });
+});
+
+describe('destruction requests', () => {
+  const synth = lazyTemplate({});
+
+  it('reach the destruction function from the marketplace’s events on the default bus, with retries and a dead-letter queue', () => {
+    const { stack, resources } = synth();
+    const [rule, ...others] = ofType(resources, 'AWS::Events::Rule');
+
+    expect(others).toEqual([]);
+    expect(rule?.[1].EventBusName).toBeUndefined();
+    expect(rule?.[1]).toMatchObject({
+      Name: `${STACK_NAME}-destruction-requests`,
+      State: 'ENABLED',
+      EventPattern: { source: [MARKETPLACE_EVENT_SOURCE], 'detail-type': Object.values(DESTRUCTION_EVENT_TYPES) },
+      Targets: [
+        {
+          Arn: { 'Fn::GetAtt': [logicalId(stack, stack.destruction.function), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [logicalId(stack, stack.destruction.failures), 'Arn'] } },
+          RetryPolicy: {
+            MaximumRetryAttempts: EVENT_DELIVERY_DEFAULTS.retryAttempts,
+            MaximumEventAgeInSeconds: EVENT_DELIVERY_DEFAULTS.maxEventAge.toSeconds(),
+          },
+        },
+      ],
+    });
+  });
+
+  it('let EventBridge use the data key only for this rule’s dead letters', () => {
+    const { template } = synth();
+
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowEventBridgeDeadLettersOfDestructionRequests',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: '*',
+            Condition: {
+              ArnEquals: {
+                'aws:SourceArn': { 'Fn::Join': ['', ['arn:aws:events:ap-northeast-1:', { Ref: 'AWS::AccountId' }, `:rule/${STACK_NAME}-destruction-requests`]] },
+              },
+            },
+          },
+        ]),
+      },
+    });
+  });
+});
+
+describe('retention and destruction functions', () => {
+  const synth = lazyTemplate({});
+
+  it.each(['retention', 'destruction'] as const)('runs the %s handler on Node.js 24, ARM64, traced, 512 MB, up to 15 minutes', (name) => {
+    const { stack, resources } = synth();
+    const fn = name === 'retention' ? stack.retention : stack.destruction;
+
+    expect(resources[logicalId(stack, fn.function)]?.Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      MemorySize: 512,
+      Timeout: 900,
+      TracingConfig: { Mode: 'Active' },
+      LoggingConfig: { LogGroup: { Ref: logicalId(stack, fn.anshinFunction.logGroup) } },
+    });
+  });
+
+  it('names every table, the bucket and the policy to both, the HMAC key to destruction only', () => {
+    const { stack, resources } = synth();
+    const common = {
+      [DATA_ENV.aliasesTable]: { Ref: logicalId(stack, stack.tables.aliases) },
+      [DATA_ENV.storesTable]: { Ref: logicalId(stack, stack.tables.stores) },
+      [DATA_ENV.transmissionsTable]: { Ref: logicalId(stack, stack.tables.transmissions) },
+      [DATA_ENV.accessTable]: { Ref: logicalId(stack, stack.tables.access) },
+      [DATA_ENV.receiptsTable]: { Ref: logicalId(stack, stack.tables.receipts) },
+      [DATA_ENV.inboundBucket]: { Ref: logicalId(stack, stack.ingress.bucket) },
+      [DATA_ENV.retentionPolicy]: JSON.stringify(CDK_JSON_POLICY),
+    };
+
+    const retention = environmentOf(resources, logicalId(stack, stack.retention.function));
+    const destruction = environmentOf(resources, logicalId(stack, stack.destruction.function));
+
+    expect(retention).toMatchObject({ ...common, POWERTOOLS_SERVICE_NAME: 'anshin-retention' });
+    expect(retention[DATA_ENV.hmacKeyId]).toBeUndefined();
+    expect(destruction).toMatchObject({
+      ...common,
+      [DATA_ENV.hmacKeyId]: { 'Fn::GetAtt': [logicalId(stack, stack.keys.hmacKey), 'Arn'] },
+      POWERTOOLS_SERVICE_NAME: 'anshin-destruction',
+    });
+    expect(destruction[DATA_ENV.destructionFunctionName]).toBeUndefined();
+  });
+
+  it.each(['retention', 'destruction'] as const)('retries failed asynchronous %s invocations, then records them in the failure queue', (name) => {
+    const { stack, resources } = synth();
+    const fn = name === 'retention' ? stack.retention : stack.destruction;
+
+    const configs = ofType(resources, 'AWS::Lambda::EventInvokeConfig').filter(([, config]) => JSON.stringify(config.FunctionName) === JSON.stringify({ Ref: logicalId(stack, fn.function) }));
+
+    expect(configs.map(([, config]) => config)).toEqual([
+      {
+        FunctionName: { Ref: logicalId(stack, fn.function) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: ASYNC_INVOKE_DEFAULTS.retryAttempts,
+        MaximumEventAgeInSeconds: ASYNC_INVOKE_DEFAULTS.maxEventAge.toSeconds(),
+        DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [logicalId(stack, fn.failures), 'Arn'] } } },
+      },
+    ]);
+  });
+
+  it('publishes both function names for the operator CLI, and names the destruction function to the retention run', () => {
+    const { stack, template, resources } = synth();
+
+    template.hasOutput('RetentionFunctionName', { Value: { Ref: logicalId(stack, stack.retention.function) } });
+    template.hasOutput('DestructionFunctionName', { Value: { Ref: logicalId(stack, stack.destruction.function) } });
+    expect(environmentOf(resources, logicalId(stack, stack.retention.function))[DATA_ENV.destructionFunctionName]).toEqual({
+      Ref: logicalId(stack, stack.destruction.function),
+    });
+  });
+});
