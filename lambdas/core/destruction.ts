@@ -6,9 +6,8 @@ import { isStoreItem } from './destruction-ports';
 import type { StoreItemKey, SubjectPorts } from './destruction-ports';
 import { ClassTally, countWhere, inboundMessageIds, recordsOfAliases } from './destruction-steps';
 import type { DestructionProgress } from './destruction-steps';
-import { newReceiptId, receiptSubjectMacInput } from './receipts';
+import { backupsExpireBy, receiptFrame, receiptSubjectMacInput } from './receipts';
 import type { ClassCounts, Receipt } from './receipts';
-import { DAY_SECONDS, epochSecondsAfter, policyVersion } from './retention-policy';
 import type { DataClass, RetentionPolicy } from './retention-policy';
 
 /**
@@ -187,18 +186,12 @@ export async function destroySubject(given: DestructionSubject, requestedBy: str
 
   const finishedAt = options.clock();
   const receipt: DestructionReceipt = {
-    kind: 'destruction',
-    receiptId: newReceiptId(startedAt),
-    policyVersion: policyVersion(options.policy),
-    requestedBy,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
+    ...receiptFrame('destruction', { policy: options.policy, requestedBy, startedAt, finishedAt }),
     counts: tally.toCounts(),
     complete: true,
     subject: { kind: subject.kind, hash: subjectHash },
     verified: true,
-    backupsExpireBy: new Date(finishedAt.getTime() + options.policy.backupDays * DAY_SECONDS * 1000).toISOString(),
-    purgeAt: epochSecondsAfter(finishedAt, options.policy.classes.evidence.retentionDays),
+    backupsExpireBy: backupsExpireBy(options.policy, finishedAt),
     ...(findings.keptStoreContacts > 0 ? { keptStoreContacts: findings.keptStoreContacts } : {}),
   };
   await ports.receipts.record(receipt);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { DataClass } from './retention-policy';
+import { DAY_SECONDS, epochSecondsAfter, policyVersion } from './retention-policy';
+import type { DataClass, RetentionPolicy } from './retention-policy';
 
 /**
  * Receipts (data class "evidence"): what a retention run, a destruction or a termination did, under
@@ -66,4 +67,24 @@ export interface ReceiptLog {
   record(receipt: Receipt): Promise<void>;
   /** Newest first. */
   list(query: ReceiptQuery): Promise<Receipt[]>;
+}
+
+/** What every receipt states about itself: kind, identity, policy version, requester, times, its own expiry. */
+export type ReceiptFrame = Pick<Receipt, 'kind' | 'receiptId' | 'policyVersion' | 'requestedBy' | 'startedAt' | 'finishedAt' | 'purgeAt'>;
+
+export function receiptFrame(kind: ReceiptKind, request: { readonly policy: RetentionPolicy; readonly requestedBy: string; readonly startedAt: Date; readonly finishedAt: Date }): ReceiptFrame {
+  return {
+    kind,
+    receiptId: newReceiptId(request.startedAt),
+    policyVersion: policyVersion(request.policy),
+    requestedBy: request.requestedBy,
+    startedAt: request.startedAt.toISOString(),
+    finishedAt: request.finishedAt.toISOString(),
+    purgeAt: epochSecondsAfter(request.finishedAt, request.policy.classes.evidence.retentionDays),
+  };
+}
+
+/** The instant after which no point-in-time backup still holds what was removed by `finishedAt`. */
+export function backupsExpireBy(policy: RetentionPolicy, finishedAt: Date): string {
+  return new Date(finishedAt.getTime() + policy.backupDays * DAY_SECONDS * 1000).toISOString();
 }

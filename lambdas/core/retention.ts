@@ -1,8 +1,8 @@
 import { parseAliasName } from './alias';
-import { newReceiptId } from './receipts';
+import { backupsExpireBy, receiptFrame } from './receipts';
 import type { Receipt } from './receipts';
 import { addDays, daysFromThrough, firstRunLookbackDays, utcDay } from './retention-days';
-import { DATA_CLASSES, DAY_SECONDS, epochSecondsAfter, policyVersion } from './retention-policy';
+import { DATA_CLASSES, DAY_SECONDS } from './retention-policy';
 import type { DataClass, RetentionPolicy } from './retention-policy';
 import { CHECKPOINT_KIND, RETENTION_STAGES } from './retention-ports';
 import type { DueKeysPage, ExpiringTable, ItemKey, RetentionCheckpoint, RetentionPorts, RetentionPosition, RetentionStage } from './retention-ports';
@@ -297,16 +297,10 @@ function retentionReceipt(run: Run, options: RetentionOptions, complete: boolean
   const { now, policy } = options;
   const finishedAt = new Date(now.getTime() + Math.max(0, Math.round(tookMs)));
   return {
-    kind: 'retention',
-    receiptId: newReceiptId(now),
-    policyVersion: policyVersion(policy),
-    requestedBy: options.requestedBy,
-    startedAt: now.toISOString(),
-    finishedAt: finishedAt.toISOString(),
+    ...receiptFrame('retention', { policy, requestedBy: options.requestedBy, startedAt: now, finishedAt }),
     counts: { ...run.counts },
     aliasesRetired: run.aliasesRetired,
     complete,
-    backupsExpireBy: new Date(finishedAt.getTime() + policy.backupDays * DAY_MS).toISOString(),
-    purgeAt: epochSecondsAfter(now, policy.classes.evidence.retentionDays),
+    backupsExpireBy: backupsExpireBy(policy, finishedAt),
   };
 }

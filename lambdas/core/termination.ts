@@ -1,9 +1,9 @@
 import { requireRequester, requireStoreId } from './destruction-request';
 import type { SubjectPorts } from './destruction-ports';
 import { ClassTally, countWhere, inboundMessageIds, recordsOfAliases } from './destruction-steps';
-import { newReceiptId, receiptSubjectMacInput } from './receipts';
+import { receiptFrame, receiptSubjectMacInput } from './receipts';
 import type { Receipt } from './receipts';
-import { epochSecondsAfter, policyVersion } from './retention-policy';
+import { epochSecondsAfter } from './retention-policy';
 import type { DataClass, RetentionPolicy } from './retention-policy';
 
 /**
@@ -59,17 +59,11 @@ export async function terminateStore(storeId: string, requestedBy: string, ports
   const eraseAt = await ports.stores.purgeAtOf(storeId);
   const finishedAt = options.clock();
   const receipt: Receipt = {
-    kind: 'termination',
-    receiptId: newReceiptId(startedAt),
-    policyVersion: policyVersion(options.policy),
-    requestedBy,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt.toISOString(),
+    ...receiptFrame('termination', { policy: options.policy, requestedBy, startedAt, finishedAt }),
     counts: tally.toCounts(),
     complete: true,
     subject: { kind: 'store', hash: subjectHash },
     eraseAt: new Date((eraseAt ?? until('address')) * 1000).toISOString(),
-    purgeAt: epochSecondsAfter(finishedAt, classes.evidence.retentionDays),
   };
   await ports.receipts.record(receipt);
   return receipt;

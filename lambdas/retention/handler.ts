@@ -3,26 +3,17 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import type { Receipt } from '../core/receipts';
-import { parseRetentionPolicy } from '../core/retention-policy';
 import { parseRetentionEvent } from '../core/retention-request';
 import type { RetentionEvent } from '../core/retention-request';
 import { requireEnv } from '../shared/env';
-import { DATA_ENV } from '../shared/retention-env';
+import { DATA_ENV, dataSettingsFromEnv } from '../shared/retention-env';
 import { createRetentionRun } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.
 const run = createRetentionRun({
   clients: { dynamodb: new DynamoDBClient({}), s3: new S3Client({}), lambda: new LambdaClient({}) },
   settings: {
-    tables: {
-      aliases: requireEnv(DATA_ENV.aliasesTable),
-      stores: requireEnv(DATA_ENV.storesTable),
-      transmissions: requireEnv(DATA_ENV.transmissionsTable),
-      access: requireEnv(DATA_ENV.accessTable),
-      receipts: requireEnv(DATA_ENV.receiptsTable),
-    },
-    inboundBucket: requireEnv(DATA_ENV.inboundBucket),
-    policy: parseRetentionPolicy(requireEnv(DATA_ENV.retentionPolicy)),
+    ...dataSettingsFromEnv(),
     destructionFunctionName: requireEnv(DATA_ENV.destructionFunctionName),
   },
 });

@@ -1,3 +1,8 @@
+import { parseRetentionPolicy } from '../core/retention-policy';
+import type { RetentionPolicy } from '../core/retention-policy';
+import { requireEnv } from './env';
+import type { TableKey } from './table-schema';
+
 /**
  * Environment of the retention and destruction functions. The CDK constructs set these variables
  * and the handlers read them; both import this map so a rename cannot break one side silently.
@@ -26,3 +31,18 @@ export const DESTRUCTION_EVENT_TYPES = {
   storeTerminated: 'Store Terminated',
   customerDeletionRequested: 'Customer Deletion Requested',
 } as const;
+
+/** Tables, bucket and policy both functions read at cold start, failing with the variable's name. */
+export function dataSettingsFromEnv(): { tables: Record<TableKey, string>; inboundBucket: string; policy: RetentionPolicy } {
+  return {
+    tables: {
+      aliases: requireEnv(DATA_ENV.aliasesTable),
+      stores: requireEnv(DATA_ENV.storesTable),
+      transmissions: requireEnv(DATA_ENV.transmissionsTable),
+      access: requireEnv(DATA_ENV.accessTable),
+      receipts: requireEnv(DATA_ENV.receiptsTable),
+    },
+    inboundBucket: requireEnv(DATA_ENV.inboundBucket),
+    policy: parseRetentionPolicy(requireEnv(DATA_ENV.retentionPolicy)),
+  };
+}

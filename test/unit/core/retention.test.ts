@@ -132,7 +132,7 @@ describe('runRetention', () => {
       finishedAt: new Date(NOW.getTime() + 1_500).toISOString(),
       complete: true,
       backupsExpireBy: new Date(NOW.getTime() + 1_500 + 35 * 86_400_000).toISOString(),
-      purgeAt: seconds(NOW) + 1827 * 86_400,
+      purgeAt: Math.floor((NOW.getTime() + 1_500) / 1000) + 1827 * 86_400,
     });
     expect(receipt.receiptId.startsWith(`${NOW.toISOString()}#`)).toBe(true);
     const text = JSON.stringify(receipt);
