@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Receipt } from '../lambdas/core/receipts';
@@ -25,11 +26,7 @@ export class FunctionFailedError extends Error {
   override readonly name = 'FunctionFailedError';
 }
 
-async function invokeForReceipt(functions: NonNullable<Target['functions']>, name: string, payload: object): Promise<Receipt> {
-  return invoke(functions.lambda, name, payload);
-}
-
-async function invoke(lambda: LambdaClient, functionName: string, payload: object): Promise<Receipt> {
+async function invokeForReceipt(lambda: LambdaClient, functionName: string, payload: object): Promise<Receipt> {
   const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify(payload) }));
   const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
   if (response.FunctionError) {
@@ -50,8 +47,12 @@ function deployedFunctions(target: Target): NonNullable<Target['functions']> {
   return target.functions;
 }
 
+/** The functions' own log lines would mix with the CLI's output (and its --json); the receipt says it all. */
+const quietLogger = (serviceName: string) => new Logger({ serviceName, logLevel: 'SILENT' });
+
 function localDestruction(target: Target, now: () => Date) {
   return createDestruction({
+    logger: quietLogger('anshin-destruction'),
     clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3 },
     settings: { tables: target.tables, inboundBucket: target.inboundBucket, hmacKeyId: target.keys.hmacKeyId, policy: target.config.retention },
     clock: now,
@@ -59,12 +60,18 @@ function localDestruction(target: Target, now: () => Date) {
 }
 
 export async function destroySubject(target: Target, subject: Subject, now: () => Date, progress?: (step: ProgressStep) => void): Promise<Receipt> {
-  if (target.name === 'aws') return invokeForReceipt(deployedFunctions(target), deployedFunctions(target).destruction, { action: 'destroy', subject, requestedBy: CLI_REQUESTER });
+  if (target.name === 'aws') {
+    const { lambda, destruction } = deployedFunctions(target);
+    return invokeForReceipt(lambda, destruction, { action: 'destroy', subject, requestedBy: CLI_REQUESTER });
+  }
   return localDestruction(target, now).destroy(subject, CLI_REQUESTER, progress);
 }
 
 export async function terminateStore(target: Target, storeId: string, now: () => Date): Promise<Receipt> {
-  if (target.name === 'aws') return invokeForReceipt(deployedFunctions(target), deployedFunctions(target).destruction, { action: 'terminate', storeId, requestedBy: CLI_REQUESTER });
+  if (target.name === 'aws') {
+    const { lambda, destruction } = deployedFunctions(target);
+    return invokeForReceipt(lambda, destruction, { action: 'terminate', storeId, requestedBy: CLI_REQUESTER });
+  }
   return localDestruction(target, now).terminate(storeId, CLI_REQUESTER);
 }
 
@@ -75,12 +82,13 @@ export async function terminateStore(target: Target, storeId: string, now: () =>
  */
 export async function runRetention(target: Target, now: () => Date, at?: Date): Promise<Receipt> {
   if (target.name === 'aws') {
-    const functions = deployedFunctions(target);
-    return invokeForReceipt(functions, functions.retention, { requestedBy: CLI_REQUESTER, ...(at === undefined ? {} : { now: at.toISOString() }) });
+    const { lambda, retention } = deployedFunctions(target);
+    return invokeForReceipt(lambda, retention, { requestedBy: CLI_REQUESTER, ...(at === undefined ? {} : { now: at.toISOString() }) });
   }
   const clock = at === undefined ? now : () => at;
   const destruction = localDestruction(target, clock);
   const run = createRetentionRun({
+    logger: quietLogger('anshin-retention'),
     clients: { dynamodb: target.dynamodb, s3: target.s3 },
     settings: { tables: target.tables, inboundBucket: target.inboundBucket, policy: target.config.retention },
     // Locally the destruction code runs in-process where AWS would invoke the destruction function.
