@@ -87,14 +87,13 @@ export const BUNDLING_DEFAULTS: BundlingOptions = {
 /** Settings of the relay function itself. */
 export const RELAY_FUNCTION_DEFAULTS = {
   /**
-   * A 40 MB message (SES's limit) is held as the bytes read from S3 and the rewritten copy, and the
-   * SES v2 JSON protocol adds the base64 request body (1.33 times the message) as a string and as
-   * the bytes written to the socket. Measured with bench/relay-memory.ts (Node 20, peak RSS above a
-   * ~95 MB process with the SDK loaded): 10 MB message +55 MB, 30 MB +141 MB, 40 MB +174 MB
-   * (4.4 times); 40 MB messages relayed back to back level off at +285 MB before V8 collects.
-   * Records are relayed one at a time, so the worst case is about 95 + 285 = 380 MB; 512 MB leaves
-   * GC headroom. More would only buy CPU, which a message of this size does not need (0.8 s of one
-   * core for 40 MB).
+   * A 40 MB message (SES's limit) is held as the bytes read from S3 and the rewritten copy; the
+   * SES v2 request body (its base64, 1.33 times the message) is streamed from that copy a chunk at
+   * a time. Measured with bench/relay-memory.ts (Node 20, peak RSS above a ~95 MB process with the
+   * SDK loaded): 10 MB message +27 MB, 30 MB +68 MB, 40 MB +87 MB (2.2 times); 40 MB messages
+   * relayed back to back reach +130 to +180 MB before V8 collects. Records are relayed one at a
+   * time, so the worst case is about 95 + 180 = 275 MB; 512 MB leaves GC headroom. More would only
+   * buy CPU, which a message of this size does not need (under 0.6 s of one core for 40 MB).
    */
   memorySize: 512,
   timeout: Duration.seconds(60),

@@ -135,7 +135,7 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     }
   };
 
-  // One record at a time: a record can carry a 40 MB message, which takes about 4.4 times its size
+  // One record at a time: a record can carry a 40 MB message, which takes about 2.2 times its size
   // to relay (bench/relay-memory.ts); ten of them at once would not fit the function's memory.
   // A BatchProcessor holds the batch it is working on, so each call gets its own: Lambda never runs
   // two invocations in one environment, but the local stack calls the handler concurrently.

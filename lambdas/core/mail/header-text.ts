@@ -48,6 +48,9 @@ function hasEightBit(binary: string): boolean {
 
 /** Decodes RFC 2047 encoded words in any charset libmime knows (ISO-2022-JP, Shift_JIS, EUC-JP, UTF-8, …). */
 export function decodeEncodedWords(text: string): string {
+  // Without `=?` libmime only strips its own joining marker, which holds a NUL; anything else comes
+  // back as it was, and most values checked are plain, so they skip its five passes.
+  if (!text.includes('=?') && !text.includes('\0')) return text;
   return libmime.decodeWords(text.includes('=?') ? relabelCharsets(text) : text);
 }
 

@@ -43,6 +43,8 @@ export class AddressReader {
 
   /** Parses one field, or reports it unparsed when it is oversized, odd, or past the budget. */
   read(field: HeaderField): AddressFieldReading {
+    // Once the budget is spent nothing more is parsed, so the rest need not even be decoded.
+    if (this.remaining <= 0) return UNPARSED;
     const text = headerBytesToText(field.value, this.declaredCharset);
     if (text.length > MAX_ADDRESS_FIELD_CHARS || text.length > this.remaining || countColons(text) > MAX_COLONS) return UNPARSED;
     this.remaining -= text.length;

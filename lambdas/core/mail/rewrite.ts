@@ -135,20 +135,57 @@ function toField(context: RewriteContext, options: RewriteOptions): string {
 }
 
 /**
+ * Most of a Subject or Content-Description value read. Decoding it is the costly part of the
+ * rewrite, and this much source (encoded words of Japanese text spend up to about 12 characters on
+ * one decoded character) still decodes to more text than `MAX_TEXT_CHARS` keeps.
+ */
+export const MAX_TEXT_SOURCE_CHARS = 16 * MAX_TEXT_CHARS;
+
+/**
+ * What is dropped from the end of text decoded from a cut source: more than any address takes in
+ * any form the secret guard knows (254 octets, each at most two UTF-16 units when written in
+ * mathematical letters), so no part of an address the cut went through can remain.
+ */
+const CUT_MARGIN_CHARS = 1024;
+
+/**
  * Free text, decoded from any charset, secrets removed, cut to `MAX_TEXT_CHARS`, re-encoded as
- * 7-bit. Secrets go before the cut, so the cut cannot leave part of one behind.
+ * 7-bit. Secrets go before the cut, so the cut cannot leave part of one behind. A source longer
+ * than `MAX_TEXT_SOURCE_CHARS` is cut first, at a fold where it has one; its decoded text loses
+ * `CUT_MARGIN_CHARS` at that end once the secrets in it are removed, and ends in `…`.
  */
 function unstructuredField(context: RewriteContext, name: 'Subject' | 'Content-Description'): string | undefined {
   const field = context.index.first(name);
   if (!field) return undefined;
-  const text = truncate(sanitizeText(context.guard.scrub(headerValueToText(field.value, context.charset))), MAX_TEXT_CHARS);
-  return checkedField(context, name, encodeUnstructured(text));
+  const cut = field.value.length > MAX_TEXT_SOURCE_CHARS;
+  const source = cut ? cutAtWhitespace(field.value, MAX_TEXT_SOURCE_CHARS) : field.value;
+  const scrubbed = sanitizeText(context.guard.scrub(headerValueToText(source, context.charset)));
+  const text = cut ? `${sanitizeText(scrubbed.slice(0, wholeCharacters(scrubbed, scrubbed.length - CUT_MARGIN_CHARS)))}…` : scrubbed;
+  return checkedField(context, name, encodeUnstructured(truncate(text, MAX_TEXT_CHARS)));
+}
+
+/**
+ * A binary string up to the last SP or HTAB within `max` characters, so encoded words stay whole;
+ * without one, up to the last UTF-8 character start, so the bytes still read as UTF-8.
+ */
+function cutAtWhitespace(value: string, max: number): string {
+  let end = Math.max(value.lastIndexOf(' ', max), value.lastIndexOf('\t', max));
+  if (end <= 0) {
+    end = max;
+    while (end > 0 && (value.charCodeAt(end) & 0xc0) === 0x80) end -= 1;
+  }
+  return value.slice(0, end);
 }
 
 function truncate(text: string, max: number): string {
   if (text.length <= max) return text;
-  const end = /[\ud800-\udbff]/.test(text.charAt(max - 1)) ? max - 1 : max;
-  return `${text.slice(0, end)}…`;
+  return `${text.slice(0, wholeCharacters(text, max))}…`;
+}
+
+/** `end`, or one less when that would cut a surrogate pair in two; never below 0. */
+function wholeCharacters(text: string, end: number): number {
+  if (end <= 0) return 0;
+  return /[\ud800-\udbff]/.test(text.charAt(end - 1)) ? end - 1 : end;
 }
 
 /** The input's Date when it reads as an RFC 5322 date, otherwise one from `now`. */

@@ -1,3 +1,5 @@
+import { LineScanner, lineEndLength } from './line-scanner';
+
 /** A raw message cut into its header block and its body, both views of the original bytes. */
 export interface SplitMessage {
   /** Every header line with its own line end, without the blank line that closes the block. */
@@ -6,8 +8,6 @@ export interface SplitMessage {
   readonly body: Buffer;
 }
 
-const CR = 0x0d;
-const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const COLON = 0x3a;
@@ -23,7 +23,9 @@ const COLON = 0x3a;
  * line counts as part of the header block. A stray non-field line before a blank line stays in the
  * header block, where the keep-list drops it, so the body is exactly what follows the blank line.
  *
- * Both parts are `subarray` views of `raw` (no copy); the scan is linear in the message size.
+ * Both parts are `subarray` views of `raw` (no copy). The scans are native `Buffer.indexOf`
+ * searches, a few passes over the bytes at most, so the cost stays linear and small whatever the
+ * message holds.
  * Hand-written because mailsplit's `Splitter` is an asynchronous stream that knows only LF line ends.
  */
 export function splitMessage(raw: Buffer): SplitMessage {
@@ -33,12 +35,27 @@ export function splitMessage(raw: Buffer): SplitMessage {
   return { header: raw.subarray(0, bodyStart), body: raw.subarray(bodyStart) };
 }
 
-/** Length of the line end at `index` (0 when there is none): CRLF is one line end, CR or LF alone another. */
-function lineEndLength(raw: Buffer, index: number): number {
-  const byte = raw[index];
-  if (byte === LF) return 1;
-  if (byte === CR) return raw[index + 1] === LF ? 2 : 1;
-  return 0;
+/**
+ * A line end immediately followed by another line end is one of these byte pairs, and each of them
+ * is one: an LF always ends a line, and a CR followed by a CR is a bare CR ending one.
+ */
+const LINE_END_PAIRS = [Buffer.from('\n\r', 'latin1'), Buffer.from('\n\n', 'latin1'), Buffer.from('\r\r', 'latin1')];
+
+/**
+ * The message is searched a block at a time: the three searches of a block then read it from the
+ * CPU cache, which makes a message without a blank line cost about one pass over memory, and an
+ * ordinary message is done within its first block.
+ */
+const SEARCH_BLOCK = 128 * 1024;
+
+/** Offset of the first line-end pair in `region`, or -1; each search only looks before the best so far. */
+function earliestPair(region: Buffer): number {
+  let first = region.length;
+  for (const pair of LINE_END_PAIRS) {
+    const at = region.subarray(0, Math.min(region.length, first + 1)).indexOf(pair);
+    if (at >= 0 && at < first) first = at;
+  }
+  return first === region.length ? -1 : first;
 }
 
 /** Start and end of the first empty line, or undefined when the message has none. */
@@ -46,40 +63,27 @@ function findBlankLine(raw: Buffer): { start: number; end: number } | undefined 
   // An empty first line means an empty header block.
   const leading = lineEndLength(raw, 0);
   if (leading > 0) return { start: 0, end: leading };
-  let index = 0;
-  while (index < raw.length) {
-    const ending = lineEndLength(raw, index);
-    if (ending === 0) {
-      index += 1;
-      continue;
+  // Blocks overlap by one byte, for a pair across their edge.
+  for (let from = 0; from < raw.length - 1; from += SEARCH_BLOCK - 1) {
+    const found = earliestPair(raw.subarray(from, Math.min(raw.length, from + SEARCH_BLOCK)));
+    if (found >= 0) {
+      const start = from + found + 1;
+      return { start, end: start + lineEndLength(raw, start) };
     }
-    const next = index + ending;
-    const blank = lineEndLength(raw, next);
-    if (blank > 0) return { start: next, end: next + blank };
-    index = next;
   }
   return undefined;
 }
 
 /** Offset of the first line that is neither a field nor a continuation, or `raw.length`. */
 function findFirstNonFieldLine(raw: Buffer): number {
+  const lines = new LineScanner(raw);
   let lineStart = 0;
   let first = true;
   while (lineStart < raw.length) {
     const isHeaderLine = (first && startsWithMboxFrom(raw)) || (!first && isContinuation(raw, lineStart)) || startsWithFieldName(raw, lineStart);
     if (!isHeaderLine) return lineStart;
-    lineStart = nextLineStart(raw, lineStart);
+    lineStart = lines.nextLineStart(lines.lineEnd(lineStart));
     first = false;
-  }
-  return raw.length;
-}
-
-function nextLineStart(raw: Buffer, from: number): number {
-  let index = from;
-  while (index < raw.length) {
-    const ending = lineEndLength(raw, index);
-    if (ending > 0) return index + ending;
-    index += 1;
   }
   return raw.length;
 }
