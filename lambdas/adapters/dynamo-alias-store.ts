@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AliasRetiredError, retiredAliasHash } from '../core/alias';
 import type { AliasPauser, AliasRecord, AliasStore, PauseResult } from '../core/ports';
+import type { AliasRetirer } from '../core/retention-ports';
 import { RETIRED_ALIAS_PREFIX } from '../shared/table-schema';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from './dynamo-document';
 
@@ -9,8 +10,12 @@ export function retiredAliasKey(alias: string): string {
   return `${RETIRED_ALIAS_PREFIX}${retiredAliasHash(alias)}`;
 }
 
+function retiredNameItem(alias: string): { alias: string } {
+  return { alias: retiredAliasKey(alias) };
+}
+
 /** Aliases table: one item per alias, keyed by its name, plus the retired-name hashes. */
-export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPauser {
+export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPauser, AliasRetirer {
   async getAlias(alias: string): Promise<AliasRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { alias }, ConsistentRead: true }));
     return Item as AliasRecord | undefined;
@@ -30,7 +35,7 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPa
           new TransactWriteCommand({
             TransactItems: [
               { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(alias)' } },
-              { Put: { TableName: this.tableName, Item: { alias: retiredAliasKey(record.alias) }, ConditionExpression: 'attribute_not_exists(alias)' } },
+              { Put: { TableName: this.tableName, Item: retiredNameItem(record.alias), ConditionExpression: 'attribute_not_exists(alias)' } },
             ],
           }),
         );
@@ -46,6 +51,15 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPa
       // Deleted between the failed condition and the read: only possible during destruction.
       throw new Error(`alias ${record.alias} vanished while being issued`, { cause: error });
     }
+  }
+
+  /**
+   * Writes a customer alias's retired-name item unconditionally: aliases issued with one already
+   * have it, and writing it again just before an alias is deleted covers any that do not. The item
+   * is its key alone, so a repeated write is the same write.
+   */
+  async keepRetiredName(alias: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: retiredNameItem(alias) }));
   }
 
   /**

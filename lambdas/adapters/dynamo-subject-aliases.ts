@@ -1,8 +1,9 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { parseAliasName } from '../core/alias';
 import type { AliasDeadline, SubjectAlias, SubjectAliases } from '../core/destruction-ports';
 import { TABLES } from '../shared/table-schema';
-import { retiredAliasKey } from './dynamo-alias-store';
+import { DynamoAliasStore, retiredAliasKey } from './dynamo-alias-store';
 import { isConditionFailure } from './dynamo-document';
 import { DynamoSubjectTable } from './dynamo-subject-table';
 import type { ItemKey } from './dynamo-subject-table';
@@ -11,6 +12,14 @@ const [BY_ADDRESS_HASH, BY_STORE] = TABLES.aliases.indexes;
 
 /** The aliases table as destruction and termination see it: look-ups by owner and store, deletion, re-dating. */
 export class DynamoSubjectAliases extends DynamoSubjectTable implements SubjectAliases {
+  /** Retired names are written the one way the aliases table's own adapter writes them. */
+  private readonly names: DynamoAliasStore;
+
+  constructor(client: DynamoDBClient, tableName: string) {
+    super(client, tableName);
+    this.names = new DynamoAliasStore(client, tableName);
+  }
+
   protected readonly partitionKey = TABLES.aliases.partitionKey;
 
   protected itemKeyOf(key: ItemKey): string {
@@ -58,9 +67,8 @@ export class DynamoSubjectAliases extends DynamoSubjectTable implements SubjectA
     return this.removeItem({ alias });
   }
 
-  /** The item holds nothing but the hash, so writing it again is harmless. */
   async keepRetiredName(alias: string): Promise<void> {
-    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { alias: retiredAliasKey(alias) } }));
+    await this.names.keepRetiredName(alias);
   }
 
   async bringForward(alias: string, deadline: AliasDeadline): Promise<boolean> {

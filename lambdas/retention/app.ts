@@ -2,7 +2,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoAliasRetirer } from '../adapters/dynamo-alias-retirer';
+import { DynamoAliasStore } from '../adapters/dynamo-alias-store';
 import { DynamoExpiryIndex } from '../adapters/dynamo-expiry-index';
 import { DynamoReceiptLog } from '../adapters/dynamo-receipt-log';
 import { DynamoRetentionCheckpoint } from '../adapters/dynamo-retention-checkpoint';
@@ -85,7 +85,7 @@ export function createRetentionPorts(deps: RetentionDependencies): RetentionPort
     rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
     receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts),
     checkpoints: new DynamoRetentionCheckpoint(clients.dynamodb, settings.tables.receipts),
-    aliasRetirer: new DynamoAliasRetirer(clients.dynamodb, settings.tables.aliases),
+    aliasRetirer: new DynamoAliasStore(clients.dynamodb, settings.tables.aliases),
     storeErasure: deps.storeErasure ?? defaultStoreErasure(deps),
   };
 }
