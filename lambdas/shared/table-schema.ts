@@ -1,3 +1,5 @@
+import { utcDay } from '../core/retention-days';
+
 /**
  * Key schema of every DynamoDB table. The CDK stack and the local stack both build their tables from
  * this one description, so what runs on a laptop has the same keys and indexes as what runs in AWS.
@@ -51,7 +53,7 @@ export const EXPIRY_INDEX = {
 
 /** UTC day (`YYYY-MM-DD`) of an epoch-seconds instant. */
 export function expiryDay(purgeAt: number): string {
-  return new Date(purgeAt * 1000).toISOString().slice(0, 10);
+  return utcDay(new Date(purgeAt * 1000));
 }
 
 /** FNV-1a of the item's key: a stable, even spread over the shards without a crypto call per write. */

@@ -1,3 +1,4 @@
+import { fieldNameAt, isWsp } from './field-syntax';
 import { LineScanner } from './line-scanner';
 
 /** One header field as received. */
@@ -11,9 +12,6 @@ export interface HeaderField {
   readonly value: string;
 }
 
-const SP = 0x20;
-const HTAB = 0x09;
-const COLON = 0x3a;
 /** Any CR or LF left inside a field's bytes is one of its folds (or a bare line end within one). */
 const LINE_BREAKS = /[\r\n]/g;
 
@@ -42,7 +40,7 @@ export function parseHeaderFields(header: Buffer): HeaderField[] {
   for (let lineStart = 0; lineStart < header.length; ) {
     const lineEnd = lines.lineEnd(lineStart);
     const byte = header[lineStart];
-    if (entry && (byte === SP || byte === HTAB)) {
+    if (entry && isWsp(byte)) {
       entry.end = lineEnd;
     } else {
       if (entry) close(entry);
@@ -61,22 +59,11 @@ interface FieldBytes {
   end: number;
 }
 
-/**
- * The field, or undefined when its first line is not `name:` (RFC 5322 §3.6.8 printable ASCII
- * other than the colon, optionally followed by WSP before the colon, §4.5).
- */
+/** The field, or undefined when its first line is not `name:`. */
 function fieldAt(header: Buffer, { start, firstLineEnd, end }: FieldBytes): HeaderField | undefined {
-  let nameEnd = start;
-  while (nameEnd < firstLineEnd) {
-    const byte = header[nameEnd] ?? 0;
-    if (byte < 0x21 || byte > 0x7e || byte === COLON) break;
-    nameEnd += 1;
-  }
-  if (nameEnd === start) return undefined;
-  let colon = nameEnd;
-  while (colon < firstLineEnd && (header[colon] === SP || header[colon] === HTAB)) colon += 1;
-  if (colon >= firstLineEnd || header[colon] !== COLON) return undefined;
-  return new ReceivedField(header.toString('latin1', start, nameEnd).toLowerCase(), header, colon + 1, end);
+  const name = fieldNameAt(header, start, firstLineEnd);
+  if (!name) return undefined;
+  return new ReceivedField(header.toString('latin1', start, name.nameEnd).toLowerCase(), header, name.colon + 1, end);
 }
 
 /** A field whose value is decoded from the received bytes on first use and kept. */
@@ -109,10 +96,6 @@ export function trimWsp(value: string): string {
   while (start < end && isWsp(value.charCodeAt(start))) start += 1;
   while (end > start && isWsp(value.charCodeAt(end - 1))) end -= 1;
   return value.slice(start, end);
-}
-
-function isWsp(code: number): boolean {
-  return code === 0x20 || code === 0x09;
 }
 
 /** Field look-ups over one parsed header block. */

@@ -1,3 +1,4 @@
+import { fieldNameAt, isWsp } from './field-syntax';
 import { LineScanner, lineEndLength } from './line-scanner';
 
 /** A raw message cut into its header block and its body, both views of the original bytes. */
@@ -8,9 +9,6 @@ export interface SplitMessage {
   readonly body: Buffer;
 }
 
-const SP = 0x20;
-const HTAB = 0x09;
-const COLON = 0x3a;
 
 /**
  * Splits a raw message at the blank line that ends its header block (RFC 5322 §2.1). CRLF, LF and a
@@ -89,21 +87,11 @@ function findFirstNonFieldLine(raw: Buffer): number {
 }
 
 function isContinuation(raw: Buffer, lineStart: number): boolean {
-  const byte = raw[lineStart];
-  return byte === SP || byte === HTAB;
+  return isWsp(raw[lineStart]);
 }
 
-/** RFC 5322 §3.6.8: a field name is one or more printable ASCII characters other than the colon, then `:` (obs-syntax allows WSP before it). */
 function startsWithFieldName(raw: Buffer, lineStart: number): boolean {
-  let index = lineStart;
-  while (index < raw.length) {
-    const byte = raw[index] ?? 0;
-    if (byte < 0x21 || byte > 0x7e || byte === COLON) break;
-    index += 1;
-  }
-  if (index === lineStart) return false;
-  while (raw[index] === SP || raw[index] === HTAB) index += 1;
-  return raw[index] === COLON;
+  return fieldNameAt(raw, lineStart, raw.length) !== undefined;
 }
 
 const MBOX_FROM = Buffer.from('From ', 'latin1');
