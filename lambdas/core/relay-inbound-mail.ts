@@ -302,16 +302,23 @@ async function routeToCustomer(context: DeliveryContext, alias: AliasRecord): Pr
   const store = await ports.stores.getStore(alias.storeId);
   if (!store || isStoreGone(store, options.clock()) || !alias.addressCipher) return { refused: 'unknown_store', storeId: alias.storeId };
   const customerAddress = await ports.keys.decrypt(alias.addressCipher, customerAddressContext(alias.alias));
-  const { record: reverse } = await ports.aliases.putAliasIfAbsent({
-    alias: aliasNameFromMac('merchant', await ports.keys.mac(reverseAliasMacInput(alias.alias))),
-    kind: 'merchant',
-    storeId: alias.storeId,
-    addressHash: alias.addressHash,
-    customerAlias: alias.alias,
-    createdAt: options.clock().toISOString(),
-    expiresAt: alias.expiresAt,
-    purgeAt: alias.purgeAt,
-  });
+  const reverseName = aliasNameFromMac('merchant', await ports.keys.mac(reverseAliasMacInput(alias.alias)));
+  // Only a conversation's first message creates the reverse alias; reading it first spares every
+  // later one a conditional write that would fail and a read after it.
+  const reverse =
+    (await ports.aliases.getAlias(reverseName)) ??
+    (
+      await ports.aliases.putAliasIfAbsent({
+        alias: reverseName,
+        kind: 'merchant',
+        storeId: alias.storeId,
+        addressHash: alias.addressHash,
+        customerAlias: alias.alias,
+        createdAt: options.clock().toISOString(),
+        expiresAt: alias.expiresAt,
+        purgeAt: alias.purgeAt,
+      })
+    ).record;
   return {
     route: {
       direction: 'merchant_to_customer',
