@@ -55,6 +55,16 @@ export interface RelayConfig {
    * bounces it, and either way the raw mail stays in S3 until its retention (`retention.classes.content`) ends.
    */
   readonly spamVerdictAction: SpamVerdictAction;
+  readonly bounces: BounceConfig;
+}
+
+/** Delivery status notifications the relay itself sends for refused mail. */
+export interface BounceConfig {
+  /**
+   * DSNs one envelope sender may receive per clock hour; further refusals for it are recorded
+   * without one. Bounds what anyone can make the relay send to one address.
+   */
+  readonly maxPerSenderPerHour: number;
 }
 
 /** What SES's bounce and complaint events do to the relay. */
@@ -87,6 +97,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   relayMaxConcurrency: 5,
   feedback: { hardBouncePauseDays: 7 },
   spamVerdictAction: 'drop',
+  bounces: { maxPerSenderPerHour: 10 },
 };
 
 export class ConfigError extends Error {
@@ -126,6 +137,7 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
   }
   const given = partial as Partial<Record<keyof RelayConfig, unknown>>;
   const feedbackGiven = (given.feedback ?? {}) as Partial<Record<keyof FeedbackConfig, unknown>>;
+  const bouncesGiven = (given.bounces ?? {}) as Partial<Record<keyof BounceConfig, unknown>>;
   const relayDomain = domain(given.relayDomain ?? DEFAULT_CONFIG.relayDomain, 'relayDomain');
   const retention = retentionConfig(given.retention);
   const region = given.region ?? DEFAULT_CONFIG.region;
@@ -148,6 +160,9 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
       hardBouncePauseDays: positiveInteger(feedbackGiven.hardBouncePauseDays ?? DEFAULT_CONFIG.feedback.hardBouncePauseDays, 'feedback.hardBouncePauseDays'),
     },
     spamVerdictAction: spamVerdictAction(given.spamVerdictAction ?? DEFAULT_CONFIG.spamVerdictAction),
+    bounces: {
+      maxPerSenderPerHour: positiveInteger(bouncesGiven.maxPerSenderPerHour ?? DEFAULT_CONFIG.bounces.maxPerSenderPerHour, 'bounces.maxPerSenderPerHour'),
+    },
   };
 }
 

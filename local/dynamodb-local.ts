@@ -51,8 +51,23 @@ async function terminate(child: ChildProcess): Promise<void> {
  * outlives the stack.
  */
 export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise<DynamoDbLocal> {
+  // A free port is found before the JVM starts and binds it seconds later; another process can
+  // take it in between. When the port was ours to choose, another one is tried.
+  const attempts = options.port === 0 ? FREE_PORT_ATTEMPTS : 1;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnPort(options, await reservePort('DynamoDB Local', options.port));
+    } catch (error) {
+      if (!(error instanceof PortInUseError) || attempt >= attempts) throw error;
+      options.log('dynamodb_local_port_taken', { attempt });
+    }
+  }
+}
+
+const FREE_PORT_ATTEMPTS = 5;
+
+async function startOnPort(options: DynamoDbLocalOptions, port: number): Promise<DynamoDbLocal> {
   // DynamoDB Local binds every interface and has no option to bind loopback only.
-  const port = await reservePort('DynamoDB Local', options.port);
   if (options.dbPath) await mkdir(options.dbPath, { recursive: true });
   const child = spawn({ port, sharedDb: true, stdio: 'pipe', ...(options.dbPath ? { path: options.dbPath } : {}) });
   let stderr = '';

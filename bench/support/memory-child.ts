@@ -77,16 +77,20 @@ function memoryPorts(raw: Buffer, mailer: Mailer): RelayPorts {
     expiresAt: later.toISOString(),
     purgeAt: Math.floor(later.getTime() / 1000) + 86_400,
   };
+  const store = (storeId: string) => ({ storeId, displayName: 'デモ商店', contactCipher: new Uint8Array([1]), contactHash: 'b'.repeat(64), createdAt: now.toISOString() });
   return {
     aliases: {
       getAlias: async (alias) => (alias === CUSTOMER_ALIAS ? customer : undefined),
       putAliasIfAbsent: async (record) => ({ record, created: true }),
     },
     stores: {
-      getStore: async (storeId) => ({ storeId, displayName: 'デモ商店', contactCipher: new Uint8Array([1]), contactHash: 'b'.repeat(64), createdAt: now.toISOString() }),
+      getStore: async (storeId) => store(storeId),
+      getStoreProfile: async (storeId) => ({
+        store: store(storeId),
+        senders: [{ storeId, addressHash: 'c'.repeat(64), addressCipher: new Uint8Array([1]), createdAt: now.toISOString() }],
+      }),
       putStore: async () => undefined,
       putSender: async () => undefined,
-      isRegisteredSender: async () => true,
     },
     keys: {
       encrypt: async () => new Uint8Array([1]),
@@ -95,7 +99,14 @@ function memoryPorts(raw: Buffer, mailer: Mailer): RelayPorts {
     },
     rawMail: { read: async () => raw },
     mailer,
-    transmissions: { claim: async () => ({ status: 'claimed' }), complete: async () => undefined, release: async () => undefined },
+    transmissions: {
+      claim: async () => ({ status: 'claimed' }),
+      complete: async () => undefined,
+      release: async () => undefined,
+      markDeadLettered: async () => undefined,
+    },
+    dkim: { verify: async () => ({ passingDomains: [], temporaryFailure: false }) },
+    bounceBudget: { take: async () => true },
   };
 }
 

@@ -4,6 +4,7 @@ import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import type { SendEmailCommandInput, SendEmailCommandOutput, SESv2Client } from '@aws-sdk/client-sesv2';
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { base64Chunks, base64Length } from '../core/mail/base64-chunks';
+import { MaybeSentError } from '../core/failures';
 import type { Mailer, OutboundMessage } from '../core/ports';
 
 /**
@@ -18,6 +19,13 @@ import type { Mailer, OutboundMessage } from '../core/ports';
  * placeholder where the message goes, and {@link streamRawMessage} swaps in a body that encodes the
  * message a chunk at a time as it is written. Memory stays at the message the caller holds plus a
  * few chunks.
+ *
+ * SendEmail is not idempotent: SES may accept a request whose answer never arrives, and sending it
+ * again delivers a second copy. So the client's retries are let through only for attempts SES
+ * answered with a 4xx (it refused the request, throttling included: nothing was sent) or that never
+ * reached it (no connection, no credentials). Any attempt that may have reached SES and got no such
+ * answer (a lost or cut connection, a timeout, a 5xx) ends the send with a `MaybeSentError`, which
+ * the client does not retry and the relay never repeats before the delivery's lease ends.
  */
 export class SesMailer implements Mailer {
   constructor(
@@ -46,9 +54,10 @@ const PLACEHOLDER_BYTES = 24;
 type SendEmailMiddleware = FinalizeRequestMiddleware<SendEmailCommandInput, SendEmailCommandOutput>;
 
 /**
- * After the retry middleware, so each attempt gets a fresh body; before signing, which takes the
- * payload hash from `x-amz-content-sha256` when the request carries it (@smithy/signature-v4
- * `getPayloadHash`; the SDK sends that header on every SES v2 request anyway).
+ * After the retry middleware, so each attempt gets a fresh body and its outcome is seen before the
+ * retry middleware decides on another; before signing, which takes the payload hash from
+ * `x-amz-content-sha256` when the request carries it (@smithy/signature-v4 `getPayloadHash`; the
+ * SDK sends that header on every SES v2 request anyway).
  */
 const STREAM_RAW_MESSAGE = {
   name: 'anshinStreamRawMessage',
@@ -90,8 +99,40 @@ function streamRawMessage(parts: readonly Uint8Array[], placeholder: Uint8Array)
       // One chunk ahead of the socket at most; strings are written as they are (all ASCII).
       body: Readable.from(bodyChunks(body, parts), { objectMode: true, highWaterMark: 1 }),
     });
-    return next({ ...args, request: streamed });
+    try {
+      return await next({ ...args, request: streamed });
+    } catch (error) {
+      throw mayHaveReachedSes(error) ? maybeSent(error) : error;
+    }
   };
+}
+
+/** Connection errors that mean the request never left: nothing reached SES. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH', 'CredentialsProviderError']);
+
+/**
+ * True unless the attempt certainly sent nothing: SES answered it with a 4xx, or it failed before a
+ * connection was made or the request could be signed.
+ */
+function mayHaveReachedSes(error: unknown): boolean {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const status = fields.$metadata?.httpStatusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) return false;
+  if (typeof status === 'number' && status >= 500) return true;
+  return !(NOT_CONNECTED.has(String(fields.code)) || NOT_CONNECTED.has(String(fields.name)));
+}
+
+/**
+ * The error that ends the send. It deliberately has no `cause`, `$retryable` or `$metadata`: the
+ * SDK's retry decision looks at all three (and down the cause chain) and would send the message
+ * again. What happened is kept as a name only.
+ */
+function maybeSent(error: unknown): MaybeSentError {
+  const fields = (typeof error === 'object' && error !== null ? error : {}) as { name?: unknown; code?: unknown };
+  const name = typeof fields.code === 'string' && fields.name === 'Error' ? fields.code : String(fields.name ?? 'unknown');
+  return Object.assign(new MaybeSentError('SES may have accepted the message: the attempt ended without an answer that says it did not'), {
+    attemptErrorName: /^[A-Za-z][A-Za-z0-9_.:-]{0,63}$/.test(name) ? name : 'unknown',
+  });
 }
 
 interface SerializedRequest {

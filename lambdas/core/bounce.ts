@@ -1,4 +1,4 @@
-import { domainOf } from './address';
+import { domainOf, normalizeAddress } from './address';
 import { LOOP_HEADER } from './mail';
 import { REFUSAL_REASONS } from './policy';
 import type { RefusalReason } from './policy';
@@ -64,6 +64,15 @@ const DSN = {
  */
 export function shouldBounce(reason: RefusalReason, senderAuthenticated: boolean): reason is BouncedReason {
   return senderAuthenticated && REFUSAL_REASONS[reason].bounceable;
+}
+
+/**
+ * Input to the keyed hash that names one envelope sender's DSN allowance for one window. The window
+ * is part of it, so the counters of two windows share nothing, and the prefix keeps it apart from
+ * the look-up hash of the same address (`addressMacInput`).
+ */
+export function bounceBudgetMacInput(envelopeSender: string, windowEnd: Date): string {
+  return `dsn-budget:v1:${windowEnd.toISOString()}:${normalizeAddress(envelopeSender)}`;
 }
 
 export interface BounceInput {

@@ -26,6 +26,10 @@ export const DEAD_LETTER_REASONS = {
   network_error: { canRetry: true, description: 'a request timed out or its connection failed' },
   service_error: { canRetry: true, description: 'a service answered with a server error (5xx) or marked the error retryable' },
   delivery_in_progress: { canRetry: true, description: 'another invocation holds the lease on a delivery of this message' },
+  maybe_sent: {
+    canRetry: true,
+    description: 'SES may have accepted the message but its answer was lost or a server error (5xx); retried only after the lease ends',
+  },
   sending_paused: { canRetry: true, description: 'SES sending is paused or suspended for the account, or its MAIL FROM domain is not verified' },
   unknown_error: { canRetry: true, description: 'an error the relay does not classify; retried, then moved by SQS redrive' },
   raw_mail_missing: { canRetry: false, description: 'the raw mail is no longer in S3 (expired or deleted)' },
@@ -37,6 +41,16 @@ export const DEAD_LETTER_REASONS = {
 } as const satisfies Record<string, { canRetry: boolean; description: string }>;
 
 export type DeadLetterReason = keyof typeof DEAD_LETTER_REASONS;
+
+/**
+ * A send whose outcome is unknown: the request may have reached SES and been accepted, but no
+ * answer saying so arrived (a connection lost after the request was written, a timeout, a 5xx).
+ * SES's SendEmail has no idempotency key, so repeating it could deliver a second copy: the delivery
+ * keeps its claim until the lease ends instead of being retried at once.
+ */
+export class MaybeSentError extends Error {
+  override readonly name = 'MaybeSentError';
+}
 
 export interface FailureClassification {
   readonly reason: DeadLetterReason;
@@ -59,6 +73,7 @@ const REASON_BY_NAME: ReadonlyMap<string, DeadLetterReason> = new Map<string, De
   ...names('network_error', ['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'ECONNRESET', 'ETIMEDOUT', 'ECONNREFUSED', 'EPIPE', 'EAI_AGAIN']),
   ...names('service_error', ['InternalFailure', 'InternalServerError', 'InternalError', 'ServiceUnavailable', 'ServiceUnavailableException']),
   ...names('delivery_in_progress', ['RetryableDeliveryError']),
+  ...names('maybe_sent', ['MaybeSentError']),
   ...names('sending_paused', ['AccountSuspendedException', 'SendingPausedException', 'MailFromDomainNotVerifiedException']),
   ...names('raw_mail_missing', ['NoSuchKey']),
   ...names('invalid_notification', ['InvalidNotificationError']),

@@ -67,11 +67,19 @@ export interface AliasPauser {
   pauseAlias(alias: string, until: Date): Promise<PauseResult>;
 }
 
+/** A store with every sender registered for it, as one read returns them. */
+export interface StoreProfile {
+  /** Absent when only sender items are left (the store item was erased) or nothing is. */
+  readonly store?: StoreRecord;
+  readonly senders: readonly RegisteredSender[];
+}
+
 export interface StoreDirectory {
   getStore(storeId: string): Promise<StoreRecord | undefined>;
+  /** The store and all its registered senders in one read. */
+  getStoreProfile(storeId: string): Promise<StoreProfile>;
   putStore(record: StoreRecord): Promise<void>;
   putSender(sender: RegisteredSender): Promise<void>;
-  isRegisteredSender(storeId: string, addressHash: string): Promise<boolean>;
 }
 
 /** Encryption context binds a ciphertext to the record it belongs to; decrypting elsewhere fails. */
@@ -97,8 +105,38 @@ export interface OutboundMessage {
   readonly raw: Uint8Array;
 }
 
+/**
+ * Hands a message to the sending service. SES's SendEmail is not idempotent, so a mailer never
+ * repeats a request that may have reached it: a failure after which the message may have been
+ * accepted is thrown as a `MaybeSentError` (core/failures.ts), any other failure means it was not.
+ */
 export interface Mailer {
   send(message: OutboundMessage): Promise<{ messageId: string }>;
+}
+
+/** What DKIM verification of one raw message found. */
+export interface DkimVerification {
+  /** Signing domains (`d=`) of the signatures that verified, lower-cased. */
+  readonly passingDomains: readonly string[];
+  /** A key could not be fetched for the moment (DNS temperror): a later try may find it. */
+  readonly temporaryFailure: boolean;
+}
+
+/** Verifies the DKIM signatures of a raw message (RFC 6376), looking keys up in DNS. */
+export interface DkimVerifier {
+  verify(raw: Buffer): Promise<DkimVerification>;
+}
+
+/**
+ * Counts delivery status notifications per envelope sender and window, so a sender (or whoever
+ * writes in its name) cannot make the relay mail one address without bound.
+ */
+export interface BounceBudget {
+  /**
+   * Takes one DSN from `key`'s allowance for the window ending at `windowEnd`; false, and nothing
+   * taken, once `limit` were taken in that window.
+   */
+  take(key: string, windowEnd: Date, limit: number): Promise<boolean>;
 }
 
 /** Result of trying to take ownership of one delivery (one SES message, one recipient). */
@@ -106,6 +144,8 @@ export type ClaimResult =
   | { readonly status: 'claimed' }
   /** Someone already finished it: a duplicate notification. */
   | { readonly status: 'completed' }
+  /** It failed permanently and went to the dead-letter queue; only a replay takes it again. */
+  | { readonly status: 'dead_lettered' }
   /** Another invocation holds an unexpired lease on it. */
   | { readonly status: 'in_progress' };
 
@@ -116,6 +156,15 @@ export interface ClaimRequest {
   /** Until then, no other invocation may take the delivery over. */
   readonly leaseUntil: Date;
   readonly purgeAt: number;
+  /** A replay from the dead-letter queue: a dead-lettered delivery may be claimed again. */
+  readonly retakeDeadLettered?: boolean;
+}
+
+/** Why a claimed delivery was given up on; names only, never an error's text. */
+export interface DeliveryFailure {
+  readonly reason: DeadLetterReason;
+  readonly errorName: string;
+  readonly at: Date;
 }
 
 /**
@@ -125,8 +174,13 @@ export interface ClaimRequest {
 export interface TransmissionLog {
   claim(request: ClaimRequest): Promise<ClaimResult>;
   complete(record: TransmissionRecord): Promise<void>;
-  /** Gives a claimed delivery back after a transient failure, so the retry can claim it at once. */
+  /**
+   * Gives a claimed delivery back after a transient failure that sent nothing, so the retry can
+   * claim it at once. Never for a delivery SES may have accepted.
+   */
   release(transmissionId: string): Promise<void>;
+  /** Marks a claimed delivery as dead-lettered: redeliveries skip it, a replay takes it again. */
+  markDeadLettered(transmissionId: string, failure: DeliveryFailure): Promise<void>;
 }
 
 /** Bounce and complaint records, in the transmissions table. */
@@ -146,6 +200,11 @@ export interface DeadLetter {
   readonly sesMessageId?: string;
   /** ID of the queue message the body came in. */
   readonly queueMessageId: string;
+  /**
+   * The deliveries (`<sesMessageId>/<index>`) that failed, when the others of the message were
+   * finished; absent when the whole notification failed.
+   */
+  readonly deliveries?: readonly string[];
 }
 
 /** Where permanently failed notifications go at once, instead of being retried to no avail. */

@@ -5,19 +5,23 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CachingKeyService } from '../adapters/caching-key-service';
 import { DynamoAliasStore } from '../adapters/dynamo-alias-store';
+import { DynamoBounceBudget } from '../adapters/dynamo-bounce-budget';
 import { DynamoStoreDirectory } from '../adapters/dynamo-store-directory';
 import { DynamoTransmissionLog } from '../adapters/dynamo-transmission-log';
 import { KmsKeyService } from '../adapters/kms-key-service';
+import { MailauthDkimVerifier } from '../adapters/mailauth-dkim-verifier';
+import type { DnsResolver } from '../adapters/mailauth-dkim-verifier';
 import { S3RawMailSource } from '../adapters/s3-raw-mail-source';
 import { SesMailer } from '../adapters/ses-mailer';
 import { SqsDeadLetterQueue } from '../adapters/sqs-dead-letter-queue';
 import { SqsRetryScheduler } from '../adapters/sqs-retry-scheduler';
 import type { SpamVerdictAction } from '../core/policy';
 import type { DeadLetterQueue, Mailer, RetryScheduler } from '../core/ports';
-import { relayInboundMail } from '../core/relay-inbound-mail';
-import type { DeliveryResult, RelayOptions, RelayPorts } from '../core/relay-inbound-mail';
+import { IncompleteDeliveryError, relayInboundMail } from '../core/relay-inbound-mail';
+import type { DeliveryResult, RelayAttempt, RelayOptions, RelayPorts } from '../core/relay-inbound-mail';
 import { settleFailedRecord } from './failure-handling';
 import { parseSesNotification } from './ses-notification';
 
@@ -51,7 +55,27 @@ export interface RelaySettings {
    * @default 'drop'
    */
   readonly spamVerdictAction?: SpamVerdictAction;
+  /**
+   * DSNs one envelope sender may receive per clock hour.
+   * @default DEFAULT_BOUNCES_PER_SENDER_PER_HOUR
+   */
+  readonly bouncesPerSenderPerHour?: number;
+  /**
+   * A record is started only while the invocation has at least this long left; later ones are left
+   * to the queue, so no delivery is cut off by the function's timeout halfway.
+   * @default MIN_REMAINING_MILLIS
+   */
+  readonly minRemainingMillis?: number;
 }
+
+/**
+ * Time a record needs at most: reading and rewriting a 40 MB message and handing it to SES takes a
+ * few seconds (bench/), the look-ups and records well under one; twice that leaves room for retries.
+ */
+export const MIN_REMAINING_MILLIS = 20_000;
+
+/** Message attribute `anshin dlq replay` sets: the notification comes back from the dead-letter queue. */
+export const REPLAY_ATTRIBUTE = 'anshinReplay';
 
 export interface RelayClients {
   readonly dynamodb: DynamoDBClient;
@@ -73,9 +97,11 @@ export interface RelayDependencies {
   readonly retries?: RetryScheduler;
   readonly clock?: () => Date;
   readonly logger?: Logger;
+  /** DNS for DKIM keys; defaults to the system resolver. The local stack and tests give a local map. */
+  readonly dnsResolver?: DnsResolver;
 }
 
-export type RelayHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
+export type RelayHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
 
 /** Builds the adapters over the given clients; used by the Lambda handler and the local stack alike. */
 export function createRelayPorts(deps: RelayDependencies): RelayPorts {
@@ -84,9 +110,11 @@ export function createRelayPorts(deps: RelayDependencies): RelayPorts {
     aliases: new DynamoAliasStore(clients.dynamodb, settings.aliasesTable),
     stores: new DynamoStoreDirectory(clients.dynamodb, settings.storesTable),
     transmissions: new DynamoTransmissionLog(clients.dynamodb, settings.transmissionsTable),
-    keys: new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId }),
+    keys: new CachingKeyService(new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId })),
     rawMail: new S3RawMailSource(clients.s3),
     mailer: deps.mailer ?? new SesMailer(clients.sesv2, settings.configurationSetName),
+    dkim: new MailauthDkimVerifier(deps.dnsResolver),
+    bounceBudget: new DynamoBounceBudget(clients.dynamodb, settings.transmissionsTable),
   };
 }
 
@@ -102,6 +130,7 @@ function failurePorts(deps: RelayDependencies): { deadLetters?: DeadLetterQueue;
 function logDelivery(logger: Logger, sesMessageId: string, result: DeliveryResult): void {
   if (result.status === 'relayed') logger.info('mail_relayed', { sesMessageId, ...result });
   else if (result.status === 'refused') logger.warn('mail_refused', { sesMessageId, ...result });
+  else if (result.status === 'dead_lettered') logger.warn(result.earlier ? 'dead_lettered_delivery_skipped' : 'delivery_dead_lettered', { sesMessageId, ...result });
   else logger.info('duplicate_delivery_skipped', { sesMessageId, transmissionId: result.transmissionId });
 }
 
@@ -120,17 +149,31 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     ...(deps.settings.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: deps.settings.maxOutboundBytes }),
     ...(deps.settings.leaseSeconds === undefined ? {} : { leaseSeconds: deps.settings.leaseSeconds }),
     ...(deps.settings.spamVerdictAction === undefined ? {} : { spamVerdictAction: deps.settings.spamVerdictAction }),
+    ...(deps.settings.bouncesPerSenderPerHour === undefined ? {} : { bouncesPerSenderPerHour: deps.settings.bouncesPerSenderPerHour }),
   };
   const failureHandling = { logger, ...failurePorts(deps) };
+  const minRemainingMillis = deps.settings.minRemainingMillis ?? MIN_REMAINING_MILLIS;
 
-  const handleRecord = async (record: SQSRecord): Promise<void> => {
+  const handleRecord = async (record: SQSRecord, context?: Context): Promise<void> => {
+    if (context && context.getRemainingTimeInMillis() < minRemainingMillis) {
+      // Not started: the record goes back to the queue as it came, and nothing of it was claimed.
+      logger.info('relay_record_left_for_later', { sqsMessageId: record.messageId, remainingMillis: context.getRemainingTimeInMillis() });
+      // Visible again at once for the next invocation, instead of after the visibility timeout.
+      await failureHandling.retries?.retryAfter(record.receiptHandle, 0).catch(() => undefined);
+      throw new RecordNotStartedError('too little time left in this invocation to relay another message');
+    }
     let sesMessageId: string | undefined;
     try {
       const mail = parseSesNotification(record.body);
       sesMessageId = mail.sesMessageId;
-      const results = await relayInboundMail(mail, ports, options);
+      const attempt = recordAttempt(record, mail.sesMessageId, failureHandling.deadLetters);
+      const results = await relayInboundMail(mail, ports, options, attempt);
       for (const result of results) logDelivery(logger, mail.sesMessageId, result);
     } catch (error) {
+      if (error instanceof IncompleteDeliveryError) {
+        for (const result of error.results) logDelivery(logger, sesMessageId ?? 'unknown', result);
+        for (const pending of error.pending) logger.warn('delivery_pending_retry', { sesMessageId, ...pending });
+      }
       await settleFailedRecord(record, sesMessageId, error, failureHandling);
     }
   };
@@ -139,5 +182,25 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
   // to relay (bench/relay-memory.ts); ten of them at once would not fit the function's memory.
   // A BatchProcessor holds the batch it is working on, so each call gets its own: Lambda never runs
   // two invocations in one environment, but the local stack calls the handler concurrently.
-  return (event) => processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false, processInParallel: false });
+  return (event, context) =>
+    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+      throwOnFullBatchFailure: false,
+      processInParallel: false,
+      ...(context ? { context } : {}),
+    });
+}
+
+/** A record left unstarted for the queue to deliver again; nothing of it was claimed or sent. */
+export class RecordNotStartedError extends Error {
+  override readonly name = 'RecordNotStartedError';
+}
+
+/** Whether the record is a replay, and how a delivery that failed for good is dead-lettered on its own. */
+function recordAttempt(record: SQSRecord, sesMessageId: string, deadLetters: DeadLetterQueue | undefined): RelayAttempt {
+  const replay = record.messageAttributes[REPLAY_ATTRIBUTE]?.stringValue === 'true';
+  if (!deadLetters) return { replay };
+  return {
+    replay,
+    deadLetter: (letter) => deadLetters.send({ body: record.body, queueMessageId: record.messageId, sesMessageId, ...letter }),
+  };
 }

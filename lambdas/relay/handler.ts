@@ -32,5 +32,6 @@ export const handler = createRelayHandler({
     relayQueueUrl: requireEnv(RELAY_ENV.relayQueueUrl),
     configurationSetName: requireEnv(RELAY_ENV.configurationSet),
     spamVerdictAction: requireSpamVerdictActionEnv(),
+    bouncesPerSenderPerHour: requirePositiveIntegerEnv(RELAY_ENV.bouncesPerSenderPerHour),
   },
 });

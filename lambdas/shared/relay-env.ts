@@ -20,6 +20,8 @@ export const RELAY_ENV = {
   configurationSet: 'CONFIGURATION_SET',
   /** `drop` or `quarantine`: what a failed SES spam verdict does (RelayConfig.spamVerdictAction). */
   spamVerdictAction: 'SPAM_VERDICT_ACTION',
+  /** DSNs one envelope sender may receive per hour (RelayConfig.bounces.maxPerSenderPerHour). */
+  bouncesPerSenderPerHour: 'BOUNCES_PER_SENDER_PER_HOUR',
 } as const;
 
 export type RelayEnvName = (typeof RELAY_ENV)[keyof typeof RELAY_ENV];

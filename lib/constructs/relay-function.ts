@@ -69,10 +69,11 @@ export class RelayFunction extends Construct {
     });
     this.function = this.anshinFunction.function;
 
-    // Every look-up of the relay is by key (GetItem); it queries no index, so none is granted.
+    // Look-ups are by key, and a store's items are read as one partition (Query on the table); the
+    // relay queries no index, so none is granted.
     this.anshinFunction
       .bindTable(RELAY_ENV.aliasesTable, tables.aliases, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
-      .bindTable(RELAY_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem'] })
+      .bindTable(RELAY_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:Query'] })
       .bindTable(RELAY_ENV.transmissionsTable, tables.transmissions, {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
       })
@@ -85,7 +86,8 @@ export class RelayFunction extends Construct {
       .setEnvironment(RELAY_ENV.deadLetterQueueUrl, ingress.deadLetterQueue.queueUrl)
       .setEnvironment(RELAY_ENV.relayQueueUrl, ingress.queue.queueUrl)
       .setEnvironment(RELAY_ENV.configurationSet, props.sending.configurationSetName)
-      .setEnvironment(RELAY_ENV.spamVerdictAction, config.spamVerdictAction);
+      .setEnvironment(RELAY_ENV.spamVerdictAction, config.spamVerdictAction)
+      .setEnvironment(RELAY_ENV.bouncesPerSenderPerHour, String(config.bounces.maxPerSenderPerHour));
 
     const role = this.anshinFunction.role;
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [ingress.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)] }));

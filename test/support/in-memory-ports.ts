@@ -11,8 +11,12 @@ import { customerAddressContext, storeContactContext, storeSenderContext } from 
 import type {
   AliasRecord,
   AliasStore,
+  BounceBudget,
   ClaimRequest,
   ClaimResult,
+  DeliveryFailure,
+  DkimVerification,
+  DkimVerifier,
   EncryptionContext,
   KeyService,
   Mailer,
@@ -20,6 +24,7 @@ import type {
   RawMailSource,
   RegisteredSender,
   StoreDirectory,
+  StoreProfile,
   StoreRecord,
   TransmissionLog,
 } from '../../lambdas/core/ports';
@@ -58,8 +63,10 @@ export class InMemoryStoreDirectory implements StoreDirectory {
     this.senders.set(senderKey(sender.storeId, sender.addressHash), sender);
   }
 
-  async isRegisteredSender(storeId: string, addressHash: string): Promise<boolean> {
-    return this.senders.has(senderKey(storeId, addressHash));
+  async getStoreProfile(storeId: string): Promise<StoreProfile> {
+    const store = this.stores.get(storeId);
+    const senders = [...this.senders.values()].filter((sender) => sender.storeId === storeId);
+    return store ? { store, senders } : { senders };
   }
 }
 
@@ -70,24 +77,31 @@ function senderKey(storeId: string, addressHash: string): string {
 type TransmissionItem =
   | { readonly state: 'processing'; readonly leaseUntil: number; readonly sesMessageId: string }
   | { readonly state: 'released'; readonly sesMessageId: string }
+  | { readonly state: 'dead_lettered'; readonly sesMessageId: string; readonly failure: DeliveryFailure }
   | { readonly state: 'done'; readonly record: TransmissionRecord };
 
 /**
  * The claim rules of `DynamoTransmissionLog`: a delivery may be claimed when it has no item, was
- * released, or is `processing` with a lease that ran out; `done` reports completed, anything else
- * in progress. Release only turns a `processing` item back.
+ * released, is `processing` with a lease that ran out, or (on a replay) was dead-lettered; `done`
+ * reports completed, `dead_lettered` dead-lettered, anything else in progress. Release and the
+ * dead-letter mark only turn a `processing` item.
  */
 export class InMemoryTransmissionLog implements TransmissionLog {
   readonly items = new Map<string, TransmissionItem>();
 
   async claim(request: ClaimRequest): Promise<ClaimResult> {
     const item = this.items.get(request.transmissionId);
-    const claimable = !item || item.state === 'released' || (item.state === 'processing' && item.leaseUntil < request.now.getTime());
+    const claimable =
+      !item ||
+      item.state === 'released' ||
+      (item.state === 'processing' && item.leaseUntil < request.now.getTime()) ||
+      (item.state === 'dead_lettered' && request.retakeDeadLettered === true);
     if (claimable) {
       this.items.set(request.transmissionId, { state: 'processing', leaseUntil: request.leaseUntil.getTime(), sesMessageId: request.sesMessageId });
       return { status: 'claimed' };
     }
-    return item.state === 'done' ? { status: 'completed' } : { status: 'in_progress' };
+    if (item.state === 'done') return { status: 'completed' };
+    return item.state === 'dead_lettered' ? { status: 'dead_lettered' } : { status: 'in_progress' };
   }
 
   async complete(record: TransmissionRecord): Promise<void> {
@@ -97,6 +111,11 @@ export class InMemoryTransmissionLog implements TransmissionLog {
   async release(transmissionId: string): Promise<void> {
     const item = this.items.get(transmissionId);
     if (item?.state === 'processing') this.items.set(transmissionId, { state: 'released', sesMessageId: item.sesMessageId });
+  }
+
+  async markDeadLettered(transmissionId: string, failure: DeliveryFailure): Promise<void> {
+    const item = this.items.get(transmissionId);
+    if (item?.state === 'processing') this.items.set(transmissionId, { state: 'dead_lettered', sesMessageId: item.sesMessageId, failure });
   }
 
   /** The completed records, in completion order. */
@@ -171,6 +190,33 @@ export class CapturingMailer implements Mailer {
   }
 }
 
+/**
+ * DKIM results given by the test: the domains whose signatures "verified". Real verification with
+ * mailauth is tested against signed messages in the adapter's and the integration tests.
+ */
+export class ScriptedDkimVerifier implements DkimVerifier {
+  passingDomains: readonly string[] = [];
+  temporaryFailure = false;
+  calls = 0;
+
+  async verify(): Promise<DkimVerification> {
+    this.calls += 1;
+    return { passingDomains: this.passingDomains, temporaryFailure: this.temporaryFailure };
+  }
+}
+
+/** The counting rule of `DynamoBounceBudget`: at most `limit` takes per key. */
+export class InMemoryBounceBudget implements BounceBudget {
+  readonly taken = new Map<string, number>();
+
+  async take(key: string, _windowEnd: Date, limit: number): Promise<boolean> {
+    const count = this.taken.get(key) ?? 0;
+    if (count >= limit) return false;
+    this.taken.set(key, count + 1);
+    return true;
+  }
+}
+
 export interface InMemoryPorts extends RelayPorts {
   readonly aliases: InMemoryAliasStore;
   readonly stores: InMemoryStoreDirectory;
@@ -178,6 +224,8 @@ export interface InMemoryPorts extends RelayPorts {
   readonly rawMail: InMemoryRawMailSource;
   readonly mailer: CapturingMailer;
   readonly transmissions: InMemoryTransmissionLog;
+  readonly dkim: ScriptedDkimVerifier;
+  readonly bounceBudget: InMemoryBounceBudget;
 }
 
 export function createInMemoryPorts(): InMemoryPorts {
@@ -188,6 +236,8 @@ export function createInMemoryPorts(): InMemoryPorts {
     rawMail: new InMemoryRawMailSource(),
     mailer: new CapturingMailer(),
     transmissions: new InMemoryTransmissionLog(),
+    dkim: new ScriptedDkimVerifier(),
+    bounceBudget: new InMemoryBounceBudget(),
   };
 }
 

@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, Server } from 'node:http';
+import type { IncomingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,11 +18,20 @@ interface Received {
   readonly body: Buffer;
 }
 
-/** Stands in for SES's endpoint: records each request whole and answers as the next scripted status says. */
+/**
+ * Stands in for SES's endpoint: records each request whole, then answers as the next scripted
+ * failure says (a server error, throttling, a refusal, or no answer at all: the connection is cut
+ * after the request was read, as when an answer is lost), and with a message ID once none is left.
+ */
+type Failure = 'server_error' | 'throttled' | 'rejected' | 'answer_lost';
 let server: Server;
 let endpoint: string;
 const received: Received[] = [];
-let failuresBeforeSuccess = 0;
+let failures: Failure[] = [];
+
+function fail(res: ServerResponse, status: number, type: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type }).end('{"message":"scripted"}');
+}
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -30,12 +39,12 @@ beforeAll(async () => {
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
       received.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) });
-      if (failuresBeforeSuccess > 0) {
-        failuresBeforeSuccess -= 1;
-        res.writeHead(500, { 'content-type': 'application/json', 'x-amzn-errortype': 'InternalFailure' }).end('{"message":"try again"}');
-        return;
-      }
-      res.writeHead(200, { 'content-type': 'application/json' }).end(`{"MessageId":"ses-${received.length}"}`);
+      const failure = failures.shift();
+      if (failure === 'server_error') fail(res, 500, 'InternalFailure');
+      else if (failure === 'throttled') fail(res, 429, 'TooManyRequestsException');
+      else if (failure === 'rejected') fail(res, 400, 'MessageRejected');
+      else if (failure === 'answer_lost') req.socket.destroy();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end(`{"MessageId":"ses-${received.length}"}`);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -48,7 +57,7 @@ afterAll(async () => {
 
 afterEach(() => {
   received.length = 0;
-  failuresBeforeSuccess = 0;
+  failures = [];
 });
 
 function client(): SESv2Client {
@@ -143,8 +152,8 @@ describe('SesMailer', () => {
     expectValidSignature(received[0]!);
   });
 
-  it('sends the whole message again on each retry after a server error', async () => {
-    failuresBeforeSuccess = 2;
+  it('sends the whole message again, freshly signed, when SES throttled the attempt before', async () => {
+    failures = ['throttled', 'throttled'];
     const raw = japaneseMail(BASE64_CHUNK_INPUT_BYTES + 11);
     const ses = client();
 
@@ -160,14 +169,50 @@ describe('SesMailer', () => {
     expect(received.map((request) => request.headers['amz-sdk-request'])).toEqual(['attempt=1; max=3', 'attempt=2; max=3', 'attempt=3; max=3']);
   });
 
-  it('reports the failure once the retries are used up', async () => {
-    failuresBeforeSuccess = 3;
+  it('reports throttling once the retries are used up', async () => {
+    failures = ['throttled', 'throttled', 'throttled'];
     const ses = client();
 
-    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) })).rejects.toMatchObject({ name: 'InternalFailure' });
+    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) })).rejects.toMatchObject({ name: 'TooManyRequestsException' });
     ses.destroy();
 
     expect(received).toHaveLength(3);
+  });
+
+  it.each([
+    ['answers with a server error', 'server_error' as const, 'InternalFailure'],
+    // The SDK names a socket closed before any answer a TimeoutError.
+    ['never answers: the connection is cut after the request', 'answer_lost' as const, 'TimeoutError'],
+  ])('never sends again when SES %s: the send ends as maybe sent', async (_label, failure, attemptErrorName) => {
+    failures = [failure];
+    const ses = client();
+
+    const sending = new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) });
+    await expect(sending).rejects.toMatchObject({ name: 'MaybeSentError', attemptErrorName });
+    ses.destroy();
+
+    expect(received).toHaveLength(1);
+  });
+
+  it('reports a refusal as SES gave it, without trying again', async () => {
+    failures = ['rejected'];
+    const ses = client();
+
+    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) })).rejects.toMatchObject({ name: 'MessageRejected' });
+    ses.destroy();
+
+    expect(received).toHaveLength(1);
+  });
+
+  it('tries again when nothing listens: the request never reached SES', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const ses = new SESv2Client({ region: REGION, endpoint: `http://127.0.0.1:${port}`, credentials: { ...CREDENTIALS }, maxAttempts: 2 });
+
+    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    ses.destroy();
   });
 
   it('sends an empty message as an empty Data string', async () => {
