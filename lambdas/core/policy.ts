@@ -1,4 +1,3 @@
-import { domainOf } from './address';
 import type { AliasRecord, StoreRecord } from './ports';
 import type { Verdicts } from './verdicts';
 
@@ -24,7 +23,7 @@ export const REFUSAL_REASONS = {
   expired_alias: { bounceable: true, description: 'the alias has expired' },
   // Not bounced: the store learns nothing about the customer's mailbox from the relay.
   alias_paused: { bounceable: false, description: "the alias is paused after the customer's address hard-bounced" },
-  unauthenticated_sender: { bounceable: false, description: 'neither SPF (aligned) nor DKIM nor DMARC passed' },
+  unauthenticated_sender: { bounceable: false, description: 'neither DMARC, nor a DKIM signature aligned with From, nor SPF for an aligned envelope domain passed' },
   unregistered_sender: { bounceable: true, description: "sender is not one of the store's registered senders" },
   not_conversation_owner: { bounceable: true, description: 'only the customer of this conversation may write to it' },
   unknown_store: { bounceable: false, description: 'the alias names a store that no longer exists' },
@@ -63,23 +62,6 @@ export function screenMessage(input: ScreeningInput): RefusalReason | undefined 
   if (input.verdicts.spam === 'FAIL') return input.spamVerdictAction === 'quarantine' ? 'spam_quarantined' : 'spam_detected';
   if (input.verdicts.dmarc === 'FAIL' && input.verdicts.dmarcPolicy === 'reject') return 'dmarc_reject';
   return undefined;
-}
-
-/** Relaxed alignment (RFC 7489 §3.1.2) without a public-suffix list: same domain or a subdomain of it. */
-function aligned(envelopeSender: string, fromAddress: string): boolean {
-  const envelope = domainOf(envelopeSender);
-  const from = domainOf(fromAddress);
-  return envelope !== '' && from !== '' && (envelope === from || envelope.endsWith(`.${from}`) || from.endsWith(`.${envelope}`));
-}
-
-/**
- * A sender counts as authenticated when DMARC or DKIM passed, or SPF passed for an envelope domain
- * aligned with the From domain. SPF alone for an unrelated envelope domain proves nothing about the
- * From address, which is what we authorise on.
- */
-export function isAuthenticated(verdicts: Verdicts, fromAddress: string, envelopeSender: string): boolean {
-  if (verdicts.dmarc === 'PASS' || verdicts.dkim === 'PASS') return true;
-  return verdicts.spf === 'PASS' && aligned(envelopeSender, fromAddress);
 }
 
 /** True while a pause set after a hard bounce is still running. */

@@ -91,6 +91,54 @@ export function formatField(name: string, value: string): string | undefined {
   return folded;
 }
 
+/**
+ * A MIME field with parameters (RFC 2045 §5.1), folded only at the `;` between parameters: never
+ * inside a quoted-string or a comment. Folding inside a quoted boundary is lawful (unfolding only
+ * removes the CRLF), but mail readers that unfold differently then find no parts. Each line holds
+ * as many parameters as fit in 76 characters; a longer parameter gets a line of its own, up to 998
+ * octets. A value that needs no folding is kept as it is. Undefined when the value is not printable ASCII or a parameter exceeds that.
+ */
+export function formatParameterizedField(name: string, value: string): string | undefined {
+  if (!isPrintableAscii(value)) return undefined;
+  // A value that fits one line goes out as received, its own spacing included.
+  if (name.length + 2 + value.length <= FOLD_AT) return `${name}: ${value}`;
+  const [first = '', ...rest] = splitParameters(value);
+  const lines: string[] = [];
+  let line = `${name}: ${first}`;
+  for (const parameter of rest) {
+    if (line.length + 2 + parameter.length <= FOLD_AT) {
+      line = `${line}; ${parameter}`;
+      continue;
+    }
+    lines.push(`${line};`);
+    line = ` ${parameter}`;
+  }
+  lines.push(line);
+  if (lines.some((candidate) => candidate.length > MAX_LINE_OCTETS || /^[ \t]*$/.test(candidate))) return undefined;
+  return lines.join('\r\n');
+}
+
+/** The `;`-separated parts of a parameterized value, trimmed, empty ones left out; `;` in quotes or comments does not separate. */
+function splitParameters(value: string): string[] {
+  const parts: string[] = [];
+  let start = 0;
+  let quoted = false;
+  let depth = 0;
+  for (let index = 0; index < value.length; index += 1) {
+    const char = value[index];
+    if (char === '\\' && (quoted || depth > 0)) index += 1;
+    else if (char === '"' && depth === 0) quoted = !quoted;
+    else if (char === '(' && !quoted) depth += 1;
+    else if (char === ')' && !quoted && depth > 0) depth -= 1;
+    else if (char === ';' && !quoted && depth === 0) {
+      parts.push(value.slice(start, index));
+      start = index + 1;
+    }
+  }
+  parts.push(value.slice(start));
+  return parts.map((part) => part.trim()).filter((part) => part !== '');
+}
+
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 

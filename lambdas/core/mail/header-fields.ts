@@ -83,10 +83,15 @@ class ReceivedField implements HeaderField {
   }
 }
 
-/** An mbox `From ` line or an HTTP `POST ` line opening the block, matched case-insensitively. */
+/**
+ * An mbox `From ` line or an HTTP `POST ` line opening the block, matched case-insensitively; never
+ * a field, so `From : …` (obsolete space before the colon, RFC 5322 §4.5) is the From field.
+ */
 function startsWithPreamble(header: Buffer): boolean {
   const opening = header.toString('latin1', 0, 5).toLowerCase();
-  return opening === 'from ' || opening === 'post ';
+  if (opening !== 'from ' && opening !== 'post ') return false;
+  const firstLineEnd = header.indexOf(0x0a) < 0 ? header.length : header.indexOf(0x0a);
+  return fieldNameAt(header, 0, firstLineEnd) === undefined;
 }
 
 /** Removes leading and trailing SP and HTAB; a `/[ \t]+$/` regex is quadratic on long inner runs. */

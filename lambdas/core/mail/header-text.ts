@@ -11,32 +11,62 @@ const NOT_AN_EIGHT_BIT_CHARSET = /^(?:(?:us-?)?ascii|utf-?[78]|iso-?2022-)/i;
 // eslint-disable-next-line no-control-regex -- the escape byte is what marks raw ISO-2022-JP
 const ISO_2022_JP_ESCAPE = /\x1b[$(]/;
 
+/** What stands for each byte of a raw 8-bit header value whose charset could not be identified. */
+export const UNREADABLE = '\uFFFD';
+
 /**
  * Turns a raw header value (a binary string, one character per byte) into text. 7-bit ASCII stays as
  * it is; raw ISO-2022-JP escapes are decoded as ISO-2022-JP; other 8-bit bytes are read as UTF-8
  * (RFC 6532) when they are valid UTF-8, else in the charset of the top-level Content-Type (what
  * older Japanese clients and mobile carriers write), else as EUC-JP or Shift_JIS when the bytes
- * fit one (encoding-japanese's detection order), else as windows-1252. RFC 2047 encoded words are
- * left for `decodeEncodedWords`.
+ * fit one (encoding-japanese's detection order) and read as Japanese text. Bytes none of these explain are not guessed at
+ * (read as Windows-1252, a KOI8-R or Big5 subject would come out as a different script): each
+ * becomes {@link UNREADABLE} and `identified` is false. RFC 2047 encoded words are left for
+ * `decodeEncodedWords`.
  */
-export function headerBytesToText(binary: string, declaredCharset?: string): string {
+export function readHeaderBytes(binary: string, declaredCharset?: string): { readonly text: string; readonly identified: boolean } {
   const eightBit = hasEightBit(binary);
-  if (!eightBit) return ISO_2022_JP_ESCAPE.test(binary) ? decodeCharset(Buffer.from(binary, 'latin1'), 'ISO-2022-JP') : binary;
+  if (!eightBit) return { text: ISO_2022_JP_ESCAPE.test(binary) ? decodeCharset(Buffer.from(binary, 'latin1'), 'ISO-2022-JP') : binary, identified: true };
   const bytes = Buffer.from(binary, 'latin1');
   try {
-    return STRICT_UTF8.decode(bytes);
+    return { text: STRICT_UTF8.decode(bytes), identified: true };
   } catch {
     // Not UTF-8: try the legacy charsets below.
   }
   const declared = declaredCharset?.trim();
   if (declared && !NOT_AN_EIGHT_BIT_CHARSET.test(declared)) {
     const text = decodeCharset(bytes, normalizeCharset(declared));
-    if (!text.includes('\uFFFD')) return text;
+    if (!text.includes('\uFFFD')) return { text, identified: true };
   }
   const japanese = Encoding.detect(bytes, ['EUCJP', 'SJIS']);
-  if (japanese === 'EUCJP') return decodeCharset(bytes, 'EUC-JP');
-  if (japanese === 'SJIS') return decodeCharset(bytes, 'Shift_JIS');
-  return decodeCharset(bytes, 'windows-1252');
+  const guessed = japanese === 'EUCJP' ? decodeCharset(bytes, 'EUC-JP') : japanese === 'SJIS' ? decodeCharset(bytes, 'Shift_JIS') : undefined;
+  if (guessed !== undefined && readsAsJapanese(guessed)) return { text: guessed, identified: true };
+  // eslint-disable-next-line no-control-regex -- every byte outside ASCII is what cannot be read
+  return { text: binary.replace(/[^\x00-\x7f]/g, UNREADABLE), identified: false };
+}
+
+/**
+ * Whether text guessed as EUC-JP or Shift_JIS reads as Japanese: no replacement character, and kana,
+ * Japanese punctuation or full-width forms, or else only the common (JIS level 1) kanji, as in a
+ * name like 佐藤. Most 8-bit byte runs parse as one of the two (KOI8-R, Greek and Latin-1 text
+ * among them), but then come out as rare kanji.
+ */
+function readsAsJapanese(text: string): boolean {
+  if (text.includes('\uFFFD')) return false;
+  if (/[\u3000-\u30ff\uff01-\uff5e]/u.test(text)) return true;
+  // eslint-disable-next-line no-control-regex -- ASCII is what is left out
+  return [...text.replace(/[\x00-\x7f]/g, '')].every(isCommonKanji);
+}
+
+/** JIS X 0208 level 1: rows 16-47, EUC-JP lead bytes 0xB0-0xCF. */
+function isCommonKanji(character: string): boolean {
+  const [lead = 0] = Encoding.convert(Encoding.stringToCode(character), { to: 'EUCJP', from: 'UNICODE' });
+  return lead >= 0xb0 && lead <= 0xcf;
+}
+
+/** {@link readHeaderBytes}'s text: unidentifiable bytes come out as {@link UNREADABLE}. */
+export function headerBytesToText(binary: string, declaredCharset?: string): string {
+  return readHeaderBytes(binary, declaredCharset).text;
 }
 
 function hasEightBit(binary: string): boolean {
@@ -138,10 +168,6 @@ export function sanitizeText(text: string): string {
   return text.replace(LINE_BREAKING_OR_CONTROL, ' ').replace(BIDI_OVERRIDES, '').replace(/ {2,}/g, ' ').trim();
 }
 
-/** A raw header value (binary string) to clean display text: charset, encoded words, controls. */
-export function headerValueToText(binary: string, declaredCharset?: string): string {
-  return sanitizeText(decodeEncodedWords(headerBytesToText(binary, declaredCharset)));
-}
 
 /** True when every character is printable ASCII, SP or HTAB: what may stand in an outbound header. */
 export function isPrintableAscii(text: string): boolean {

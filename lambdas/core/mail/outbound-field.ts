@@ -1,5 +1,5 @@
 import type { HeaderIndex } from './header-fields';
-import { formatField } from './header-encoding';
+import { formatField, formatParameterizedField } from './header-encoding';
 import { hasControlCharacters } from './header-text';
 import type { AddressReader } from './mailboxes';
 import { decodedViews, percentDecode } from './secrets';
@@ -17,10 +17,11 @@ export interface RewriteContext {
 /**
  * The field formatted for output, or undefined when it may not go out: not 7-bit, a line over 998
  * octets, a secret in any decoding the guard knows, or a control character once a reader decodes
- * its encoded words (and, with `checkParameters`, its RFC 2231 percent-escapes).
+ * its encoded words. With `checkParameters` (a MIME field with parameters), it is folded only
+ * between parameters, never inside a quoted value, and its RFC 2231 percent-escapes are checked too.
  */
 export function checkedField(context: RewriteContext, name: string, value: string, checkParameters = false): string | undefined {
-  const field = formatField(name, value);
+  const field = checkParameters ? formatParameterizedField(name, value) : formatField(name, value);
   if (field === undefined) return undefined;
   const unfolded = field.replace(/\r\n/g, '');
   const views = decodedViews(unfolded);

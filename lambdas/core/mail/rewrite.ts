@@ -1,9 +1,9 @@
 import { charsetOf, topLevelContentType } from './content-type';
 import { HeaderIndex, parseHeaderFields } from './header-fields';
 import { encodeUnstructured, formatField, formatMailbox, formatRfc5322Date } from './header-encoding';
-import { headerValueToText, sanitizeText } from './header-text';
+import { decodeEncodedWords, readHeaderBytes, sanitizeText, UNREADABLE } from './header-text';
 import { ADDRESS_LIKE, AddressReader } from './mailboxes';
-import { DISPOSITION_TYPE, mimeVersionField, MIME_TYPE, parameterizedField, plainContentField } from './mime-fields';
+import { DISPOSITION_TYPE, mimeVersionField, MIME_TYPE, parameterizedField, plainContentField, transferEncodingField } from './mime-fields';
 import { checkedField } from './outbound-field';
 import type { RewriteContext } from './outbound-field';
 import { ADDRESS_REMOVED, createSecretGuard } from './secrets';
@@ -74,7 +74,7 @@ export function rewriteHeaders(header: Buffer, options: RewriteOptions): Buffer 
     messageIdListField(context, 'References'),
     mimeVersionField(context),
     parameterizedField(context, 'Content-Type', MIME_TYPE),
-    plainContentField(context, 'Content-Transfer-Encoding'),
+    transferEncodingField(context),
     parameterizedField(context, 'Content-Disposition', DISPOSITION_TYPE),
     plainContentField(context, 'Content-Language'),
     plainContentField(context, 'Content-ID'),
@@ -99,6 +99,8 @@ function assertOptions(options: RewriteOptions): void {
  * replaced, since a name is no place for an address; empty when nothing but removals is left.
  */
 function cleanDisplayName(context: RewriteContext, name: string): string {
+  // Bytes in a charset nobody could identify are no name to show: the fallback name is used.
+  if (name.includes(UNREADABLE)) return '';
   const scrubbed = context.guard.scrub(sanitizeText(name)).replace(ADDRESS_LIKE, (token) => (hasDottedDomain(token) ? ADDRESS_REMOVED : token));
   return /[\p{L}\p{N}]/u.test(scrubbed.split(ADDRESS_REMOVED).join('')) ? sanitizeText(scrubbed) : '';
 }
@@ -152,14 +154,17 @@ const CUT_MARGIN_CHARS = 1024;
  * Free text, decoded from any charset, secrets removed, cut to `MAX_TEXT_CHARS`, re-encoded as
  * 7-bit. Secrets go before the cut, so the cut cannot leave part of one behind. A source longer
  * than `MAX_TEXT_SOURCE_CHARS` is cut first, at a fold where it has one; its decoded text loses
- * `CUT_MARGIN_CHARS` at that end once the secrets in it are removed, and ends in `…`.
+ * `CUT_MARGIN_CHARS` at that end once the secrets in it are removed, and ends in `…`. Raw 8-bit
+ * text in a charset that cannot be identified is dropped rather than shown as another script.
  */
 function unstructuredField(context: RewriteContext, name: 'Subject' | 'Content-Description'): string | undefined {
   const field = context.index.first(name);
   if (!field) return undefined;
   const cut = field.value.length > MAX_TEXT_SOURCE_CHARS;
   const source = cut ? cutAtWhitespace(field.value, MAX_TEXT_SOURCE_CHARS) : field.value;
-  const scrubbed = sanitizeText(context.guard.scrub(headerValueToText(source, context.charset)));
+  const raw = readHeaderBytes(source, context.charset);
+  if (!raw.identified) return undefined;
+  const scrubbed = sanitizeText(context.guard.scrub(sanitizeText(decodeEncodedWords(raw.text))));
   const text = cut ? `${sanitizeText(scrubbed.slice(0, wholeCharacters(scrubbed, scrubbed.length - CUT_MARGIN_CHARS)))}…` : scrubbed;
   return checkedField(context, name, encodeUnstructured(truncate(text, MAX_TEXT_CHARS)));
 }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { isAuthenticated, isExpired, REFUSAL_REASONS, screenMessage } from '../../../lambdas/core/policy';
+import { isExpired, REFUSAL_REASONS, screenMessage } from '../../../lambdas/core/policy';
 import type { ScreeningInput, SpamVerdictAction } from '../../../lambdas/core/policy';
 import type { Verdicts } from '../../../lambdas/core/verdicts';
 
 const PASS: Verdicts = { spf: 'PASS', dkim: 'PASS', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' };
-const FAILED_AUTH: Verdicts = { ...PASS, spf: 'FAIL', dkim: 'FAIL', dmarc: 'FAIL' };
 const clean: ScreeningInput = { envelopeSender: 'news@shop.example', verdicts: PASS, hasLoopHeader: false, autoSubmitted: false, looksLikeBounce: false };
 
 describe('screenMessage', () => {
@@ -48,28 +47,6 @@ describe('screenMessage', () => {
 
   it('drops a virus before quarantining spam', () => {
     expect(screenMessage({ ...clean, verdicts: { ...PASS, spam: 'FAIL', virus: 'FAIL' }, spamVerdictAction: 'quarantine' })).toBe('virus_detected');
-  });
-});
-
-describe('isAuthenticated', () => {
-  it('accepts DKIM pass alone', () => {
-    expect(isAuthenticated({ ...FAILED_AUTH, dkim: 'PASS' }, 'news@shop.example', 'bounce@esp.example')).toBe(true);
-  });
-
-  it('accepts DMARC pass alone', () => {
-    expect(isAuthenticated({ ...FAILED_AUTH, dmarc: 'PASS' }, 'news@shop.example', 'bounce@esp.example')).toBe(true);
-  });
-
-  it.each(['news@shop.example', 'bounce@mail.shop.example'])('accepts SPF pass for an aligned envelope sender %s', (envelope) => {
-    expect(isAuthenticated({ ...FAILED_AUTH, spf: 'PASS' }, 'news@shop.example', envelope)).toBe(true);
-  });
-
-  it('refuses SPF pass for an unrelated envelope domain', () => {
-    expect(isAuthenticated({ ...FAILED_AUTH, spf: 'PASS' }, 'news@shop.example', 'attacker@evil.example')).toBe(false);
-  });
-
-  it('refuses when nothing passed', () => {
-    expect(isAuthenticated({ ...FAILED_AUTH, spf: 'GRAY', dkim: 'GRAY' }, 'news@shop.example', 'news@shop.example')).toBe(false);
   });
 });
 

@@ -47,10 +47,20 @@ function referenceSplit(raw: Buffer): { header: string; body: string } {
   return parts(lineStart, lineStart);
 }
 
+/**
+ * mailsplit drops any first line opening with `From ` (mbox) or `POST ` (HTTP), `From : …` too; that is
+ * the From field with obsolete space before its colon (RFC 5322 §4.5), so the reference reads it
+ * behind a placeholder field that is left out again.
+ */
+const PLACEHOLDER = 'X-Parity-Placeholder: 1\n';
+
 function referenceFields(header: Buffer): { key: string; value: string }[] {
-  const text = header.toString('latin1').replace(/\r(?!\n)/g, '\n');
+  const received = header.toString('latin1').replace(/\r(?!\n)/g, '\n');
+  const obsoleteFrom = /^(?:From|POST)[ \t]+:/i.test(received);
+  const text = obsoleteFrom ? `${PLACEHOLDER}${received}` : received;
   const fields: { key: string; value: string }[] = [];
-  for (const { line } of new Headers(text).getList()) {
+  for (const [index, { line }] of new Headers(text).getList().entries()) {
+    if (obsoleteFrom && index === 0) continue;
     const match = /^([\x21-\x39\x3b-\x7e]+)[ \t]*:/.exec(line);
     if (!match?.[1]) continue;
     fields.push({ key: match[1].toLowerCase(), value: trimWsp(line.slice(match[0].length).replace(/\r\n/g, '')) });
