@@ -1,4 +1,5 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { RedeliverResponse, ReplayItem, ReplayResponse } from '../local/control-server';
 import { TargetError } from './target';
@@ -73,7 +74,14 @@ export async function replayFromSqs(
       return { ...described, status: 'would_replay' };
     }
     try {
-      await sqs.send(new SendMessageCommand({ QueueUrl: queues.relay, MessageBody: message.Body }));
+      // Marked as a replay: the relay then tries again the deliveries it dead-lettered before.
+      await sqs.send(
+        new SendMessageCommand({
+          QueueUrl: queues.relay,
+          MessageBody: message.Body,
+          MessageAttributes: { [REPLAY_ATTRIBUTE]: { DataType: 'String', StringValue: 'true' } },
+        }),
+      );
     } catch (error) {
       release.push(receiptHandle);
       return { ...described, status: 'failed', detail: errorName(error) };

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Mailer, OutboundMessage } from '../lambdas/core/ports';
+import { REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
 import type { StoredDeadLetter } from './dead-letter-store';
 import { HANDLED_NOTIFICATIONS, moveToHandled } from './ingress/smtp-ingress';
 import { closeServer, listen, LOOPBACK } from './listen';
@@ -104,8 +105,11 @@ class HttpError extends Error {
   }
 }
 
-/** One SQS record carrying `body` as it is, the way the relay queue would hand it to the Lambda. */
-function sqsEventOf(body: string, messageId: string, queueArn: string, region: string): SQSEvent {
+/**
+ * One SQS record carrying `body` as it is, the way the relay queue would hand it to the Lambda; a
+ * replay carries the attribute `anshin dlq replay` sets on AWS.
+ */
+function sqsEventOf(body: string, messageId: string, queueArn: string, region: string, replay = false): SQSEvent {
   const now = String(Date.now());
   return {
     Records: [
@@ -114,7 +118,7 @@ function sqsEventOf(body: string, messageId: string, queueArn: string, region: s
         receiptHandle: `local-${randomUUID()}`,
         body,
         attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'AIDAIT2UOQQY3AUEKVGXU', ApproximateFirstReceiveTimestamp: now },
-        messageAttributes: {},
+        messageAttributes: replay ? { [REPLAY_ATTRIBUTE]: { stringValue: 'true', dataType: 'String', stringListValues: [], binaryListValues: [] } } : {},
         md5OfBody: createHash('md5').update(body).digest('hex'),
         eventSource: 'aws:sqs',
         eventSourceARN: queueArn,
@@ -205,7 +209,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     // Set aside first: the relay writes `<id>.json` again if it dead-letters the notification again.
     const aside = `${path}${REPLAYING}`;
     await rename(path, aside);
-    const outcome = await deliverOnce(sqsEventOf(letter.body, id, options.queueArn, options.region));
+    const outcome = await deliverOnce(sqsEventOf(letter.body, id, options.queueArn, options.region, true));
     const again = await readJson(path);
     if (!outcome.handled) {
       if (again === undefined) await rename(aside, path);

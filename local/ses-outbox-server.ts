@@ -27,9 +27,15 @@ export interface SesOutboxServer {
 }
 
 /**
+ * Destinations on the reserved `.invalid` TLD (RFC 2606) are refused as SES refuses an address it
+ * will not send to, so a permanent refusal of one recipient can be tried locally.
+ */
+export const REFUSED_DESTINATION = /\.invalid$/i;
+
+/**
  * aws-ses-v2-local in-process on loopback: it accepts SendEmail and shows what was sent. SendEmail
  * accepts and refuses by size as SES does: up to 40 MB of raw message, above that a 400
- * `MessageRejected`.
+ * `MessageRejected`; and a destination on `.invalid` is refused with `MessageRejected` too.
  */
 export async function startSesOutboxServer(port: number): Promise<SesOutboxServer> {
   const service = 'SES outbox (aws-ses-v2-local)';
@@ -82,8 +88,17 @@ async function acceptSendEmail(req: IncomingMessage, res: ServerResponse, app: R
       return;
     }
   }
+  if (destinations(body).some((address) => REFUSED_DESTINATION.test(address))) {
+    messageRejected(res, 'Illegal address');
+    return;
+  }
   Object.assign(req, { body });
   app(req, res);
+}
+
+function destinations(body: unknown): string[] {
+  const to = (body as { Destination?: { ToAddresses?: unknown } } | null)?.Destination?.ToAddresses;
+  return Array.isArray(to) ? to.filter((address): address is string => typeof address === 'string') : [];
 }
 
 function rawData(body: unknown): string | undefined {

@@ -17,7 +17,9 @@ import { startKmsServer } from './kms/server';
 import { jsonLinesLog } from './log';
 import type { LocalLog } from './log';
 import { OutboxMailer } from './outbox-mailer';
+import { MailauthDkimVerifier } from '../lambdas/adapters/mailauth-dkim-verifier';
 import { SesMailer } from '../lambdas/adapters/ses-mailer';
+import { localDnsResolver } from './dns-map';
 import { localS3Client } from './s3-client';
 import { startS3Server } from './s3-server';
 import { startSesOutboxServer } from './ses-outbox-server';
@@ -156,7 +158,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const notificationsDir = join(dataDir, 'notifications');
     const queueArn = `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`;
     // No retry backoff locally: the ingress keeps a failed notification for redelivery instead.
-    const relay = createRelay({ clients, settings, mailer, deadLetters: new LocalDeadLetterStore(deadLettersDir) });
+    const dnsResolver = localDnsResolver(dataDir);
+    const relay = createRelay({ clients, settings, mailer, deadLetters: new LocalDeadLetterStore(deadLettersDir), dnsResolver });
 
     const ingress = await startSmtpIngress({
       port: ports.smtp ?? 0,
@@ -167,6 +170,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       topicArn: `arn:aws:sns:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`,
       queueArn,
       notificationsDir,
+      dkim: new MailauthDkimVerifier(dnsResolver),
       deliver: relay,
       log,
     });

@@ -1,6 +1,8 @@
 import type { EncryptionContext, KeyService } from '../core/ports';
 
 export interface KeyCacheOptions {
+  /** Which decryptions are kept; the others are asked of the key service every time. */
+  readonly cacheDecrypt: (context: EncryptionContext) => boolean;
   /** Most results kept; the least recently used goes first. */
   readonly maxEntries: number;
   /** How long a result is kept, so a destroyed address does not outlive its erasure in memory for long. */
@@ -8,8 +10,16 @@ export interface KeyCacheOptions {
   readonly clock?: () => number;
 }
 
-/** A warm Lambda environment relays many messages of the same stores: their keys and addresses repeat. */
-export const DEFAULT_KEY_CACHE: KeyCacheOptions = { maxEntries: 1_000, ttlMs: 5 * 60_000 };
+/**
+ * A warm Lambda environment relays many messages of the same stores: their contact and sender
+ * addresses and the senders' keyed hashes repeat. A customer's address is read once per message
+ * and is not kept.
+ */
+export const DEFAULT_KEY_CACHE: KeyCacheOptions = {
+  cacheDecrypt: (context) => context.purpose === 'contact' || context.purpose === 'sender',
+  maxEntries: 1_000,
+  ttlMs: 5 * 60_000,
+};
 
 /**
  * Remembers decryptions and MACs for a short while within one process. Both are pure functions of
@@ -36,6 +46,7 @@ export class CachingKeyService implements KeyService {
   }
 
   decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<string> {
+    if (!this.options.cacheDecrypt(context)) return this.inner.decrypt(ciphertext, context);
     const key = `d:${Buffer.from(ciphertext).toString('base64')}:${JSON.stringify(Object.entries(context).sort(([a], [b]) => a.localeCompare(b)))}`;
     return this.#remember(key, () => this.inner.decrypt(ciphertext, context));
   }

@@ -19,6 +19,8 @@ export class SqsDeadLetterQueue implements DeadLetterQueue {
       errorName: text(letter.errorName),
       // SQS refuses empty attribute values; an unreadable notification has no SES message ID.
       ...(letter.sesMessageId ? { sesMessageId: text(letter.sesMessageId) } : {}),
+      // The deliveries that failed when the message's others were finished (`<sesMessageId>/<index>`).
+      ...(letter.deliveries && letter.deliveries.length > 0 ? { deliveries: text(letter.deliveries.join(' ')) } : {}),
     };
     await this.sqs.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: letter.body, MessageAttributes: attributes }));
   }

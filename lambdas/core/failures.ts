@@ -120,6 +120,12 @@ function reasonOf(error: unknown, name: string | undefined, code: string | undef
 }
 
 export function classifyFailure(error: unknown): FailureClassification {
+  // Some deliveries of a message wait for a retry: the first one's own error says why, and it is
+  // retryable by construction (a permanent failure is dead-lettered on its own instead).
+  if (field(error, 'name') === 'IncompleteDeliveryError' && field(error, 'cause') !== undefined) {
+    const pending = classifyFailure(field(error, 'cause'));
+    return pending.canRetry ? pending : { ...pending, reason: 'unknown_error', canRetry: true };
+  }
   const name = safeName(field(error, 'name'));
   const code = safeName(field(error, 'code'));
   const reason = reasonOf(error, name, code);

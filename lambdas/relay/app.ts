@@ -23,6 +23,7 @@ import type { DeadLetterQueue, Mailer, RetryScheduler } from '../core/ports';
 import { IncompleteDeliveryError, relayInboundMail } from '../core/relay-inbound-mail';
 import type { DeliveryResult, RelayAttempt, RelayOptions, RelayPorts } from '../core/relay-inbound-mail';
 import { settleFailedRecord } from './failure-handling';
+import { REPLAY_ATTRIBUTE } from './replay';
 import { parseSesNotification } from './ses-notification';
 
 export interface RelaySettings {
@@ -73,9 +74,6 @@ export interface RelaySettings {
  * few seconds (bench/), the look-ups and records well under one; twice that leaves room for retries.
  */
 export const MIN_REMAINING_MILLIS = 20_000;
-
-/** Message attribute `anshin dlq replay` sets: the notification comes back from the dead-letter queue. */
-export const REPLAY_ATTRIBUTE = 'anshinReplay';
 
 export interface RelayClients {
   readonly dynamodb: DynamoDBClient;

@@ -3,12 +3,15 @@ import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import addressparser from 'nodemailer/lib/addressparser';
 import { SMTPServer } from 'smtp-server';
+import type { DkimVerifier } from '../../lambdas/core/ports';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { RAW_MAIL_PREFIX, rawMailKey } from '../../lambdas/shared/raw-mail';
 import { listen, LOOPBACK } from '../listen';
 import type { LocalLog } from '../log';
-import { parseHeaderFields } from './message-headers';
+import { headerValue, parseHeaderFields } from './message-headers';
+import type { HeaderField } from './message-headers';
 import { buildReceiptNotification, newSesMessageId, sesAddedHeaders, toSqsEvent } from './ses-receipt';
 import type { SmtpDelivery } from './ses-receipt';
 import { simulatedVerdicts, VerdictHeaderError } from './simulated-verdicts';
@@ -32,10 +35,23 @@ export interface SmtpIngressOptions {
    * `handled/` below it, so the control endpoint can deliver them again as SES or SQS might.
    */
   readonly notificationsDir: string;
+  /** Verifies DKIM signatures of submitted mail against the local DNS map, for the verdicts. */
+  readonly dkim: DkimVerifier;
   /** Receives each notification as the relay Lambda would: one SQS record. */
   readonly deliver: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
   readonly log: LocalLog;
   readonly clock?: () => Date;
+}
+
+/** The envelope, the one From address and the DKIM signatures that verify, for the simulated verdicts. */
+async function observeAuthentication(fields: readonly HeaderField[], raw: Buffer, envelopeSender: string, dkim: DkimVerifier) {
+  const from = addressparser(headerValue(fields, 'From') ?? '', { flatten: true });
+  const signed = fields.some((field) => field.name.toLowerCase() === 'dkim-signature');
+  return {
+    envelopeSender,
+    ...(from.length === 1 && from[0]?.address ? { fromAddress: from[0].address } : {}),
+    ...(signed ? { dkimDomains: (await dkim.verify(raw)).passingDomains } : {}),
+  };
 }
 
 /** What became of one accepted mail once the relay had it. */
@@ -156,8 +172,10 @@ export async function startSmtpIngress(options: SmtpIngressOptions): Promise<Smt
     const raw = await readAll(stream);
     if (stream.sizeExceeded) throw new SmtpReply(552, `5.3.4 Message exceeds the ${MAX_MESSAGE_BYTES}-byte limit`);
     let verdicts: ReturnType<typeof simulatedVerdicts>;
+    const fields = parseHeaderFields(raw);
+    const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
     try {
-      verdicts = simulatedVerdicts(parseHeaderFields(raw));
+      verdicts = simulatedVerdicts(fields, await observeAuthentication(fields, raw, mailFrom, options.dkim));
     } catch (error) {
       if (error instanceof VerdictHeaderError) throw new SmtpReply(554, `5.6.0 ${error.message}`);
       throw error;
@@ -166,7 +184,7 @@ export async function startSmtpIngress(options: SmtpIngressOptions): Promise<Smt
     const delivery: SmtpDelivery = {
       messageId: newSesMessageId(),
       receivedAt: clock(),
-      mailFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+      mailFrom,
       recipients: session.envelope.rcptTo.map((r) => r.address),
       heloName: session.hostNameAppearsAs || remoteAddress,
       clientHostname: remoteAddress === LOOPBACK || remoteAddress === '::1' ? 'localhost' : session.clientHostname,

@@ -542,9 +542,9 @@ describe('RelayFunction permissions', () => {
     const { statements, ids } = relayStatements();
 
     expect(actionsOn(statements, ids.aliases)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
-    expect(actionsOn(statements, ids.stores)).toEqual(['dynamodb:GetItem']);
+    expect(actionsOn(statements, ids.stores)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(actionsOn(statements, ids.transmissions)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toHaveLength(6);
+    expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toHaveLength(7);
   });
 
   it('may decrypt with the data key and compute MACs with the HMAC key, nothing more', () => {

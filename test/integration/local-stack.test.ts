@@ -205,7 +205,7 @@ describe('local stack', () => {
       receipt: {
         recipients: [recipient],
         spfVerdict: { status: 'PASS' },
-        dkimVerdict: { status: 'PASS' },
+        dkimVerdict: { status: 'GRAY' },
         dmarcVerdict: { status: 'PASS' },
         spamVerdict: { status: 'PASS' },
         virusVerdict: { status: 'PASS' },
@@ -220,7 +220,7 @@ describe('local stack', () => {
     await stack.ingress.whenIdle();
 
     expect(notificationFor(messageId)).toMatchObject({
-      receipt: { spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'PASS' }, dmarcVerdict: { status: 'FAIL' }, dmarcPolicy: 'reject', virusVerdict: { status: 'FAIL' } },
+      receipt: { spfVerdict: { status: 'FAIL' }, dkimVerdict: { status: 'GRAY' }, dmarcVerdict: { status: 'FAIL' }, dmarcPolicy: 'reject', virusVerdict: { status: 'FAIL' } },
     });
   });
 

@@ -10,6 +10,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import { buildProgram } from '../../../cli/program';
 import { documentClient } from '../../../lambdas/adapters/dynamo-document';
 import { createRelayHandler } from '../../../lambdas/relay/app';
+import type { Mailer } from '../../../lambdas/core/ports';
 import type { TransmissionRecord } from '../../../lambdas/core/transmission';
 import type { StoredDeadLetter } from '../../../local/dead-letter-store';
 import { startLocalStack } from '../../../local/stack';
@@ -55,16 +56,23 @@ export class RelayHarness {
     private readonly capture: readonly { readonly event: SQSEvent; response?: SQSBatchResponse }[],
   ) {}
 
-  /** `leaseSeconds` goes to the relay's settings, the other options to {@link startLocalStack} as they are. */
-  static async start(options: Pick<LocalStackOptions, 'maxOutboundBytes'> & { readonly leaseSeconds?: number } = {}): Promise<RelayHarness> {
+  /**
+   * `leaseSeconds` goes to the relay's settings; `mailer`, when given, replaces the stack's (it gets
+   * the outbox directory, to record what it sends as the stack's own does); the other options go to
+   * {@link startLocalStack} as they are.
+   */
+  static async start(
+    options: Pick<LocalStackOptions, 'maxOutboundBytes'> & { readonly leaseSeconds?: number; readonly mailer?: (outboxDir: string) => Mailer } = {},
+  ): Promise<RelayHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'anshin-it-'));
     const calls: { readonly event: SQSEvent; response?: SQSBatchResponse }[] = [];
-    const { leaseSeconds, ...stackOptions } = options;
+    const { leaseSeconds, mailer, ...stackOptions } = options;
     const stack = await startLocalStack({
       ...stackOptions,
       dataDir: dir,
       log: () => undefined,
-      createRelay: (deps) => {
+      createRelay: (given) => {
+        const deps = mailer ? { ...given, mailer: mailer(join(dir, 'outbox')) } : given;
         const relay = createRelayHandler(leaseSeconds === undefined ? deps : { ...deps, settings: { ...deps.settings, leaseSeconds } });
         return async (event) => {
           const call: (typeof calls)[number] = { event };

@@ -68,7 +68,11 @@ describe('replayFromSqs', () => {
       'DeleteMessage handle-2',
       'ReceiveMessage dlq',
     ]);
-    expect(sqsMock.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({ QueueUrl: QUEUES.relay, MessageBody: dead(1).Body });
+    expect(sqsMock.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({
+      QueueUrl: QUEUES.relay,
+      MessageBody: dead(1).Body,
+      MessageAttributes: { anshinReplay: { DataType: 'String', StringValue: 'true' } },
+    });
     expect(items).toEqual([
       { id: 'm-1', sesMessageId: 'ses-1', reason: 'raw_mail_missing', ageSeconds: 90, status: 'replayed' },
       { id: 'm-2', sesMessageId: 'ses-2', reason: 'raw_mail_missing', ageSeconds: 90, status: 'replayed' },

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { classifyFailure, DEAD_LETTER_REASONS, retryDelaySeconds } from '../../../lambdas/core/failures';
+import { classifyFailure, DEAD_LETTER_REASONS, MaybeSentError, retryDelaySeconds } from '../../../lambdas/core/failures';
 import type { DeadLetterReason } from '../../../lambdas/core/failures';
-import { RetryableDeliveryError } from '../../../lambdas/core/relay-inbound-mail';
+import { IncompleteDeliveryError, RetryableDeliveryError } from '../../../lambdas/core/relay-inbound-mail';
 import { InvalidNotificationError } from '../../../lambdas/relay/ses-notification';
 
 /** An error shaped like an AWS SDK v3 service exception. */
@@ -110,5 +110,18 @@ describe('retryDelaySeconds', () => {
 
   it('never exceeds the cap it is given', () => {
     expect(retryDelaySeconds(4, { baseSeconds: 10, maxSeconds: 50 })).toBe(50);
+  });
+});
+
+describe('classifyFailure of a message with deliveries left for a retry', () => {
+  it('takes the reason of the first pending delivery', () => {
+    const cause = Object.assign(new Error('slow down'), { name: 'ThrottlingException' });
+    expect(classifyFailure(new IncompleteDeliveryError([], [], cause))).toMatchObject({ reason: 'throttled', canRetry: true, errorName: 'ThrottlingException' });
+    expect(classifyFailure(new IncompleteDeliveryError([], [], new MaybeSentError('lost')))).toMatchObject({ reason: 'maybe_sent', canRetry: true });
+  });
+
+  it('is retried even when its cause alone would not be', () => {
+    const cause = Object.assign(new Error('no'), { name: 'MessageRejected' });
+    expect(classifyFailure(new IncompleteDeliveryError([], [], cause))).toMatchObject({ canRetry: true });
   });
 });

@@ -55,14 +55,38 @@ describe('decodeEncodedWords', () => {
 });
 
 describe('simulatedVerdicts', () => {
-  it('passes everything without the header', () => {
-    expect(simulatedVerdicts(parseHeaderFields(submitted))).toEqual({ spf: 'PASS', dkim: 'PASS', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' });
+  const fromStore = { envelopeSender: 'news@shop.example', fromAddress: 'news@shop.example' };
+
+  it('passes SPF and DMARC for an unsigned mail whose envelope aligns with From, DKIM GRAY', () => {
+    expect(simulatedVerdicts(parseHeaderFields(submitted), fromStore)).toEqual({ spf: 'PASS', dkim: 'GRAY', dmarc: 'PASS', spam: 'PASS', virus: 'PASS' });
+  });
+
+  it('fails DMARC, policy none, when neither SPF nor DKIM passed for a domain aligned with From', () => {
+    const observed = { envelopeSender: 'x@attacker.example', fromAddress: 'news@shop.example', dkimDomains: ['attacker.example'] };
+    expect(simulatedVerdicts(parseHeaderFields(submitted), observed)).toEqual({ spf: 'PASS', dkim: 'PASS', dmarc: 'FAIL', dmarcPolicy: 'none', spam: 'PASS', virus: 'PASS' });
+  });
+
+  it('passes DMARC for a signature aligned with From, whatever the envelope', () => {
+    const observed = { envelopeSender: 'bounce@esp.example', fromAddress: 'news@shop.example', dkimDomains: ['mail.shop.example'] };
+    expect(simulatedVerdicts(parseHeaderFields(submitted), observed)).toMatchObject({ dkim: 'PASS', dmarc: 'PASS' });
+  });
+
+  it('fails DKIM when the mail is signed but no signature verified', () => {
+    expect(simulatedVerdicts(parseHeaderFields(submitted), { ...fromStore, dkimDomains: [] })).toMatchObject({ dkim: 'FAIL', dmarc: 'PASS' });
   });
 
   it('fails what the X-Local-Verdict header names, with a DMARC policy only when DMARC fails', () => {
     const fields = parseHeaderFields(crlf('X-Local-Verdict: spf=FAIL; dkim=gray, dmarc=FAIL, dmarcPolicy=reject', '', ''));
 
-    expect(simulatedVerdicts(fields)).toEqual({ spf: 'FAIL', dkim: 'GRAY', dmarc: 'FAIL', spam: 'PASS', virus: 'PASS', dmarcPolicy: 'reject' });
+    expect(simulatedVerdicts(fields, fromStore)).toEqual({ spf: 'FAIL', dkim: 'GRAY', dmarc: 'FAIL', spam: 'PASS', virus: 'PASS', dmarcPolicy: 'reject' });
+  });
+
+  it('lets DMARC follow SPF and DKIM given in the header unless it is given too', () => {
+    const failed = parseHeaderFields(crlf('X-Local-Verdict: spf=FAIL, dkim=FAIL', '', ''));
+    const passed = parseHeaderFields(crlf('X-Local-Verdict: spf=FAIL, dkim=FAIL, dmarc=PASS', '', ''));
+
+    expect(simulatedVerdicts(failed, fromStore)).toMatchObject({ spf: 'FAIL', dkim: 'FAIL', dmarc: 'FAIL', dmarcPolicy: 'none' });
+    expect(simulatedVerdicts(passed, fromStore)).toMatchObject({ dmarc: 'PASS' });
   });
 
   it.each(['spf=MAYBE', 'spoof=FAIL', 'dmarcPolicy=drop'])('rejects the malformed entry %s', (entry) => {
