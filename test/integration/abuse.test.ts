@@ -1,4 +1,3 @@
-import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
@@ -11,6 +10,7 @@ import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
 import { OutboxMailer } from '../../local/outbox-mailer';
 import { LOCAL_CREDENTIALS } from '../../local/stack';
 import { RelayHarness } from './support/relay-harness';
+import { dkimKey } from '../support/dkim';
 
 /**
  * The abuse and loss cases through the local stack: real SMTP in, the relay's own code, the local
@@ -23,14 +23,6 @@ const STORE_SENDER = 'news@shop.example';
 const CUSTOMER = 'hanako@example.com';
 /** SES's local stand-in refuses destinations on `.invalid`, as SES refuses an address it will not send to. */
 const REFUSED_CUSTOMER = 'jiro@unreachable.invalid';
-
-function dkimKey(): { privateKey: string; record: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    record: `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
-  };
-}
 
 describe('the relay against abuse, through the local stack', () => {
   let relay: RelayHarness;

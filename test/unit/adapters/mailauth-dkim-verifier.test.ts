@@ -1,15 +1,7 @@
-import { generateKeyPairSync } from 'node:crypto';
 import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { mapResolver, MailauthDkimVerifier } from '../../../lambdas/adapters/mailauth-dkim-verifier';
-
-function dkimKey(): { privateKey: string; record: string } {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    record: `v=DKIM1; k=rsa; p=${publicKey.export({ type: 'spki', format: 'der' }).toString('base64')}`,
-  };
-}
+import { dkimKey } from '../../support/dkim';
 
 const attacker = dkimKey();
 const store = dkimKey();
