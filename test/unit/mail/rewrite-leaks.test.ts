@@ -1,7 +1,9 @@
+import fc from 'fast-check';
 import libmime from 'libmime';
 import { describe, expect, it } from 'vitest';
 import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/core/mail';
 import type { RewriteOptions } from '../../../lambdas/core/mail';
+import { addressArbitrary } from '../../support/secret-encodings';
 import { japaneseBytes } from './japanese-bytes';
 
 /**
@@ -72,6 +74,34 @@ describe('rewriteHeaders: addresses in MIME parameters', () => {
   it('keeps a clean split file name as received', () => {
     const output = rewrite(header('Content-Disposition: attachment; filename*0="invoice-"; filename*1="2024.pdf"'));
     expect(fieldOf(output, 'Content-Disposition')).toBe('Content-Disposition: attachment; filename*0="invoice-"; filename*1="2024.pdf"');
+  });
+});
+
+/** One continuation section (RFC 2231 §3, §4.1) of a split value: quoted, or percent-encoded in a charset. */
+const section = fc.constantFrom<(index: number, piece: string) => string>(
+  (index, piece) => `filename*${index}="${piece}"`,
+  (index, piece) => `filename*${index}*=${index === 0 ? "utf-8''" : ''}${percent(Buffer.from(piece))}`,
+);
+
+describe('rewriteHeaders: an address split over file-name continuations, any way', () => {
+  it('never lets the address out, read as a client joins and decodes the parameter, and keeps the attachment', () => {
+    fc.assert(
+      fc.property(addressArbitrary, fc.array(fc.nat(40), { minLength: 1, maxLength: 4 }), section, fc.boolean(), fc.boolean(), (secret, cuts, encode, fullWidthForm, shuffled) => {
+        const text = fullWidthForm ? fullWidth(secret) : secret;
+        const points = [...new Set(cuts.map((cut) => cut % text.length))].filter((point) => point > 0).sort((a, b) => a - b);
+        const pieces = [0, ...points].map((start, i) => text.slice(start, points[i] ?? text.length));
+        // An encoded first section names the charset; the quoted form cannot carry non-ASCII.
+        const sections = pieces.map((piece, index) => (fullWidthForm ? `filename*${index}*=${index === 0 ? "utf-8''" : ''}${percent(Buffer.from(piece))}` : encode(index, piece)));
+        const ordered = shuffled ? [...sections].reverse() : sections;
+        const output = rewriteHeaders(header(`Content-Disposition: attachment; ${ordered.join('; ')}`), { ...options, secrets: [secret] }).toString('latin1');
+
+        const field = fieldOf(output, 'Content-Disposition');
+        expect(field).toMatch(/^Content-Disposition: attachment/);
+        expect(JSON.stringify(readParameters(field))).not.toContain(secret);
+        expect(output.toLowerCase()).not.toContain(secret);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
 
