@@ -24,23 +24,4 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    files: ['lambdas/core/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['@aws-sdk/*', 'aws-cdk-lib', 'aws-cdk-lib/*', '@aws-lambda-powertools/*'], message: 'The domain core knows nothing of AWS.' }] },
-      ],
-    },
-  },
-  {
-    files: ['lambdas/**/*.ts'],
-    ignores: ['lambdas/core/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        { patterns: [{ group: ['**/local/*', '../../local/*', 'aws-cdk-lib', 'aws-cdk-lib/*'], message: 'Deployed code must not depend on the local stack or the CDK.' }] },
-      ],
-    },
-  },
 );

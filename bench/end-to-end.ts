@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Logger } from '@aws-lambda-powertools/logger';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
-import { createStore, issueAlias } from '../lambdas/core/stores-and-aliases';
+import { createStore, issueAlias } from '../lambdas/aliases/issuance';
 import { createRelayHandler, createRelayPorts } from '../lambdas/relay/app';
 import type { RelayClients } from '../lambdas/relay/app';
 import { parseSesNotification } from '../lambdas/relay/ses-notification';

@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { Receipt } from '../lambdas/core/receipts';
-import type { DataClass } from '../lambdas/core/retention-policy';
+import type { Receipt } from '../lambdas/records/receipts';
+import type { DataClass } from '../lambdas/records/retention-policy';
 import { createDestruction } from '../lambdas/destruction/app';
 import { createRetentionRun } from '../lambdas/retention/app';
 import { TargetError } from './target';

@@ -1,5 +1,5 @@
-import { DATA_CLASSES } from '../lambdas/core/retention-policy';
-import type { Receipt } from '../lambdas/core/receipts';
+import { DATA_CLASSES } from '../lambdas/records/retention-policy';
+import type { Receipt } from '../lambdas/records/receipts';
 
 /** What the CLI prints about a receipt: counts, times, versions and the subject's receipt hash; never an address. */
 

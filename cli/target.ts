@@ -8,7 +8,7 @@ import { HOME_REGION, resolveConfig } from '../lib/config';
 import type { RelayConfig } from '../lib/config';
 import { readLocalEndpoints } from '../local/endpoints';
 import { localS3Client } from '../local/s3-client';
-import type { TableKey } from '../lambdas/shared/table-schema';
+import type { TableKey } from '../lambdas/records/table-schema';
 
 /** Where the CLI's commands act: table names, keys and clients of one deployment. */
 export interface Target {

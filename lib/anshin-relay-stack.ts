@@ -1,7 +1,7 @@
 import { Aspects, CfnOutput, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { policyVersion } from '../lambdas/core/retention-policy';
+import { policyVersion } from '../lambdas/records/retention-policy';
 import type { RelayConfig } from './config';
 import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';

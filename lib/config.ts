@@ -4,10 +4,10 @@
  * local stack uses the same defaults, and every construct takes its values from here.
  */
 
-import { SPAM_VERDICT_ACTIONS } from '../lambdas/core/policy';
-import type { SpamVerdictAction } from '../lambdas/core/policy';
-import { DATA_CLASSES, RetentionPolicyError, validateRetentionPolicy } from '../lambdas/core/retention-policy';
-import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/core/retention-policy';
+import { SPAM_VERDICT_ACTIONS } from '../lambdas/relay/screening';
+import type { SpamVerdictAction } from '../lambdas/relay/screening';
+import { DATA_CLASSES, RetentionPolicyError, validateRetentionPolicy } from '../lambdas/records/retention-policy';
+import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/records/retention-policy';
 
 /** The only region user data may live in (designated telecommunications carrier, Japan). */
 export const HOME_REGION = 'ap-northeast-1';

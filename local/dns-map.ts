@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { mapResolver } from '../lambdas/adapters/mailauth-dkim-verifier';
-import type { DnsResolver } from '../lambdas/adapters/mailauth-dkim-verifier';
+import { mapResolver } from '../lambdas/relay/aws/mailauth-dkim-verifier';
+import type { DnsResolver } from '../lambdas/relay/aws/mailauth-dkim-verifier';
 
 /** The local stack's DNS for DKIM keys: `<dataDir>/dns.json`, read on every query so it can be edited while the stack runs. */
 export const DNS_MAP_FILE = 'dns.json';

@@ -1,6 +1,6 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TableKey } from '../lambdas/shared/table-schema';
+import type { TableKey } from '../lambdas/records/table-schema';
 
 /**
  * What `<dataDir>/endpoints.json` holds while a local stack runs: where each stand-in listens and

@@ -6,8 +6,8 @@ import {
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
 import type { AttributeDefinition, DynamoDBClient, KeySchemaElement } from '@aws-sdk/client-dynamodb';
-import { TABLES } from '../lambdas/shared/table-schema';
-import type { TableKey, TableSchema } from '../lambdas/shared/table-schema';
+import { TABLES } from '../lambdas/records/table-schema';
+import type { TableKey, TableSchema } from '../lambdas/records/table-schema';
 
 export type LocalTableNames = Readonly<Record<TableKey, string>>;
 

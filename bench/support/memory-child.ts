@@ -14,10 +14,10 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
-import { SesMailer } from '../../lambdas/adapters/ses-mailer';
-import type { AliasRecord, Mailer, OutboundMessage } from '../../lambdas/core/ports';
-import { relayInboundMail } from '../../lambdas/core/relay-inbound-mail';
-import type { RelayPorts } from '../../lambdas/core/relay-inbound-mail';
+import { SesMailer } from '../../lambdas/relay/aws/ses-mailer';
+import type { AliasRecord, Mailer, OutboundMessage } from '../../lambdas/ports';
+import { relayInboundMail } from '../../lambdas/relay/relay-inbound-mail';
+import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
 import { attachmentMail, CUSTOMER_ADDRESS, CUSTOMER_ALIAS, RELAY_DOMAIN, STORE_SENDER } from './synthetic-mail';
 
 export type MemoryMailer = 'relay' | 'sdk';

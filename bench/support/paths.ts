@@ -6,7 +6,7 @@ import { simpleParser } from 'mailparser';
 import type { AddressObject, ParsedMail } from 'mailparser';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer';
-import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../../lambdas/core/mail';
+import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../../lambdas/mail';
 import { CUSTOMER_ADDRESS, CUSTOMER_ALIAS, RELAY_DOMAIN } from './synthetic-mail';
 
 const FROM_ALIAS = `m-4n8p2r6t1vwx@${RELAY_DOMAIN}`;

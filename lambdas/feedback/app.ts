@@ -2,10 +2,10 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { DynamoAliasStore } from '../adapters/dynamo-alias-store';
-import { DynamoFeedbackLog } from '../adapters/dynamo-feedback-log';
-import { applySendingFeedback, parseSendingEvent } from '../core/feedback';
-import type { FeedbackOptions, FeedbackOutcome, FeedbackPorts } from '../core/feedback';
+import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
+import { DynamoFeedbackLog } from './aws/dynamo-feedback-log';
+import { applySendingFeedback, parseSendingEvent } from './feedback';
+import type { FeedbackOptions, FeedbackOutcome, FeedbackPorts } from './feedback';
 
 export interface FeedbackSettings {
   readonly aliasesTable: string;

@@ -3,10 +3,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { SPAM_VERDICT_ACTIONS } from '../core/policy';
-import type { SpamVerdictAction } from '../core/policy';
-import { requireEnv, requirePositiveIntegerEnv } from '../shared/env';
-import { RELAY_ENV } from '../shared/relay-env';
+import { SPAM_VERDICT_ACTIONS } from './screening';
+import type { SpamVerdictAction } from './screening';
+import { requireEnv, requirePositiveIntegerEnv } from '../env';
+import { RELAY_ENV } from './env';
 import { createRelayHandler } from './app';
 
 function requireSpamVerdictActionEnv(): SpamVerdictAction {

@@ -1,6 +1,6 @@
-import type { InboundMail } from '../core/relay-inbound-mail';
-import { toVerdictStatus } from '../core/verdicts';
-import type { Verdicts } from '../core/verdicts';
+import type { InboundMail } from './relay-inbound-mail';
+import { toVerdictStatus } from './verdicts';
+import type { Verdicts } from './verdicts';
 
 /** The queue body is not an SES receipt notification for an S3 action; retrying cannot help. */
 export class InvalidNotificationError extends Error {

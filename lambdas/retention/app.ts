@@ -2,21 +2,21 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoAliasStore } from '../adapters/dynamo-alias-store';
-import { DynamoExpiryIndex } from '../adapters/dynamo-expiry-index';
-import { DynamoReceiptLog } from '../adapters/dynamo-receipt-log';
-import { DynamoRetentionCheckpoint } from '../adapters/dynamo-retention-checkpoint';
-import { LambdaStoreErasure } from '../adapters/lambda-store-erasure';
-import { S3RawMailArchive } from '../adapters/s3-raw-mail-archive';
-import type { RawMailArchive } from '../core/ports';
-import type { Receipt } from '../core/receipts';
-import { runRetention } from '../core/retention';
-import type { RetentionProgress } from '../core/retention';
-import type { RetentionPolicy } from '../core/retention-policy';
-import type { ExpiringTable, ExpiryIndex, RetentionPorts, StoreErasure } from '../core/retention-ports';
-import type { TableKey } from '../shared/table-schema';
+import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
+import { DynamoExpiryIndex } from './aws/dynamo-expiry-index';
+import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
+import { DynamoRetentionCheckpoint } from './aws/dynamo-retention-checkpoint';
+import { LambdaStoreErasure } from './aws/lambda-store-erasure';
+import { S3RawMailArchive } from '../records/aws/s3-raw-mail-archive';
+import type { RawMailArchive } from '../ports';
+import type { Receipt } from '../records/receipts';
+import { runRetention } from './retention-run';
+import type { RetentionProgress } from './retention-run';
+import type { RetentionPolicy } from '../records/retention-policy';
+import type { ExpiringTable, ExpiryIndex, RetentionPorts, StoreErasure } from './ports';
+import type { TableKey } from '../records/table-schema';
 
-export type { StoreErasure } from '../core/retention-ports';
+export type { StoreErasure } from './ports';
 
 export interface RetentionSettings {
   readonly tables: Readonly<Record<TableKey, string>>;

@@ -2,11 +2,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import type { Receipt } from '../core/receipts';
-import { parseRetentionEvent } from '../core/retention-request';
-import type { RetentionEvent } from '../core/retention-request';
-import { requireEnv } from '../shared/env';
-import { DATA_ENV, dataSettingsFromEnv } from '../shared/retention-env';
+import type { Receipt } from '../records/receipts';
+import { parseRetentionEvent } from './request';
+import type { RetentionEvent } from './request';
+import { requireEnv } from '../env';
+import { DATA_ENV, dataSettingsFromEnv } from '../records/data-env';
 import { createRetentionRun } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.

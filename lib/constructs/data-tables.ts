@@ -1,8 +1,8 @@
 import { AttributeType, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { TABLES } from '../../lambdas/shared/table-schema';
-import type { TableKey, TableSchema } from '../../lambdas/shared/table-schema';
+import { TABLES } from '../../lambdas/records/table-schema';
+import type { TableKey, TableSchema } from '../../lambdas/records/table-schema';
 import { KEY_ATTRIBUTE_TYPE, TABLE_DEFAULTS } from '../secure-defaults';
 
 export interface DataTablesProps {

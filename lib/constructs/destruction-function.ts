@@ -7,7 +7,7 @@ import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DATA_ENV, DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/shared/retention-env';
+import { DATA_ENV, DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/records/data-env';
 import type { RelayConfig } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, EVENT_DELIVERY_DEFAULTS, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';

@@ -9,8 +9,8 @@ import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/a
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DATA_ENV } from '../../lambdas/shared/retention-env';
-import { EXPIRY_INDEX, RETIRED_ALIAS_PREFIX } from '../../lambdas/shared/table-schema';
+import { DATA_ENV } from '../../lambdas/records/data-env';
+import { EXPIRY_INDEX, RETIRED_ALIAS_PREFIX } from '../../lambdas/records/table-schema';
 import { ConfigError, HOME_REGION, MAX_RUN_INTERVAL_DAYS } from '../config';
 import type { RelayConfig } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, EVENT_DELIVERY_DEFAULTS, RETENTION_RUN_TIME, queueRetention } from '../secure-defaults';

@@ -1,4 +1,4 @@
-import { domainsAlign } from '../../lambdas/core/authentication';
+import { domainsAlign } from '../../lambdas/relay/authentication';
 import { headerValue } from './message-headers';
 import type { HeaderField } from './message-headers';
 

@@ -1,9 +1,9 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { RELAY_ENV } from '../../lambdas/shared/relay-env';
-import { TABLES } from '../../lambdas/shared/table-schema';
-import type { TableKey, TableSchema } from '../../lambdas/shared/table-schema';
+import { RELAY_ENV } from '../../lambdas/relay/env';
+import { TABLES } from '../../lambdas/records/table-schema';
+import type { TableKey, TableSchema } from '../../lambdas/records/table-schema';
 import { ConfigError, DEFAULT_CONFIG } from '../../lib/config';
 import { CONFIG_CONTEXT_KEY, STACK_NAME, addRelayStack } from '../../lib/relay-app';
 import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FUNCTION_DEFAULTS } from '../../lib/secure-defaults';

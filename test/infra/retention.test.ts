@@ -7,12 +7,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { parseRetentionPolicy, policyVersion } from '../../lambdas/core/retention-policy';
-import type { RetentionPolicy } from '../../lambdas/core/retention-policy';
-import { FEEDBACK_ENV } from '../../lambdas/shared/feedback-env';
-import { RELAY_ENV } from '../../lambdas/shared/relay-env';
-import { DATA_ENV, DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/shared/retention-env';
-import { PURGE_AT_ATTRIBUTE, TABLES } from '../../lambdas/shared/table-schema';
+import { parseRetentionPolicy, policyVersion } from '../../lambdas/records/retention-policy';
+import type { RetentionPolicy } from '../../lambdas/records/retention-policy';
+import { FEEDBACK_ENV } from '../../lambdas/feedback/env';
+import { RELAY_ENV } from '../../lambdas/relay/env';
+import { DATA_ENV, DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/records/data-env';
+import { PURGE_AT_ATTRIBUTE, TABLES } from '../../lambdas/records/table-schema';
 import type { AnshinRelayStack } from '../../lib/anshin-relay-stack';
 import { ConfigError, resolveConfig } from '../../lib/config';
 import { SCHEDULED_RUN_INPUT, runDays } from '../../lib/constructs/retention-function';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { App, CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll } from 'vitest';
-import type { RetentionPolicy } from '../../lambdas/core/retention-policy';
+import type { RetentionPolicy } from '../../lambdas/records/retention-policy';
 import type { AnshinRelayStack } from '../../lib/anshin-relay-stack';
 import { resolveConfig } from '../../lib/config';
 import { CONFIG_CONTEXT_KEY, addRelayStack } from '../../lib/relay-app';

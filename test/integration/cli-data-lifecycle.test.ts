@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../cli/program';
-import type { Receipt } from '../../lambdas/core/receipts';
-import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
+import type { Receipt } from '../../lambdas/records/receipts';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import { RelayHarness } from './support/relay-harness';
 
 const DAY_MS = 86_400_000;

@@ -5,7 +5,7 @@ import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildProgram } from '../../cli/program';
 import type { RedeliverySummary, ReplaySummary } from '../../cli/replay-report';
-import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import type { RedeliveryAttempt, ReplayItem } from '../../local/control-server';
 import { RelayHarness } from './support/relay-harness';
 import type { SentMail } from './support/relay-harness';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DeleteObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSEvent } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import { RelayHarness } from './support/relay-harness';
 import type { SentMail } from './support/relay-harness';
 import { injectThrottling as injectSdkThrottling } from '../support/sdk-faults';

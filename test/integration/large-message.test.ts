@@ -1,8 +1,8 @@
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_OUTBOUND_BYTES } from '../../lambdas/core/relay-inbound-mail';
-import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
+import { MAX_OUTBOUND_BYTES } from '../../lambdas/relay/relay-inbound-mail';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import { SES_MAX_RAW_MESSAGE_BYTES } from '../../local/ses-outbox-server';
 import { RelayHarness, splitAtBlankLine } from './support/relay-harness';
 

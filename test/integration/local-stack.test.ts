@@ -10,9 +10,9 @@ import { GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Mailer } from '../../lambdas/core/ports';
-import { TABLES } from '../../lambdas/shared/table-schema';
-import type { IndexSchema, TableKey } from '../../lambdas/shared/table-schema';
+import type { Mailer } from '../../lambdas/ports';
+import { TABLES } from '../../lambdas/records/table-schema';
+import type { IndexSchema, TableKey } from '../../lambdas/records/table-schema';
 import { readLocalEndpoints } from '../../local/endpoints';
 import { startLocalStack } from '../../local/stack';
 import type { LocalStack } from '../../local/stack';

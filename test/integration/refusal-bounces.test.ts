@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import { RelayHarness } from './support/relay-harness';
 import type { Outbound } from './support/relay-harness';
 

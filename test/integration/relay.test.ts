@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { IssueAliasResult } from '../../lambdas/core/stores-and-aliases';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import { decodedHeaders, RelayHarness, splitAtBlankLine } from './support/relay-harness';
 import { captureProcessOutput } from '../support/capture-output';
 

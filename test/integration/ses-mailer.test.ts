@@ -1,7 +1,7 @@
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SesMailer } from '../../lambdas/adapters/ses-mailer';
-import { BASE64_CHUNK_INPUT_BYTES } from '../../lambdas/core/mail/base64-chunks';
+import { SesMailer } from '../../lambdas/relay/aws/ses-mailer';
+import { BASE64_CHUNK_INPUT_BYTES } from '../../lambdas/mail/base64-chunks';
 import { startSesOutboxServer } from '../../local/ses-outbox-server';
 import type { SesOutboxServer } from '../../local/ses-outbox-server';
 

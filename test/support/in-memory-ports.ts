@@ -5,9 +5,9 @@
  * decrypt); the integration tests use the real adapters against the local servers instead.
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import { addressMacInput } from '../../lambdas/core/address';
-import { aliasAddress, aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput } from '../../lambdas/core/alias';
-import { customerAddressContext, storeContactContext, storeSenderContext } from '../../lambdas/core/encryption-contexts';
+import { addressMacInput } from '../../lambdas/aliases/address';
+import { aliasAddress, aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput } from '../../lambdas/aliases/names';
+import { customerAddressContext, storeContactContext, storeSenderContext } from '../../lambdas/aliases/encryption-contexts';
 import type {
   AliasRecord,
   AliasStore,
@@ -27,9 +27,9 @@ import type {
   StoreProfile,
   StoreRecord,
   TransmissionLog,
-} from '../../lambdas/core/ports';
-import type { RelayPorts } from '../../lambdas/core/relay-inbound-mail';
-import type { TransmissionRecord } from '../../lambdas/core/transmission';
+} from '../../lambdas/ports';
+import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
+import type { TransmissionRecord } from '../../lambdas/relay/transmission';
 
 export class InMemoryAliasStore implements AliasStore {
   readonly records = new Map<string, AliasRecord>();

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DestructionRequestError, parseDestructionEvent } from '../../../lambdas/core/destruction-request';
+import { DestructionRequestError, parseDestructionEvent } from '../../../lambdas/destruction/request';
 import { handleDestructionEvent } from '../../../lambdas/destruction/app';
 import type { Destruction } from '../../../lambdas/destruction/app';
-import type { Receipt } from '../../../lambdas/core/receipts';
-import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../../lambdas/shared/retention-env';
+import type { Receipt } from '../../../lambdas/records/receipts';
+import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../../lambdas/records/data-env';
 
 function eventBridge(detailType: string, detail: unknown, source: string = MARKETPLACE_EVENT_SOURCE) {
   return {

@@ -3,11 +3,11 @@
  * DynamoDB adapters' semantics: deletions say whether there was an item, `purgeAt` only ever moves
  * earlier, a store's `terminatedAt` is set once, the retired-name item is the alias table's own key.
  */
-import { parseAliasName, retiredAliasHash } from '../../../lambdas/core/alias';
-import { STORE_ITEM } from '../../../lambdas/core/destruction-ports';
-import type { AliasDeadline, StoreItemKey, SubjectAlias, SubjectPorts, SubjectRecord } from '../../../lambdas/core/destruction-ports';
-import type { Receipt } from '../../../lambdas/core/receipts';
-import { RETIRED_ALIAS_PREFIX } from '../../../lambdas/shared/table-schema';
+import { parseAliasName, retiredAliasHash } from '../../../lambdas/aliases/names';
+import { STORE_ITEM } from '../../../lambdas/destruction/ports';
+import type { AliasDeadline, StoreItemKey, SubjectAlias, SubjectPorts, SubjectRecord } from '../../../lambdas/destruction/ports';
+import type { Receipt } from '../../../lambdas/records/receipts';
+import { RETIRED_ALIAS_PREFIX } from '../../../lambdas/records/table-schema';
 import { InMemoryKeyService } from '../../support/in-memory-ports';
 
 export interface AliasItem {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { base64Chunks, base64Length, BASE64_CHUNK_INPUT_BYTES } from '../../../lambdas/core/mail/base64-chunks';
+import { base64Chunks, base64Length, BASE64_CHUNK_INPUT_BYTES } from '../../../lambdas/mail/base64-chunks';
 import { japaneseBytes } from './japanese-bytes';
 
 const joined = (parts: readonly Uint8Array[], chunkBytes?: number) => [...base64Chunks(parts, chunkBytes)].join('');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../../../lambdas/core/mail';
+import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../../../lambdas/mail';
 import { corpusPaths, readCorpusMessage } from '../../support/corpus';
 
 const paths = corpusPaths();

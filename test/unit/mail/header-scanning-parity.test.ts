@@ -1,8 +1,8 @@
 import { Headers } from '@zone-eu/mailsplit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { splitMessage } from '../../../lambdas/core/mail';
-import { parseHeaderFields, trimWsp } from '../../../lambdas/core/mail/header-fields';
+import { splitMessage } from '../../../lambdas/mail';
+import { parseHeaderFields, trimWsp } from '../../../lambdas/mail/header-fields';
 import { corpusPaths, readCorpusMessage } from '../../support/corpus';
 
 /**

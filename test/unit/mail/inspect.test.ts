@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inspectHeaders } from '../../../lambdas/core/mail';
+import { inspectHeaders } from '../../../lambdas/mail';
 import { japaneseBytes } from './japanese-bytes';
 
 const header = (...lines: (string | Buffer)[]): Buffer =>

@@ -1,9 +1,9 @@
 import libmime from 'libmime';
 import { describe, expect, it } from 'vitest';
-import { ADDRESS_REMOVED, LOOP_HEADER, rewriteHeaders } from '../../../lambdas/core/mail';
-import { MAX_TEXT_CHARS, MAX_TEXT_SOURCE_CHARS } from '../../../lambdas/core/mail/rewrite';
-import { MAX_THREAD_IDS } from '../../../lambdas/core/mail/thread-fields';
-import type { RewriteOptions } from '../../../lambdas/core/mail';
+import { ADDRESS_REMOVED, LOOP_HEADER, rewriteHeaders } from '../../../lambdas/mail';
+import { MAX_TEXT_CHARS, MAX_TEXT_SOURCE_CHARS } from '../../../lambdas/mail/rewrite';
+import { MAX_THREAD_IDS } from '../../../lambdas/mail/thread-fields';
+import type { RewriteOptions } from '../../../lambdas/mail';
 
 const SECRET = 'hanako@example.ne.jp';
 

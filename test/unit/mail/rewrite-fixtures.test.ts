@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { inspectHeaders, rewriteHeaders, splitMessage } from '../../../lambdas/core/mail';
-import type { RewriteOptions } from '../../../lambdas/core/mail';
+import { inspectHeaders, rewriteHeaders, splitMessage } from '../../../lambdas/mail';
+import type { RewriteOptions } from '../../../lambdas/mail';
 
 const FIXTURES = new URL('../../fixtures/headers/', import.meta.url);
 

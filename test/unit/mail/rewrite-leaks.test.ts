@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import libmime from 'libmime';
 import { describe, expect, it } from 'vitest';
-import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/core/mail';
-import type { RewriteOptions } from '../../../lambdas/core/mail';
+import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/mail';
+import type { RewriteOptions } from '../../../lambdas/mail';
 import { addressArbitrary } from '../../support/secret-encodings';
 import { japaneseBytes } from './japanese-bytes';
 

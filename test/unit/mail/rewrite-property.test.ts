@@ -2,8 +2,8 @@ import fc from 'fast-check';
 import libmime from 'libmime';
 import { describe, expect, it } from 'vitest';
 import { addressArbitrary, base64Word, percentEncode, SECRET_ENCODINGS } from '../../support/secret-encodings';
-import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/core/mail';
-import type { RewriteOptions } from '../../../lambdas/core/mail';
+import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/mail';
+import type { RewriteOptions } from '../../../lambdas/mail';
 
 const baseOptions: Omit<RewriteOptions, 'secrets'> = {
   fromAlias: 'm-7k2m9q4x0abc@relay.example.jp',

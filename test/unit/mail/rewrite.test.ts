@@ -1,8 +1,8 @@
 import libmime from 'libmime';
 import { describe, expect, it } from 'vitest';
-import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/core/mail';
-import { MAX_TEXT_CHARS } from '../../../lambdas/core/mail/rewrite';
-import type { RewriteOptions } from '../../../lambdas/core/mail';
+import { LOOP_HEADER, rewriteHeaders } from '../../../lambdas/mail';
+import { MAX_TEXT_CHARS } from '../../../lambdas/mail/rewrite';
+import type { RewriteOptions } from '../../../lambdas/mail';
 import { japaneseBytes } from './japanese-bytes';
 
 const options: RewriteOptions = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { splitMessage } from '../../../lambdas/core/mail';
+import { splitMessage } from '../../../lambdas/mail';
 
 const text = (buffer: Buffer) => buffer.toString('latin1');
 

@@ -1,4 +1,4 @@
-import type { Receipt } from '../../../lambdas/core/receipts';
+import type { Receipt } from '../../../lambdas/records/receipts';
 import type {
   AliasRetirer,
   DueKeysPage,
@@ -9,9 +9,9 @@ import type {
   RetentionCheckpointStore,
   RetentionPorts,
   StoreErasure,
-} from '../../../lambdas/core/retention-ports';
-import { EXPIRING_TABLES } from '../../../lambdas/core/retention-ports';
-import { expiryBucket } from '../../../lambdas/shared/table-schema';
+} from '../../../lambdas/retention/ports';
+import { EXPIRING_TABLES } from '../../../lambdas/retention/ports';
+import { expiryBucket } from '../../../lambdas/records/table-schema';
 
 /**
  * In-memory retention ports with the DynamoDB adapters' semantics: the index is a snapshot that may

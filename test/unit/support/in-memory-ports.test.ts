@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { TransmissionRecord } from '../../../lambdas/core/transmission';
+import type { TransmissionRecord } from '../../../lambdas/relay/transmission';
 import { InMemoryKeyService, InMemoryTransmissionLog } from '../../support/in-memory-ports';
 
 // The domain tests above trust these doubles to behave as the adapters do; these pin that down.

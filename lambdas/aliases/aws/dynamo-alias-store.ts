@@ -1,0 +1,94 @@
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { AliasRetiredError, retiredAliasHash } from '../names';
+import type { AliasPauser, AliasRecord, AliasStore, PauseResult } from '../../ports';
+import type { AliasRetirer } from '../../retention/ports';
+import { RETIRED_ALIAS_PREFIX } from '../../records/table-schema';
+import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+
+/** Key of the item that keeps a customer alias name from being issued twice. */
+export function retiredAliasKey(alias: string): string {
+  return `${RETIRED_ALIAS_PREFIX}${retiredAliasHash(alias)}`;
+}
+
+function retiredNameItem(alias: string): { alias: string } {
+  return { alias: retiredAliasKey(alias) };
+}
+
+/** Aliases table: one item per alias, keyed by its name, plus the retired-name hashes. */
+export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPauser, AliasRetirer {
+  async getAlias(alias: string): Promise<AliasRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { alias }, ConsistentRead: true }));
+    return Item as AliasRecord | undefined;
+  }
+
+  /**
+   * A customer alias is written together with the hash of its name, in one transaction: the hash
+   * outlives the alias (no TTL), so once DynamoDB TTL, the retention run or a destruction removes the
+   * alias, the same name is refused ({@link AliasRetiredError}) instead of issued again. Reverse
+   * aliases need no hash: they are derived from a customer alias and only ever created for a live one.
+   */
+  async putAliasIfAbsent(record: AliasRecord): Promise<{ record: AliasRecord; created: boolean }> {
+    const item = { ...record, ...expiryIndexAttributes(record.purgeAt, record.alias) };
+    try {
+      if (record.kind === 'customer') {
+        await this.db.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(alias)' } },
+              { Put: { TableName: this.tableName, Item: retiredNameItem(record.alias), ConditionExpression: 'attribute_not_exists(alias)' } },
+            ],
+          }),
+        );
+      } else {
+        await this.db.send(new PutCommand({ TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(alias)' }));
+      }
+      return { record, created: true };
+    } catch (error) {
+      if (!isConditionFailure(error) && !isCancelledByCondition(error)) throw error;
+      const existing = await this.getAlias(record.alias);
+      if (existing) return { record: existing, created: false };
+      if (record.kind === 'customer') throw new AliasRetiredError(`alias ${record.alias} was issued before and has been retired`);
+      // Deleted between the failed condition and the read: only possible during destruction.
+      throw new Error(`alias ${record.alias} vanished while being issued`, { cause: error });
+    }
+  }
+
+  /**
+   * Writes a customer alias's retired-name item unconditionally: aliases issued with one already
+   * have it, and writing it again just before an alias is deleted covers any that do not. The item
+   * is its key alone, so a repeated write is the same write.
+   */
+  async keepRetiredName(alias: string): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: retiredNameItem(alias) }));
+  }
+
+  /**
+   * The condition keeps a pause from creating a stub item for an alias that was purged, and from
+   * shortening a longer pause. ISO 8601 instants from `toISOString` compare correctly as strings.
+   */
+  async pauseAlias(alias: string, until: Date): Promise<PauseResult> {
+    const pausedUntil = until.toISOString();
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { alias },
+          UpdateExpression: 'SET pausedUntil = :until',
+          ConditionExpression: 'attribute_exists(alias) AND (attribute_not_exists(pausedUntil) OR pausedUntil < :until)',
+          ExpressionAttributeValues: { ':until': pausedUntil },
+        }),
+      );
+      return 'paused';
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getAlias(alias)) ? 'already_paused' : 'missing';
+    }
+  }
+}
+
+/** A transaction cancelled because one of its conditions failed (not a conflict or throttling). */
+function isCancelledByCondition(error: unknown): boolean {
+  if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') return false;
+  const reasons = (error as { CancellationReasons?: readonly { Code?: string }[] }).CancellationReasons ?? [];
+  return reasons.some((reason) => reason.Code === 'ConditionalCheckFailed');
+}

@@ -1,0 +1,57 @@
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../../ports';
+import { DynamoTable } from '../../aws/dynamo-document';
+
+const STORE_ITEM = 'store';
+const SENDER_PREFIX = 'sender#';
+const senderItem = (addressHash: string): string => `${SENDER_PREFIX}${addressHash}`;
+
+function storeFromItem(item: Record<string, unknown>): StoreRecord {
+  const { item: _item, addressHash: _hash, ...store } = item;
+  return store as unknown as StoreRecord;
+}
+
+function senderFromItem(item: Record<string, unknown>): RegisteredSender {
+  const { item: _item, ...sender } = item;
+  return sender as unknown as RegisteredSender;
+}
+
+/** Stores table: the store itself (`item = "store"`) and one item per registered sender. */
+export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory {
+  async getStore(storeId: string): Promise<StoreRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { storeId, item: STORE_ITEM } }));
+    return Item ? storeFromItem(Item) : undefined;
+  }
+
+  /** One query over the store's partition: the store item and every sender item, page by page. */
+  async getStoreProfile(storeId: string): Promise<StoreProfile> {
+    let store: StoreRecord | undefined;
+    const senders: RegisteredSender[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'storeId = :store',
+          ExpressionAttributeValues: { ':store': storeId },
+          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (item.item === STORE_ITEM) store = storeFromItem(item);
+        else if (typeof item.item === 'string' && item.item.startsWith(SENDER_PREFIX)) senders.push(senderFromItem(item));
+      }
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return store ? { store, senders } : { senders };
+  }
+
+  async putStore(record: StoreRecord): Promise<void> {
+    // The contact's hash is also written as `addressHash` so the by-address index finds the store.
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...record, item: STORE_ITEM, addressHash: record.contactHash } }));
+  }
+
+  async putSender(sender: RegisteredSender): Promise<void> {
+    await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...sender, item: senderItem(sender.addressHash) } }));
+  }
+}

@@ -1,0 +1,90 @@
+import { isPlausibleAddress, normalizeAddress } from '../aliases/address';
+import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../records/data-env';
+
+/**
+ * What the destruction function is asked to do, from a direct invocation (the CLI, the retention
+ * run) or from one of the marketplace's EventBridge events. Error messages never quote an address:
+ * they end up in logs and in the caller's error output.
+ */
+
+export type DestructionSubject = { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly email: string };
+
+export type DestructionRequest =
+  | { readonly action: 'destroy'; readonly subject: DestructionSubject; readonly requestedBy: string }
+  | { readonly action: 'terminate'; readonly storeId: string; readonly requestedBy: string };
+
+export class DestructionRequestError extends Error {
+  override readonly name = 'DestructionRequestError';
+}
+
+// The store ID pattern `store create` accepts.
+const STORE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+// A requester goes on the receipt verbatim, so it may not be anything that could hold an address.
+const REQUESTER = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63}$/;
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function requireStoreId(value: unknown, what = 'storeId'): string {
+  if (typeof value !== 'string' || !STORE_ID.test(value)) throw new DestructionRequestError(`${what} must be 1-64 letters, digits, ".", "_" or "-"`);
+  return value;
+}
+
+export function requireRequester(value: unknown): string {
+  if (typeof value !== 'string' || !REQUESTER.test(value)) {
+    throw new DestructionRequestError('requestedBy must be 1-64 letters, digits, spaces, ".", "_", ":" or "-"');
+  }
+  return value;
+}
+
+function requireEmail(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !isPlausibleAddress(value)) throw new DestructionRequestError(`${what} is not a valid e-mail address`);
+  return normalizeAddress(value);
+}
+
+/** Checks a subject and puts a customer's address in the canonical form every hash is made of. */
+export function validateSubject(subject: unknown): DestructionSubject {
+  if (!isObject(subject)) throw new DestructionRequestError('subject must be { kind: "store", storeId } or { kind: "customer", email }');
+  if (subject.kind === 'store') return { kind: 'store', storeId: requireStoreId(subject.storeId, 'subject.storeId') };
+  if (subject.kind === 'customer') return { kind: 'customer', email: requireEmail(subject.email, 'subject.email') };
+  throw new DestructionRequestError('subject.kind must be "store" or "customer"');
+}
+
+/** The key a subject is named by in receipts: the store ID, or the customer's canonical address. */
+export function subjectKey(subject: DestructionSubject): string {
+  return subject.kind === 'store' ? subject.storeId : normalizeAddress(subject.email);
+}
+
+function fromMarketplaceEvent(event: Json): DestructionRequest {
+  if (event.source !== MARKETPLACE_EVENT_SOURCE) throw new DestructionRequestError(`events must come from ${MARKETPLACE_EVENT_SOURCE}`);
+  const detailType = event['detail-type'];
+  const detail = isObject(event.detail) ? event.detail : {};
+  const requestedBy = `event:${String(detailType)}`;
+  if (detailType === DESTRUCTION_EVENT_TYPES.storeTerminated) {
+    return { action: 'terminate', storeId: requireStoreId(detail.storeId, 'detail.storeId'), requestedBy };
+  }
+  if (detailType === DESTRUCTION_EVENT_TYPES.customerDeletionRequested) {
+    return { action: 'destroy', subject: { kind: 'customer', email: requireEmail(detail.email, 'detail.email') }, requestedBy };
+  }
+  const known = Object.values(DESTRUCTION_EVENT_TYPES).map((t) => `"${t}"`).join(' or ');
+  throw new DestructionRequestError(`detail-type must be ${known}`);
+}
+
+/**
+ * Reads an invocation:
+ * - `{ action: "destroy", subject: { kind: "store", storeId } | { kind: "customer", email }, requestedBy }`
+ * - `{ action: "terminate", storeId, requestedBy }`
+ * - an EventBridge event from {@link MARKETPLACE_EVENT_SOURCE}: `Store Terminated` with detail
+ *   `{ storeId }` terminates, `Customer Deletion Requested` with detail `{ email }` destroys; the
+ *   receipt names `event:<detail-type>` as requester.
+ */
+export function parseDestructionEvent(event: unknown): DestructionRequest {
+  if (!isObject(event)) throw new DestructionRequestError('the event must be a JSON object');
+  if ('detail-type' in event) return fromMarketplaceEvent(event);
+  if (event.action === 'destroy') return { action: 'destroy', subject: validateSubject(event.subject), requestedBy: requireRequester(event.requestedBy) };
+  if (event.action === 'terminate') return { action: 'terminate', storeId: requireStoreId(event.storeId), requestedBy: requireRequester(event.requestedBy) };
+  throw new DestructionRequestError('action must be "destroy" or "terminate", or the event an EventBridge event from the marketplace');
+}

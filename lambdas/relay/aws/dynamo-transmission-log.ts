@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../../ports';
+import type { TransmissionRecord } from '../transmission';
+import { TABLES } from '../../records/table-schema';
+import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+
+/**
+ * Transmissions table used as the exactly-once guard: `state` goes `processing` → `done`, back to
+ * `released` after a transient failure that sent nothing, or to `dead_lettered` after a permanent
+ * one. A `processing` claim whose lease ran out (its invocation died, or SES may have accepted its
+ * message) may be taken over; a `dead_lettered` one only by a replay.
+ *
+ * Each claim writes a fresh `owner` token: when the SDK retries a claim whose first answer was lost,
+ * the retry fails its condition on the item the first attempt wrote, and the token shows that item
+ * is this claim's own.
+ */
+export class DynamoTransmissionLog extends DynamoTable implements TransmissionLog {
+  async claim(request: ClaimRequest): Promise<ClaimResult> {
+    const owner = randomUUID();
+    const retake = request.retakeDeadLettered ? ' OR #state = :dead_lettered' : '';
+    try {
+      await this.db.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            transmissionId: request.transmissionId,
+            sesMessageId: request.sesMessageId,
+            state: 'processing',
+            owner,
+            leaseUntil: request.leaseUntil.getTime(),
+            purgeAt: request.purgeAt,
+            ...expiryIndexAttributes(request.purgeAt, request.transmissionId),
+          },
+          ConditionExpression: `attribute_not_exists(transmissionId) OR #state = :released OR (#state = :processing AND leaseUntil < :now)${retake}`,
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':released': 'released',
+            ':processing': 'processing',
+            ':now': request.now.getTime(),
+            ...(retake ? { ':dead_lettered': 'dead_lettered' } : {}),
+          },
+        }),
+      );
+      return { status: 'claimed' };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      const { Item } = await this.db.send(
+        new GetCommand({ TableName: this.tableName, Key: { transmissionId: request.transmissionId }, ConsistentRead: true }),
+      );
+      if (Item?.state === 'done') return { status: 'completed' };
+      if (Item?.state === 'dead_lettered') return { status: 'dead_lettered' };
+      return Item?.state === 'processing' && Item.owner === owner ? { status: 'claimed' } : { status: 'in_progress' };
+    }
+  }
+
+  async complete(record: TransmissionRecord): Promise<void> {
+    await this.db.send(
+      new PutCommand({ TableName: this.tableName, Item: { ...record, state: 'done', ...expiryIndexAttributes(record.purgeAt, record.transmissionId) } }),
+    );
+  }
+
+  async release(transmissionId: string): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { transmissionId },
+        UpdateExpression: 'SET #state = :released REMOVE leaseUntil',
+        ConditionExpression: '#state = :processing',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':released': 'released', ':processing': 'processing' },
+      }),
+    ).catch((error: unknown) => {
+      if (!isConditionFailure(error)) throw error;
+    });
+  }
+
+  async markDeadLettered(transmissionId: string, failure: DeliveryFailure): Promise<void> {
+    await this.db.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { transmissionId },
+        UpdateExpression: 'SET #state = :dead_lettered, failureReason = :reason, failureErrorName = :errorName, failedAt = :at REMOVE leaseUntil, #owner',
+        ConditionExpression: '#state = :processing',
+        ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
+        ExpressionAttributeValues: {
+          ':dead_lettered': 'dead_lettered',
+          ':processing': 'processing',
+          ':reason': failure.reason,
+          ':errorName': failure.errorName,
+          ':at': failure.at.toISOString(),
+        },
+      }),
+    );
+  }
+}
+
+/** Read side of the transmissions table, for operators and tests. */
+export class DynamoTransmissionReader extends DynamoTable {
+  /** Newest first, for one alias, through the by-alias index. */
+  async listByAlias(aliasId: string, limit: number): Promise<TransmissionRecord[]> {
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: TABLES.transmissions.indexes[0].name,
+        KeyConditionExpression: 'aliasId = :alias',
+        ExpressionAttributeValues: { ':alias': aliasId },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return (Items ?? []) as TransmissionRecord[];
+  }
+
+  /** Up to `limit` completed records in no particular order; meant for small local tables. */
+  async listAny(limit: number): Promise<TransmissionRecord[]> {
+    const { Items } = await this.db.send(
+      new ScanCommand({
+        TableName: this.tableName,
+        Limit: limit,
+        FilterExpression: '#state = :done',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':done': 'done' },
+      }),
+    );
+    return (Items ?? []) as TransmissionRecord[];
+  }
+}

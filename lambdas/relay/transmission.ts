@@ -1,0 +1,51 @@
+import type { RefusalReason } from './screening';
+import type { Verdicts } from './verdicts';
+
+export type Direction = 'merchant_to_customer' | 'customer_to_merchant' | 'unknown';
+export type Outcome = 'relayed' | 'refused';
+
+/**
+ * What is kept about one delivery attempt (data class "transmission record"): existence, direction,
+ * size, verdicts and the connecting IP. Never a real address, a subject or message text.
+ */
+export interface TransmissionRecord {
+  readonly transmissionId: string;
+  readonly sesMessageId: string;
+  /** The recipient alias, or `invalid` when the recipient was not alias-shaped (never the raw string). */
+  readonly aliasId: string;
+  readonly storeId?: string;
+  readonly direction: Direction;
+  readonly sizeBytes: number;
+  readonly verdicts: Verdicts;
+  readonly connectingIp?: string;
+  readonly outcome: Outcome;
+  readonly reason?: RefusalReason;
+  readonly outboundMessageId?: string;
+  /** A delivery status notification went back to the (authenticated) sender of a refused message. */
+  readonly bounced?: boolean;
+  readonly receivedAt: string;
+  readonly completedAt: string;
+  /** Epoch seconds: received time plus the transmission-record retention. */
+  readonly purgeAt: number;
+}
+
+export function transmissionId(sesMessageId: string, recipientIndex: number): string {
+  return `${sesMessageId}/${recipientIndex}`;
+}
+
+export function purgeAtEpochSeconds(from: Date, retentionDays: number): number {
+  return Math.floor(from.getTime() / 1000) + retentionDays * 86_400;
+}
+
+const BRACKETED_IP = /\[(?:IPv6:)?([0-9A-Fa-f:.]+)\]/;
+
+/**
+ * The connecting client's IP ("place of transmission") from the Received field SES prepends:
+ * `from host (host [203.0.113.5]) by inbound-smtp.ap-northeast-1.amazonaws.com with SMTP id …`.
+ * Only the text before ` by ` is looked at, so an address-literal later in the field cannot be taken.
+ */
+export function connectingIpFromReceived(received: string | undefined): string | undefined {
+  if (!received) return undefined;
+  const fromClause = received.split(/\sby\s/i, 1)[0] ?? '';
+  return BRACKETED_IP.exec(fromClause)?.[1];
+}
