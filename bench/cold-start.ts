@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { BUNDLING_DEFAULTS } from '../lib/secure-defaults';
-import { RELAY_ENV } from '../lambdas/relay/env';
+import { RELAY_ENV } from '../lambdas/env';
 import { median } from './support/timing';
 
 export interface BundleRow {

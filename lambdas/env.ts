@@ -1,3 +1,13 @@
+import { parseRetentionPolicy } from './records/retention-policy';
+import type { RetentionPolicy } from './records/retention-policy';
+import type { TableKey } from './records/table-schema';
+
+/**
+ * Environment of every function: how a handler reads its settings at cold start, and the names of
+ * the variables. The CDK constructs set them from these same maps, so a rename cannot break one side
+ * silently; nothing else names them.
+ */
+
 /** Reads a required environment variable once, at cold start, failing with its name. */
 export function requireEnv(name: string): string {
   const value = process.env[name];
@@ -9,4 +19,81 @@ export function requirePositiveIntegerEnv(name: string): number {
   const value = Number(requireEnv(name));
   if (!Number.isInteger(value) || value < 1) throw new Error(`environment variable ${name} must be a positive whole number`);
   return value;
+}
+
+/**
+ * Names of the relay function's environment variables. The CDK construct sets them and the handler
+ * reads them; both import this map so a rename cannot break one side silently.
+ */
+export const RELAY_ENV = {
+  aliasesTable: 'ALIASES_TABLE',
+  storesTable: 'STORES_TABLE',
+  transmissionsTable: 'TRANSMISSIONS_TABLE',
+  /** Symmetric customer-managed key that encrypts real addresses. */
+  dataKeyId: 'DATA_KEY_ID',
+  /** HMAC_256 KMS key for address hashes and alias derivation; its secret never leaves KMS. */
+  hmacKeyId: 'HMAC_KEY_ID',
+  relayDomain: 'RELAY_DOMAIN',
+  transmissionRetentionDays: 'TRANSMISSION_RETENTION_DAYS',
+  /** Where the relay sends notifications that failed permanently, with the reason. */
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  /** The queue the relay reads; failed messages get their next receive delayed there (backoff). */
+  relayQueueUrl: 'RELAY_QUEUE_URL',
+  /** SES configuration set every send goes through, so bounces and complaints reach the feedback function. */
+  configurationSet: 'CONFIGURATION_SET',
+  /** `drop` or `quarantine`: what a failed SES spam verdict does (RelayConfig.spamVerdictAction). */
+  spamVerdictAction: 'SPAM_VERDICT_ACTION',
+  /** DSNs one envelope sender may receive per hour (RelayConfig.bounces.maxPerSenderPerHour). */
+  bouncesPerSenderPerHour: 'BOUNCES_PER_SENDER_PER_HOUR',
+} as const;
+
+export type RelayEnvName = (typeof RELAY_ENV)[keyof typeof RELAY_ENV];
+
+/**
+ * Names of the feedback function's environment variables, shared by the CDK construct that sets
+ * them and the handler that reads them.
+ */
+export const FEEDBACK_ENV = {
+  aliasesTable: 'ALIASES_TABLE',
+  transmissionsTable: 'TRANSMISSIONS_TABLE',
+  relayDomain: 'RELAY_DOMAIN',
+  hardBouncePauseDays: 'HARD_BOUNCE_PAUSE_DAYS',
+  transmissionRetentionDays: 'TRANSMISSION_RETENTION_DAYS',
+} as const;
+
+export type FeedbackEnvName = (typeof FEEDBACK_ENV)[keyof typeof FEEDBACK_ENV];
+
+/**
+ * Environment of the retention and destruction functions. The CDK constructs set these variables
+ * and the handlers read them; both import this map so a rename cannot break one side silently.
+ */
+export const DATA_ENV = {
+  aliasesTable: 'ALIASES_TABLE',
+  storesTable: 'STORES_TABLE',
+  transmissionsTable: 'TRANSMISSIONS_TABLE',
+  accessTable: 'ACCESS_TABLE',
+  receiptsTable: 'RECEIPTS_TABLE',
+  /** Bucket holding raw inbound mail below `inbound/`. */
+  inboundBucket: 'INBOUND_BUCKET',
+  /** The retention policy as JSON (`RetentionPolicy`); its version goes on every receipt. */
+  retentionPolicy: 'RETENTION_POLICY',
+  /** HMAC key for address hashes and receipt subject hashes (destruction only). */
+  hmacKeyId: 'HMAC_KEY_ID',
+  /** The destruction function, which the retention run asks to erase stores whose support ended (retention only). */
+  destructionFunctionName: 'DESTRUCTION_FUNCTION_NAME',
+} as const;
+
+/** Tables, bucket and policy both functions read at cold start, failing with the variable's name. */
+export function dataSettingsFromEnv(): { tables: Record<TableKey, string>; inboundBucket: string; policy: RetentionPolicy } {
+  return {
+    tables: {
+      aliases: requireEnv(DATA_ENV.aliasesTable),
+      stores: requireEnv(DATA_ENV.storesTable),
+      transmissions: requireEnv(DATA_ENV.transmissionsTable),
+      access: requireEnv(DATA_ENV.accessTable),
+      receipts: requireEnv(DATA_ENV.receiptsTable),
+    },
+    inboundBucket: requireEnv(DATA_ENV.inboundBucket),
+    policy: parseRetentionPolicy(requireEnv(DATA_ENV.retentionPolicy)),
+  };
 }

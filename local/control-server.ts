@@ -4,7 +4,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Mailer, OutboundMessage } from '../lambdas/ports';
+import type { Mailer, OutboundMessage } from '../lambdas/relay/ports';
 import { REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
 import type { StoredDeadLetter } from './dead-letter-store';
 import { HANDLED_NOTIFICATIONS, moveToHandled } from './ingress/smtp-ingress';

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { DeadLetter, DeadLetterQueue } from '../lambdas/ports';
+import type { DeadLetter, DeadLetterQueue } from '../lambdas/relay/ports';
 
 /** What a dead-letter file holds: the queue body as received and the attributes SQS would carry. */
 export interface StoredDeadLetter {

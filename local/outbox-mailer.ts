@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Mailer, OutboundMessage } from '../lambdas/ports';
+import type { Mailer, OutboundMessage } from '../lambdas/relay/ports';
 
 /** Envelope of one sent message, written beside its `.eml`. */
 export interface OutboxEnvelope {

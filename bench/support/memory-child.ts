@@ -15,7 +15,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { SesMailer } from '../../lambdas/relay/aws/ses-mailer';
-import type { AliasRecord, Mailer, OutboundMessage } from '../../lambdas/ports';
+import type { AliasRecord } from '../../lambdas/aliases/ports';
+import type { Mailer, OutboundMessage } from '../../lambdas/relay/ports';
 import { relayInboundMail } from '../../lambdas/relay/relay-inbound-mail';
 import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
 import { attachmentMail, CUSTOMER_ADDRESS, CUSTOMER_ALIAS, RELAY_DOMAIN, STORE_SENDER } from './synthetic-mail';

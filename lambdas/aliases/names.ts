@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { AliasKind } from '../ports';
+import type { AliasKind } from './ports';
 
 /**
  * Alias names look like `c-7k2m9q4x0abc` (customer) and `m-…` (merchant, the reverse alias).

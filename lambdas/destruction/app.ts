@@ -15,7 +15,7 @@ import type { SubjectPorts } from './ports';
 import { parseDestructionEvent } from './request';
 import type { DestructionSubject } from './request';
 import type { DestructionProgress } from './steps';
-import type { RawMailArchive } from '../ports';
+import type { RawMailArchive } from '../records/ports';
 import type { Receipt } from '../records/receipts';
 import type { RetentionPolicy } from '../records/retention-policy';
 import { terminateStore } from './termination';

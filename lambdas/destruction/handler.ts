@@ -2,8 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Receipt } from '../records/receipts';
-import { requireEnv } from '../env';
-import { DATA_ENV, dataSettingsFromEnv } from '../records/data-env';
+import { DATA_ENV, dataSettingsFromEnv, requireEnv } from '../env';
 import { createDestructionHandler } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.

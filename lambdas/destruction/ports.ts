@@ -1,4 +1,6 @@
-import type { AliasKind, KeyService, RawMailArchive } from '../ports';
+import type { AliasKind } from '../aliases/ports';
+import type { KeyService } from '../keys/ports';
+import type { RawMailArchive } from '../records/ports';
 import type { ReceiptLog } from '../records/receipts';
 import type { AliasRetirer } from '../retention/ports';
 

@@ -1,5 +1,5 @@
 import { isPlausibleAddress, normalizeAddress } from '../aliases/address';
-import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../records/data-env';
+import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from './events';
 
 /**
  * What the destruction function is asked to do, from a direct invocation (the CLI, the retention

@@ -1,6 +1,7 @@
 import { parseAliasAddress } from '../aliases/names';
 import type { ParsedAlias } from '../aliases/names';
-import type { AliasPauser, AliasRecord, AliasStore, FeedbackLog, PauseResult } from '../ports';
+import type { AliasRecord, AliasStore } from '../aliases/ports';
+import type { AliasPauser, FeedbackLog, PauseResult } from './ports';
 import { purgeAtEpochSeconds } from '../relay/transmission';
 import type { Direction } from '../relay/transmission';
 

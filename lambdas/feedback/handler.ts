@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { requireEnv, requirePositiveIntegerEnv } from '../env';
-import { FEEDBACK_ENV } from './env';
+import { FEEDBACK_ENV, requireEnv, requirePositiveIntegerEnv } from '../env';
 import { createFeedbackHandler } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.

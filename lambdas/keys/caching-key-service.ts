@@ -1,4 +1,4 @@
-import type { EncryptionContext, KeyService } from '../ports';
+import type { EncryptionContext, KeyService } from './ports';
 
 export interface KeyCacheOptions {
   /** Which decryptions are kept; the others are asked of the key service every time. */

@@ -19,7 +19,7 @@ import { SesMailer } from './aws/ses-mailer';
 import { SqsDeadLetterQueue } from './aws/sqs-dead-letter-queue';
 import { SqsRetryScheduler } from './aws/sqs-retry-scheduler';
 import type { SpamVerdictAction } from './screening';
-import type { DeadLetterQueue, Mailer, RetryScheduler } from '../ports';
+import type { DeadLetterQueue, Mailer, RetryScheduler } from './ports';
 import { IncompleteDeliveryError, relayInboundMail } from './relay-inbound-mail';
 import type { DeliveryResult, RelayAttempt, RelayOptions, RelayPorts } from './relay-inbound-mail';
 import { settleFailedRecord } from './failure-handling';

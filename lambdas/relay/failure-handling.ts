@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { classifyFailure, retryDelaySeconds } from './failures';
-import type { DeadLetterQueue, RetryScheduler } from '../ports';
+import type { DeadLetterQueue, RetryScheduler } from './ports';
 
 export interface FailureHandling {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;

@@ -9,21 +9,13 @@ import { classifyFailure, MaybeSentError } from './failures';
 import type { DeadLetterReason, FailureClassification } from './failures';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../mail';
 import type { HeaderFacts, Mailbox, SplitMessage } from '../mail';
-import { isExpired, isPaused, isPurged, isStoreGone, REFUSAL_REASONS, screenMessage } from './screening';
+import { isExpired, isPaused, isPurged, isStoreGone } from '../aliases/lifecycle';
+import { REFUSAL_REASONS, screenMessage } from './screening';
 import type { RefusalReason, SpamVerdictAction } from './screening';
-import type {
-  AliasRecord,
-  AliasStore,
-  BounceBudget,
-  ClaimResult,
-  DkimVerifier,
-  KeyService,
-  Mailer,
-  RawMailSource,
-  StoreDirectory,
-  StoreProfile,
-  TransmissionLog,
-} from '../ports';
+import type { AliasRecord, AliasStore, StoreDirectory, StoreProfile } from '../aliases/ports';
+import type { KeyService } from '../keys/ports';
+import type { BounceBudget, DkimVerifier, Mailer, RawMailSource } from './ports';
+import type { ClaimResult, TransmissionLog } from './transmission';
 import { connectingIpFromReceived, purgeAtEpochSeconds, transmissionId } from './transmission';
 import type { Direction, TransmissionRecord } from './transmission';
 import type { Verdicts } from './verdicts';

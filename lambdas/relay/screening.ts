@@ -1,4 +1,3 @@
-import type { AliasRecord, StoreRecord } from '../ports';
 import type { Verdicts } from './verdicts';
 
 /**
@@ -62,29 +61,4 @@ export function screenMessage(input: ScreeningInput): RefusalReason | undefined 
   if (input.verdicts.spam === 'FAIL') return input.spamVerdictAction === 'quarantine' ? 'spam_quarantined' : 'spam_detected';
   if (input.verdicts.dmarc === 'FAIL' && input.verdicts.dmarcPolicy === 'reject') return 'dmarc_reject';
   return undefined;
-}
-
-/** True while a pause set after a hard bounce is still running. */
-export function isPaused(alias: Pick<AliasRecord, 'pausedUntil'>, now: Date): boolean {
-  if (alias.pausedUntil === undefined) return false;
-  const until = Date.parse(alias.pausedUntil);
-  return Number.isFinite(until) && until > now.getTime();
-}
-
-/** True once an alias stops relaying; it may still be kept for its support period. */
-export function isExpired(alias: Pick<AliasRecord, 'expiresAt' | 'purgeAt'>, now: Date): boolean {
-  return Date.parse(alias.expiresAt) <= now.getTime() || isPurged(alias, now);
-}
-
-/**
- * True once an item's retention ended. DynamoDB TTL deletes such items only eventually (often days
- * later), and the retention run once a day, so every read treats a purged item as already gone.
- */
-export function isPurged(item: { readonly purgeAt?: number }, now: Date): boolean {
-  return item.purgeAt !== undefined && item.purgeAt * 1000 <= now.getTime();
-}
-
-/** A terminated store relays nothing, though its data is kept for the support period. */
-export function isStoreGone(store: Pick<StoreRecord, 'terminatedAt' | 'purgeAt'>, now: Date): boolean {
-  return store.terminatedAt !== undefined || isPurged(store, now);
 }

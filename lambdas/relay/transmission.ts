@@ -1,3 +1,4 @@
+import type { DeadLetterReason } from './failures';
 import type { RefusalReason } from './screening';
 import type { Verdicts } from './verdicts';
 
@@ -48,4 +49,48 @@ export function connectingIpFromReceived(received: string | undefined): string |
   if (!received) return undefined;
   const fromClause = received.split(/\sby\s/i, 1)[0] ?? '';
   return BRACKETED_IP.exec(fromClause)?.[1];
+}
+
+/** Result of trying to take ownership of one delivery (one SES message, one recipient). */
+export type ClaimResult =
+  | { readonly status: 'claimed' }
+  /** Someone already finished it: a duplicate notification. */
+  | { readonly status: 'completed' }
+  /** It failed permanently and went to the dead-letter queue; only a replay takes it again. */
+  | { readonly status: 'dead_lettered' }
+  /** Another invocation holds an unexpired lease on it. */
+  | { readonly status: 'in_progress' };
+
+export interface ClaimRequest {
+  readonly transmissionId: string;
+  readonly sesMessageId: string;
+  readonly now: Date;
+  /** Until then, no other invocation may take the delivery over. */
+  readonly leaseUntil: Date;
+  readonly purgeAt: number;
+  /** A replay from the dead-letter queue: a dead-lettered delivery may be claimed again. */
+  readonly retakeDeadLettered?: boolean;
+}
+
+/** Why a claimed delivery was given up on; names only, never an error's text. */
+export interface DeliveryFailure {
+  readonly reason: DeadLetterReason;
+  readonly errorName: string;
+  readonly at: Date;
+}
+
+/**
+ * Transmission records, doubling as the exactly-once guard: a delivery is claimed before anything
+ * is sent and completed after, so a duplicate notification finds it completed and sends nothing.
+ */
+export interface TransmissionLog {
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  complete(record: TransmissionRecord): Promise<void>;
+  /**
+   * Gives a claimed delivery back after a transient failure that sent nothing, so the retry can
+   * claim it at once. Never for a delivery SES may have accepted.
+   */
+  release(transmissionId: string): Promise<void>;
+  /** Marks a claimed delivery as dead-lettered: redeliveries skip it, a replay takes it again. */
+  markDeadLettered(transmissionId: string, failure: DeliveryFailure): Promise<void>;
 }

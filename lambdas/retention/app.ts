@@ -8,7 +8,7 @@ import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
 import { DynamoRetentionCheckpoint } from './aws/dynamo-retention-checkpoint';
 import { LambdaStoreErasure } from './aws/lambda-store-erasure';
 import { S3RawMailArchive } from '../records/aws/s3-raw-mail-archive';
-import type { RawMailArchive } from '../ports';
+import type { RawMailArchive } from '../records/ports';
 import type { Receipt } from '../records/receipts';
 import { runRetention } from './retention-run';
 import type { RetentionProgress } from './retention-run';

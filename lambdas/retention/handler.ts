@@ -5,8 +5,7 @@ import type { Context } from 'aws-lambda';
 import type { Receipt } from '../records/receipts';
 import { parseRetentionEvent } from './request';
 import type { RetentionEvent } from './request';
-import { requireEnv } from '../env';
-import { DATA_ENV, dataSettingsFromEnv } from '../records/data-env';
+import { DATA_ENV, dataSettingsFromEnv, requireEnv } from '../env';
 import { createRetentionRun } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.

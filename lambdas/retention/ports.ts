@@ -1,4 +1,4 @@
-import type { RawMailArchive } from '../ports';
+import type { RawMailArchive } from '../records/ports';
 import type { ReceiptLog } from '../records/receipts';
 
 /**

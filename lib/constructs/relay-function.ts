@@ -5,7 +5,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { RELAY_ENV } from '../../lambdas/relay/env';
+import { RELAY_ENV } from '../../lambdas/env';
 import { ConfigError, HOME_REGION } from '../config';
 import type { RelayConfig } from '../config';
 import { EVENT_SOURCE_MAX_CONCURRENCY, QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FUNCTION_DEFAULTS } from '../secure-defaults';

@@ -9,7 +9,7 @@ import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/a
 import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DATA_ENV } from '../../lambdas/records/data-env';
+import { DATA_ENV } from '../../lambdas/env';
 import { EXPIRY_INDEX, RETIRED_ALIAS_PREFIX } from '../../lambdas/records/table-schema';
 import { ConfigError, HOME_REGION, MAX_RUN_INTERVAL_DAYS } from '../config';
 import type { RelayConfig } from '../config';

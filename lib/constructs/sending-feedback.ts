@@ -6,7 +6,7 @@ import { ConfigurationSet, EmailSendingEvent, EventDestination, SuppressionReaso
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FEEDBACK_ENV } from '../../lambdas/feedback/env';
+import { FEEDBACK_ENV } from '../../lambdas/env';
 import type { RelayConfig } from '../config';
 import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';

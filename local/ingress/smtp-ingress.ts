@@ -5,7 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import addressparser from 'nodemailer/lib/addressparser';
 import { SMTPServer } from 'smtp-server';
-import type { DkimVerifier } from '../../lambdas/ports';
+import type { DkimVerifier } from '../../lambdas/relay/ports';
 import type { SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
 import { RAW_MAIL_PREFIX, rawMailKey } from '../../lambdas/records/raw-mail';
 import { listen, LOOPBACK } from '../listen';

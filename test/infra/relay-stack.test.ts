@@ -1,7 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { RELAY_ENV } from '../../lambdas/relay/env';
+import { RELAY_ENV } from '../../lambdas/env';
 import { TABLES } from '../../lambdas/records/table-schema';
 import type { TableKey, TableSchema } from '../../lambdas/records/table-schema';
 import { ConfigError, DEFAULT_CONFIG } from '../../lib/config';

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { FEEDBACK_ENV } from '../../lambdas/feedback/env';
-import { RELAY_ENV } from '../../lambdas/relay/env';
+import { FEEDBACK_ENV } from '../../lambdas/env';
+import { RELAY_ENV } from '../../lambdas/env';
 import { ConfigError, DEFAULT_CONFIG } from '../../lib/config';
 import { STACK_NAME } from '../../lib/relay-app';
 import { actionsOf, CDK_JSON_CONFIG, logicalId, onlyResource, relayApp, relayTemplate, statementsOfRole } from './support';

@@ -10,7 +10,7 @@ import { GetObjectCommand, HeadBucketCommand, PutObjectCommand } from '@aws-sdk/
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Mailer } from '../../lambdas/ports';
+import type { Mailer } from '../../lambdas/relay/ports';
 import { TABLES } from '../../lambdas/records/table-schema';
 import type { IndexSchema, TableKey } from '../../lambdas/records/table-schema';
 import { readLocalEndpoints } from '../../local/endpoints';

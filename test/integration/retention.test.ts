@@ -7,7 +7,7 @@ import { DynamoReceiptLog } from '../../lambdas/records/aws/dynamo-receipt-log';
 import { DynamoStoreDirectory } from '../../lambdas/aliases/aws/dynamo-store-directory';
 import { KmsKeyService } from '../../lambdas/keys/aws/kms-key-service';
 import { AliasRetiredError } from '../../lambdas/aliases/names';
-import type { AliasRecord } from '../../lambdas/ports';
+import type { AliasRecord } from '../../lambdas/aliases/ports';
 import { newReceiptId } from '../../lambdas/records/receipts';
 import type { Receipt } from '../../lambdas/records/receipts';
 import { daysFromThrough, utcDay } from '../../lambdas/records/days';

@@ -8,26 +8,10 @@ import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:
 import { addressMacInput } from '../../lambdas/aliases/address';
 import { aliasAddress, aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput } from '../../lambdas/aliases/names';
 import { customerAddressContext, storeContactContext, storeSenderContext } from '../../lambdas/aliases/encryption-contexts';
-import type {
-  AliasRecord,
-  AliasStore,
-  BounceBudget,
-  ClaimRequest,
-  ClaimResult,
-  DeliveryFailure,
-  DkimVerification,
-  DkimVerifier,
-  EncryptionContext,
-  KeyService,
-  Mailer,
-  OutboundMessage,
-  RawMailSource,
-  RegisteredSender,
-  StoreDirectory,
-  StoreProfile,
-  StoreRecord,
-  TransmissionLog,
-} from '../../lambdas/ports';
+import type { AliasRecord, AliasStore, RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../../lambdas/aliases/ports';
+import type { EncryptionContext, KeyService } from '../../lambdas/keys/ports';
+import type { BounceBudget, DkimVerification, DkimVerifier, Mailer, OutboundMessage, RawMailSource } from '../../lambdas/relay/ports';
+import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../../lambdas/relay/transmission';
 import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
 import type { TransmissionRecord } from '../../lambdas/relay/transmission';
 

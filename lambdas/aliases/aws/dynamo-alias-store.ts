@@ -1,6 +1,7 @@
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AliasRetiredError, retiredAliasHash } from '../names';
-import type { AliasPauser, AliasRecord, AliasStore, PauseResult } from '../../ports';
+import type { AliasRecord, AliasStore } from '../ports';
+import type { AliasPauser, PauseResult } from '../../feedback/ports';
 import type { AliasRetirer } from '../../retention/ports';
 import { RETIRED_ALIAS_PREFIX } from '../../records/table-schema';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../../ports';
+import type { RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
 import { DynamoTable } from '../../aws/dynamo-document';
 
 const STORE_ITEM = 'store';

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { FeedbackRecord } from '../feedback';
-import type { FeedbackLog } from '../../ports';
+import type { FeedbackLog } from '../ports';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 /**

@@ -1,6 +1,6 @@
 import { DecryptCommand, EncryptCommand, GenerateMacCommand } from '@aws-sdk/client-kms';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import type { EncryptionContext, KeyService } from '../../ports';
+import type { EncryptionContext, KeyService } from '../ports';
 
 /**
  * Real addresses are encrypted directly with KMS (they are far below Encrypt's 4 KB limit, so no

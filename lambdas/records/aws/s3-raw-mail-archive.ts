@@ -1,6 +1,6 @@
 import { DeleteObjectsCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import type { ListObjectVersionsCommandOutput, S3Client } from '@aws-sdk/client-s3';
-import type { RawMailArchive } from '../../ports';
+import type { RawMailArchive } from '../ports';
 import { RAW_MAIL_PREFIX, rawMailKey } from '../raw-mail';
 
 /** DeleteObjects takes at most this many keys per request. */

@@ -1,5 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { BounceBudget } from '../../ports';
+import type { BounceBudget } from '../ports';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 /** Prefix of the counter items in the transmissions table, apart from `<sesMessageId>/<index>` records. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../../ports';
+import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../transmission';
 import type { TransmissionRecord } from '../transmission';
 import { TABLES } from '../../records/table-schema';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';

@@ -1,5 +1,5 @@
 import { dkimVerify } from 'mailauth/lib/dkim/verify';
-import type { DkimVerification, DkimVerifier } from '../../ports';
+import type { DkimVerification, DkimVerifier } from '../ports';
 
 /**
  * Answers DNS queries as `dns.promises.resolve` does: TXT records as arrays of strings, other

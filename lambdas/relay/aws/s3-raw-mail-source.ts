@@ -1,6 +1,6 @@
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
-import type { RawMailSource } from '../../ports';
+import type { RawMailSource } from '../ports';
 
 /**
  * Reads the raw message SES stored. The body is collected as bytes into one Buffer (never a string):

@@ -5,7 +5,7 @@ import type { SendEmailCommandInput, SendEmailCommandOutput, SESv2Client } from 
 import type { FinalizeRequestMiddleware } from '@smithy/types';
 import { base64Chunks, base64Length } from '../../mail/base64-chunks';
 import { MaybeSentError } from '../failures';
-import type { Mailer, OutboundMessage } from '../../ports';
+import type { Mailer, OutboundMessage } from '../ports';
 
 /**
  * Sends the rewritten message as raw MIME through SES v2. The destinations are always given

@@ -1,6 +1,6 @@
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { MessageAttributeValue, SQSClient } from '@aws-sdk/client-sqs';
-import type { DeadLetter, DeadLetterQueue } from '../../ports';
+import type { DeadLetter, DeadLetterQueue } from '../ports';
 
 /**
  * Sends a notification to the relay queue's dead-letter queue with why it failed. The body is the

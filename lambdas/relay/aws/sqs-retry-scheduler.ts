@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityCommand } from '@aws-sdk/client-sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { RetryScheduler } from '../../ports';
+import type { RetryScheduler } from '../ports';
 
 /**
  * Backoff for the relay queue: a failed message stays invisible for the given delay instead of the

@@ -10,7 +10,7 @@ import type Mail from 'nodemailer/lib/mailer';
 import { buildProgram } from '../../../cli/program';
 import { documentClient } from '../../../lambdas/aws/dynamo-document';
 import { createRelayHandler } from '../../../lambdas/relay/app';
-import type { Mailer } from '../../../lambdas/ports';
+import type { Mailer } from '../../../lambdas/relay/ports';
 import type { TransmissionRecord } from '../../../lambdas/relay/transmission';
 import type { StoredDeadLetter } from '../../../local/dead-letter-store';
 import { startLocalStack } from '../../../local/stack';

@@ -3,7 +3,7 @@ import { DestructionRequestError, parseDestructionEvent } from '../../../lambdas
 import { handleDestructionEvent } from '../../../lambdas/destruction/app';
 import type { Destruction } from '../../../lambdas/destruction/app';
 import type { Receipt } from '../../../lambdas/records/receipts';
-import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../../lambdas/records/data-env';
+import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../../lambdas/destruction/events';
 
 function eventBridge(detailType: string, detail: unknown, source: string = MARKETPLACE_EVENT_SOURCE) {
   return {

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CONFIG } from '../../../lib/config';
 import { captureProcessOutput } from '../../support/capture-output';
-import { DATA_ENV } from '../../../lambdas/records/data-env';
+import { DATA_ENV } from '../../../lambdas/env';
 
 afterAll(() => {
   vi.unstubAllEnvs();

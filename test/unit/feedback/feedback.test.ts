@@ -2,8 +2,10 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applySendingFeedback, feedbackRecordId, parseSendingEvent, planFeedback, SendingEventError } from '../../../lambdas/feedback/feedback';
 import type { FeedbackOptions, FeedbackRecord, SendingFeedback } from '../../../lambdas/feedback/feedback';
-import { isPaused, REFUSAL_REASONS } from '../../../lambdas/relay/screening';
-import type { AliasPauser, AliasRecord, FeedbackLog, PauseResult } from '../../../lambdas/ports';
+import { isPaused } from '../../../lambdas/aliases/lifecycle';
+import { REFUSAL_REASONS } from '../../../lambdas/relay/screening';
+import type { AliasRecord } from '../../../lambdas/aliases/ports';
+import type { AliasPauser, FeedbackLog, PauseResult } from '../../../lambdas/feedback/ports';
 
 const RELAY_DOMAIN = 'relay.example.jp';
 const REAL_ADDRESSES = ['taro@example.com', 'owner@shop.example'];

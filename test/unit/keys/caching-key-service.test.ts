@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CachingKeyService, DEFAULT_KEY_CACHE } from '../../../lambdas/keys/caching-key-service';
-import type { EncryptionContext, KeyService } from '../../../lambdas/ports';
+import type { EncryptionContext, KeyService } from '../../../lambdas/keys/ports';
 import { storeContactContext, customerAddressContext } from '../../../lambdas/aliases/encryption-contexts';
 
 /** Counts what reaches the key service behind the cache. */

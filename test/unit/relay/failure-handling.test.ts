@@ -1,6 +1,6 @@
 import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
-import type { DeadLetter, DeadLetterQueue, RetryScheduler } from '../../../lambdas/ports';
+import type { DeadLetter, DeadLetterQueue, RetryScheduler } from '../../../lambdas/relay/ports';
 import { settleFailedRecord } from '../../../lambdas/relay/failure-handling';
 import { InvalidNotificationError } from '../../../lambdas/relay/ses-notification';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MaybeSentError } from '../../../lambdas/relay/failures';
-import type { OutboundMessage } from '../../../lambdas/ports';
+import type { OutboundMessage } from '../../../lambdas/relay/ports';
 import { IncompleteDeliveryError, relayInboundMail } from '../../../lambdas/relay/relay-inbound-mail';
 import type { DeliveryResult, RelayAttempt, RelayOptions } from '../../../lambdas/relay/relay-inbound-mail';
 import type { Verdicts } from '../../../lambdas/relay/verdicts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isExpired, REFUSAL_REASONS, screenMessage } from '../../../lambdas/relay/screening';
+import { REFUSAL_REASONS, screenMessage } from '../../../lambdas/relay/screening';
 import type { ScreeningInput, SpamVerdictAction } from '../../../lambdas/relay/screening';
 import type { Verdicts } from '../../../lambdas/relay/verdicts';
 
@@ -47,19 +47,6 @@ describe('screenMessage', () => {
 
   it('drops a virus before quarantining spam', () => {
     expect(screenMessage({ ...clean, verdicts: { ...PASS, spam: 'FAIL', virus: 'FAIL' }, spamVerdictAction: 'quarantine' })).toBe('virus_detected');
-  });
-});
-
-describe('isExpired', () => {
-  const now = new Date('2026-11-24T00:00:00Z');
-  it('is false before expiry', () => {
-    expect(isExpired({ expiresAt: '2026-11-25T00:00:00Z', purgeAt: Date.parse('2027-01-01T00:00:00Z') / 1000 }, now)).toBe(false);
-  });
-  it('is true at and after expiry', () => {
-    expect(isExpired({ expiresAt: '2026-11-24T00:00:00Z', purgeAt: Date.parse('2027-01-01T00:00:00Z') / 1000 }, now)).toBe(true);
-  });
-  it('is true once the purge time passed even if TTL has not deleted the item', () => {
-    expect(isExpired({ expiresAt: '2027-11-25T00:00:00Z', purgeAt: Date.parse('2026-11-23T00:00:00Z') / 1000 }, now)).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import type { RetryScheduler } from '../../../lambdas/ports';
+import type { RetryScheduler } from '../../../lambdas/relay/ports';
 import { createRelayHandler, MIN_REMAINING_MILLIS } from '../../../lambdas/relay/app';
 
 /** Clients whose every call fails loudly: a record left unstarted must not reach any of them. */

@@ -1,0 +1,67 @@
+/** Ports of the aliases context: the aliases and stores tables as the domain sees them. */
+
+export type AliasKind = 'customer' | 'merchant';
+
+/** A `c-…` alias (customer side of an order) or an `m-…` reverse alias (the store, for one customer). */
+export interface AliasRecord {
+  readonly alias: string;
+  readonly kind: AliasKind;
+  readonly storeId: string;
+  /** Order the customer alias was issued for (customer aliases only). */
+  readonly orderId?: string;
+  /** KMS ciphertext of the customer's real address (customer aliases only). */
+  readonly addressCipher?: Uint8Array;
+  /** Keyed hash of the customer's real address: the owner of a `c-` alias, the only allowed writer to an `m-` alias. */
+  readonly addressHash: string;
+  /** For a reverse alias: the customer alias it answers for. */
+  readonly customerAlias?: string;
+  readonly createdAt: string;
+  /** After this instant the alias no longer relays. */
+  readonly expiresAt: string;
+  /** Epoch seconds after which the item must be gone (expiry plus the support period). */
+  readonly purgeAt: number;
+  /** Until this instant (ISO 8601) mail to the alias is refused: its real address hard-bounced. */
+  readonly pausedUntil?: string;
+}
+
+export interface StoreRecord {
+  readonly storeId: string;
+  /** Shown as the sender's name when the store's own mail carries none. */
+  readonly displayName: string;
+  /** KMS ciphertext of the store's contact address, where customers' replies go. */
+  readonly contactCipher: Uint8Array;
+  readonly contactHash: string;
+  readonly createdAt: string;
+  /** Set when the store was terminated: it relays nothing from then on. */
+  readonly terminatedAt?: string;
+  /** Epoch seconds after which the store must be gone: termination plus the support period. */
+  readonly purgeAt?: number;
+}
+
+export interface RegisteredSender {
+  readonly storeId: string;
+  readonly addressHash: string;
+  readonly addressCipher: Uint8Array;
+  readonly createdAt: string;
+}
+
+export interface AliasStore {
+  getAlias(alias: string): Promise<AliasRecord | undefined>;
+  /** Writes the alias unless one with that name exists; returns whichever record is stored afterwards. */
+  putAliasIfAbsent(record: AliasRecord): Promise<{ readonly record: AliasRecord; readonly created: boolean }>;
+}
+
+/** A store with every sender registered for it, as one read returns them. */
+export interface StoreProfile {
+  /** Absent when only sender items are left (the store item was erased) or nothing is. */
+  readonly store?: StoreRecord;
+  readonly senders: readonly RegisteredSender[];
+}
+
+export interface StoreDirectory {
+  getStore(storeId: string): Promise<StoreRecord | undefined>;
+  /** The store and all its registered senders in one read. */
+  getStoreProfile(storeId: string): Promise<StoreProfile>;
+  putStore(record: StoreRecord): Promise<void>;
+  putSender(sender: RegisteredSender): Promise<void>;
+}

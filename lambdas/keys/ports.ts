@@ -1,0 +1,11 @@
+/** The key service: encryption with a context, and keyed hashes whose key never leaves it. */
+
+/** Encryption context binds a ciphertext to the record it belongs to; decrypting elsewhere fails. */
+export type EncryptionContext = Readonly<Record<string, string>>;
+
+export interface KeyService {
+  encrypt(plaintext: string, context: EncryptionContext): Promise<Uint8Array>;
+  decrypt(ciphertext: Uint8Array, context: EncryptionContext): Promise<string>;
+  /** Keyed hash (HMAC-SHA-256, hex) computed inside the key service; the key never reaches us. */
+  mac(message: string): Promise<string>;
+}
