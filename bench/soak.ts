@@ -39,8 +39,8 @@ import { OBJECT_KEY_PREFIX } from '../local/ingress/smtp-ingress';
 import type { OutboxEnvelope } from '../local/outbox-mailer';
 import { INBOUND_BUCKET, startLocalStack } from '../local/stack';
 import type { LocalStack } from '../local/stack';
-import { injectFault, injectThrottling, seededRandom } from '../test/support/sdk-faults';
-import type { Fault } from '../test/support/sdk-faults';
+import { injectFault, injectThrottling, seededRandom } from '../devkit/sdk-faults';
+import type { Fault } from '../devkit/sdk-faults';
 
 const STORE_ID = 'soak-shop';
 const STORE_CONTACT = 'owner@shop.example';

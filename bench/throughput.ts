@@ -6,7 +6,7 @@ import { copyFloor, naivePath, relayPath } from './support/paths';
 import { attachmentMail, japaneseMail, KiB, MiB } from './support/synthetic-mail';
 import { median, timeInterleaved } from './support/timing';
 import type { Rounds } from './support/timing';
-import { corpusPaths, readCorpusMessage } from '../test/support/corpus';
+import { corpusPaths, readCorpusMessage } from '../devkit/corpus';
 
 export interface PathFigures {
   readonly messagesPerSecond: number;

@@ -1,7 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
-import type { RedeliverResponse, ReplayItem, ReplayResponse } from '../local/control-server';
+import type { RedeliverResponse, ReplayItem, ReplayResponse } from '../local';
 import { TargetError } from './target';
 
 export interface ReplayOptions {

@@ -8,7 +8,7 @@ import { KmsKeyService } from '../lambdas/keys/aws/kms-key-service';
 import { AliasRetiredError } from '../lambdas/aliases/names';
 import { AliasConflictError, issueAlias } from '../lambdas/aliases/issuance';
 import { createStore, InvalidRequestError } from '../lambdas/aliases/stores';
-import type { ReplayItem } from '../local/control-server';
+import type { ReplayItem } from '../local';
 import { redeliverLocal, replayFromSqs, replayLocal } from './dlq';
 import type { ReplayProgress } from './dlq';
 import { destroySubject, FunctionFailedError, runRetention, terminateStore } from './data-lifecycle';

@@ -1,4 +1,4 @@
-import type { RedeliveryAttempt, ReplayItem } from '../local/control-server';
+import type { RedeliveryAttempt, ReplayItem } from '../local';
 
 /** What `anshin dlq replay` prints about the dead letters it looked at: IDs, reasons and ages only. */
 

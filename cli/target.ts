@@ -6,8 +6,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { HOME_REGION, resolveConfig } from '../lib/config';
 import type { RelayConfig } from '../lib/config';
-import { readLocalEndpoints } from '../local/endpoints';
-import { localS3Client } from '../local/s3-client';
+import { localS3Client, readLocalEndpoints } from '../local';
 import type { TableKey } from '../lambdas/records/table-schema';
 
 /** Where the CLI's commands act: table names, keys and clients of one deployment. */

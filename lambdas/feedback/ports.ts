@@ -1,4 +1,4 @@
-import type { FeedbackRecord } from './feedback';
+import type { FeedbackRecord } from './record';
 
 /** Ports of the feedback function: bounce and complaint records, and pausing an alias. */
 

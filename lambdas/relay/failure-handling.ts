@@ -1,10 +1,16 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import { classifyFailure, retryDelaySeconds } from './failures';
 import type { DeadLetterQueue, RetryScheduler } from './ports';
 
+/** The structured log lines failure handling writes (Powertools' Logger is one). */
+export interface FailureLog {
+  info(message: string, attributes: Record<string, unknown>): void;
+  warn(message: string, attributes: Record<string, unknown>): void;
+  error(message: string, attributes: Record<string, unknown>): void;
+}
+
 export interface FailureHandling {
-  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
+  readonly logger: FailureLog;
   /** Without one, permanent failures are retried too and reach the dead-letter queue by SQS redrive. */
   readonly deadLetters?: DeadLetterQueue;
   /** Without one, a failed record waits for the queue's visibility timeout. */

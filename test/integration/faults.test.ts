@@ -6,8 +6,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import { RelayHarness } from './support/relay-harness';
 import type { SentMail } from './support/relay-harness';
-import { injectThrottling as injectSdkThrottling } from '../support/sdk-faults';
-import type { Fault, FaultSpec, MiddlewareHost } from '../support/sdk-faults';
+import { injectThrottling as injectSdkThrottling } from '../../devkit/sdk-faults';
+import type { Fault, FaultSpec, MiddlewareHost } from '../../devkit/sdk-faults';
 import { captureProcessOutput } from '../support/capture-output';
 
 /**

@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { FeedbackRecord } from '../feedback';
+import type { FeedbackRecord } from '../record';
 import type { FeedbackLog } from '../ports';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 

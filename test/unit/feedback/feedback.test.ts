@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { applySendingFeedback, feedbackRecordId, parseSendingEvent, planFeedback, SendingEventError } from '../../../lambdas/feedback/feedback';
-import type { FeedbackOptions, FeedbackRecord, SendingFeedback } from '../../../lambdas/feedback/feedback';
+import type { FeedbackOptions, SendingFeedback } from '../../../lambdas/feedback/feedback';
+import type { FeedbackRecord } from '../../../lambdas/feedback/record';
 import { isPaused } from '../../../lambdas/aliases/lifecycle';
 import { REFUSAL_REASONS } from '../../../lambdas/relay/screening';
 import type { AliasRecord } from '../../../lambdas/aliases/ports';

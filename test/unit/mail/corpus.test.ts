@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../../../lambdas/mail';
-import { corpusPaths, readCorpusMessage } from '../../support/corpus';
+import { corpusPaths, readCorpusMessage } from '../../../devkit/corpus';
 
 const paths = corpusPaths();
 

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitMessage } from '../../../lambdas/mail';
 import { parseHeaderFields, trimWsp } from '../../../lambdas/mail/header-fields';
-import { corpusPaths, readCorpusMessage } from '../../support/corpus';
+import { corpusPaths, readCorpusMessage } from '../../../devkit/corpus';
 
 /**
  * The scans below read header blocks with native searches and decode values lazily. These are the

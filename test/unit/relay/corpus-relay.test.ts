@@ -5,7 +5,7 @@ import { REFUSAL_REASONS } from '../../../lambdas/relay/screening';
 import { relayInboundMail } from '../../../lambdas/relay/relay-inbound-mail';
 import type { DeliveryResult, RelayOptions } from '../../../lambdas/relay/relay-inbound-mail';
 import { createInMemoryPorts, seedStoreAndCustomerAlias } from '../../support/in-memory-ports';
-import { corpusPaths, readCorpusMessage } from '../../support/corpus';
+import { corpusPaths, readCorpusMessage } from '../../../devkit/corpus';
 import { bodyAfterBlankLine, headerProblems, splitOutbound } from '../../support/outbound-checks';
 
 

@@ -1,8 +1,8 @@
 import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { collect } from '../steps';
-import { EXPIRY_BUCKET_ATTRIBUTE, PURGE_AT_ATTRIBUTE } from '../../records/table-schema';
-import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+import { collect } from '../destruction/steps';
+import { EXPIRY_BUCKET_ATTRIBUTE, PURGE_AT_ATTRIBUTE } from '../records/table-schema';
+import { DynamoTable, expiryIndexAttributes, isConditionFailure } from './dynamo-document';
 
 export type ItemKey = Readonly<Record<string, string>>;
 

@@ -1,12 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { parseAliasName } from '../../aliases/names';
-import type { AliasDeadline, SubjectAlias, SubjectAliases } from '../ports';
+import { parseAliasName } from '../names';
+import type { AliasDeadline, SubjectAlias, SubjectAliases } from '../../destruction/ports';
 import { TABLES } from '../../records/table-schema';
-import { DynamoAliasStore, retiredAliasKey } from '../../aliases/aws/dynamo-alias-store';
+import { DynamoAliasStore, retiredAliasKey } from './dynamo-alias-store';
 import { isConditionFailure } from '../../aws/dynamo-document';
-import { DynamoSubjectTable } from './dynamo-subject-table';
-import type { ItemKey } from './dynamo-subject-table';
+import { DynamoSubjectTable } from '../../aws/dynamo-subject-table';
+import type { ItemKey } from '../../aws/dynamo-subject-table';
 
 const [BY_ADDRESS_HASH, BY_STORE] = TABLES.aliases.indexes;
 

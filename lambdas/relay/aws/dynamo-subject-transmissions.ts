@@ -1,7 +1,7 @@
-import type { SubjectRecord, SubjectTransmissions } from '../ports';
+import type { SubjectRecord, SubjectTransmissions } from '../../destruction/ports';
 import { TABLES } from '../../records/table-schema';
-import { DynamoSubjectTable } from './dynamo-subject-table';
-import type { ItemKey } from './dynamo-subject-table';
+import { DynamoSubjectTable } from '../../aws/dynamo-subject-table';
+import type { ItemKey } from '../../aws/dynamo-subject-table';
 
 const [BY_ALIAS] = TABLES.transmissions.indexes;
 

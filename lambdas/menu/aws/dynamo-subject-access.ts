@@ -1,7 +1,7 @@
-import type { SubjectAccessRecords } from '../ports';
+import type { SubjectAccessRecords } from '../../destruction/ports';
 import { TABLES } from '../../records/table-schema';
-import { DynamoSubjectTable } from './dynamo-subject-table';
-import type { ItemKey } from './dynamo-subject-table';
+import { DynamoSubjectTable } from '../../aws/dynamo-subject-table';
+import type { ItemKey } from '../../aws/dynamo-subject-table';
 
 /** The access table as destruction and termination see it: a store's partition, deletion, re-dating. */
 export class DynamoSubjectAccessRecords extends DynamoSubjectTable implements SubjectAccessRecords {

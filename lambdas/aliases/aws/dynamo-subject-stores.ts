@@ -1,10 +1,10 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { STORE_ITEM } from '../ports';
-import type { StoreItemKey, SubjectStoreItems } from '../ports';
+import { STORE_ITEM } from '../../destruction/ports';
+import type { StoreItemKey, SubjectStoreItems } from '../../destruction/ports';
 import { TABLES } from '../../records/table-schema';
 import { isConditionFailure } from '../../aws/dynamo-document';
-import { DynamoSubjectTable } from './dynamo-subject-table';
-import type { ItemKey } from './dynamo-subject-table';
+import { DynamoSubjectTable } from '../../aws/dynamo-subject-table';
+import type { ItemKey } from '../../aws/dynamo-subject-table';
 
 const [BY_ADDRESS_HASH] = TABLES.stores.indexes;
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
  */
 export const CORPUS_DIR: URL = process.env.ANSHIN_CORPUS_DIR
   ? new URL(`file://${process.env.ANSHIN_CORPUS_DIR.replace(/\/?$/, '/')}`)
-  : new URL('../../../shared/corpus/', import.meta.url);
+  : new URL('../../shared/corpus/', import.meta.url);
 
 /** Paths of every corpus message, relative to {@link CORPUS_DIR}, from its MANIFEST.tsv. */
 export function corpusPaths(): string[] {
