@@ -7,7 +7,7 @@ import { DynamoSubjectAccessRecords } from '../menu/aws/dynamo-subject-access';
 import { DynamoSubjectAliases } from '../aliases/aws/dynamo-subject-aliases';
 import { DynamoSubjectStoreItems } from '../aliases/aws/dynamo-subject-stores';
 import { DynamoSubjectTransmissions } from '../relay/aws/dynamo-subject-transmissions';
-import { KmsKeyService } from '../keys/aws/kms-key-service';
+import { KmsMacService } from '../keys/aws/kms-key-service';
 import { S3RawMailArchive } from '../records/aws/s3-raw-mail-archive';
 import { destroySubject } from './destruction';
 import type { DestructionReceipt } from './destruction';
@@ -48,16 +48,12 @@ export interface Destruction {
   terminate(storeId: string, requestedBy: string): Promise<Receipt>;
 }
 
-/**
- * Destruction never encrypts or decrypts, so it is given no data key; only the HMAC key, for the
- * look-up hash of a customer's address and the receipt's subject hash.
- */
-const NO_DATA_KEY = 'none';
-
 export function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
   const { clients, settings } = deps;
   return {
-    keys: new KmsKeyService(clients.kms, { dataKeyId: NO_DATA_KEY, hmacKeyId: settings.hmacKeyId }),
+    // Destruction never encrypts or decrypts: only the HMAC key, for the look-up hash of a customer's
+    // address and the receipt's subject hash.
+    keys: new KmsMacService(clients.kms, settings.hmacKeyId),
     aliases: new DynamoSubjectAliases(clients.dynamodb, settings.tables.aliases),
     stores: new DynamoSubjectStoreItems(clients.dynamodb, settings.tables.stores),
     transmissions: new DynamoSubjectTransmissions(clients.dynamodb, settings.tables.transmissions),

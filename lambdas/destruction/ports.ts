@@ -1,5 +1,6 @@
+import { STORE_ITEM } from '../records/table-schema';
 import type { AliasKind } from '../aliases/ports';
-import type { KeyService } from '../keys/ports';
+import type { MacService } from '../keys/ports';
 import type { RawMailArchive } from '../records/ports';
 import type { ReceiptLog } from '../records/receipts';
 import type { AliasRetirer } from '../retention/ports';
@@ -47,8 +48,6 @@ export interface StoreItemKey {
   readonly storeId: string;
   readonly item: string;
 }
-
-export const STORE_ITEM = 'store';
 
 export function isStoreItem(key: StoreItemKey): boolean {
   return key.item === STORE_ITEM;
@@ -101,7 +100,7 @@ export interface SubjectAccessRecords {
 }
 
 export interface SubjectPorts {
-  readonly keys: Pick<KeyService, 'mac'>;
+  readonly keys: MacService;
   readonly aliases: SubjectAliases;
   readonly stores: SubjectStoreItems;
   readonly transmissions: SubjectTransmissions;

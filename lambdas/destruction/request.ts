@@ -1,5 +1,7 @@
 import { isPlausibleAddress, normalizeAddress } from '../aliases/address';
 import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from './events';
+import { isJsonObject } from '../json';
+import type { JsonObject } from '../json';
 
 /**
  * What the destruction function is asked to do, from a direct invocation (the CLI, the retention
@@ -22,11 +24,6 @@ const STORE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 // A requester goes on the receipt verbatim, so it may not be anything that could hold an address.
 const REQUESTER = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63}$/;
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function requireStoreId(value: unknown, what = 'storeId'): string {
   if (typeof value !== 'string' || !STORE_ID.test(value)) throw new DestructionRequestError(`${what} must be 1-64 letters, digits, ".", "_" or "-"`);
@@ -47,7 +44,7 @@ function requireEmail(value: unknown, what: string): string {
 
 /** Checks a subject and puts a customer's address in the canonical form every hash is made of. */
 export function validateSubject(subject: unknown): DestructionSubject {
-  if (!isObject(subject)) throw new DestructionRequestError('subject must be { kind: "store", storeId } or { kind: "customer", email }');
+  if (!isJsonObject(subject)) throw new DestructionRequestError('subject must be { kind: "store", storeId } or { kind: "customer", email }');
   if (subject.kind === 'store') return { kind: 'store', storeId: requireStoreId(subject.storeId, 'subject.storeId') };
   if (subject.kind === 'customer') return { kind: 'customer', email: requireEmail(subject.email, 'subject.email') };
   throw new DestructionRequestError('subject.kind must be "store" or "customer"');
@@ -58,10 +55,10 @@ export function subjectKey(subject: DestructionSubject): string {
   return subject.kind === 'store' ? subject.storeId : normalizeAddress(subject.email);
 }
 
-function fromMarketplaceEvent(event: Json): DestructionRequest {
+function fromMarketplaceEvent(event: JsonObject): DestructionRequest {
   if (event.source !== MARKETPLACE_EVENT_SOURCE) throw new DestructionRequestError(`events must come from ${MARKETPLACE_EVENT_SOURCE}`);
   const detailType = event['detail-type'];
-  const detail = isObject(event.detail) ? event.detail : {};
+  const detail = isJsonObject(event.detail) ? event.detail : {};
   const requestedBy = `event:${String(detailType)}`;
   if (detailType === DESTRUCTION_EVENT_TYPES.storeTerminated) {
     return { action: 'terminate', storeId: requireStoreId(detail.storeId, 'detail.storeId'), requestedBy };
@@ -82,7 +79,7 @@ function fromMarketplaceEvent(event: Json): DestructionRequest {
  *   receipt names `event:<detail-type>` as requester.
  */
 export function parseDestructionEvent(event: unknown): DestructionRequest {
-  if (!isObject(event)) throw new DestructionRequestError('the event must be a JSON object');
+  if (!isJsonObject(event)) throw new DestructionRequestError('the event must be a JSON object');
   if ('detail-type' in event) return fromMarketplaceEvent(event);
   if (event.action === 'destroy') return { action: 'destroy', subject: validateSubject(event.subject), requestedBy: requireRequester(event.requestedBy) };
   if (event.action === 'terminate') return { action: 'terminate', storeId: requireStoreId(event.storeId), requestedBy: requireRequester(event.requestedBy) };

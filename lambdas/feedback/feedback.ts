@@ -5,6 +5,7 @@ import type { AliasPauser, FeedbackLog, PauseResult } from './ports';
 import type { BounceType, FeedbackRecord } from './record';
 import { purgeAtEpochSeconds } from '../relay/transmission';
 import type { Direction } from '../relay/transmission';
+import { isJsonObject } from '../json';
 
 /**
  * Bounce and complaint events SES publishes for mail the relay sent through its configuration set
@@ -35,11 +36,6 @@ export class SendingEventError extends Error {
   override readonly name = 'SendingEventError';
 }
 
-type Json = Record<string, unknown>;
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function text(value: unknown): string | undefined {
   return typeof value === 'string' && value.trim() !== '' ? value : undefined;
@@ -74,12 +70,12 @@ export function parseSendingEvent(body: string): SendingFeedback | undefined {
   } catch {
     throw new SendingEventError('the feedback message is not JSON');
   }
-  if (!isObject(event)) throw new SendingEventError('the feedback message is not a JSON object');
+  if (!isJsonObject(event)) throw new SendingEventError('the feedback message is not a JSON object');
   const eventType = event.eventType ?? event.notificationType;
   if (typeof eventType !== 'string') throw new SendingEventError('the feedback message has no eventType');
   if (eventType !== 'Bounce' && eventType !== 'Complaint') return undefined;
   const mail = event.mail;
-  if (!isObject(mail)) throw new SendingEventError(`${eventType} event without a mail object`);
+  if (!isJsonObject(mail)) throw new SendingEventError(`${eventType} event without a mail object`);
   const sesMessageId = text(mail.messageId);
   const source = text(mail.source);
   if (!sesMessageId || !source) throw new SendingEventError(`${eventType} event without mail.messageId or mail.source`);
@@ -87,7 +83,7 @@ export function parseSendingEvent(body: string): SendingFeedback | undefined {
 
   if (eventType === 'Bounce') {
     const bounce = event.bounce;
-    if (!isObject(bounce)) throw new SendingEventError('Bounce event without a bounce object');
+    if (!isJsonObject(bounce)) throw new SendingEventError('Bounce event without a bounce object');
     const bounceType = bounce.bounceType;
     if (typeof bounceType !== 'string' || !BOUNCE_TYPES.includes(bounceType)) throw new SendingEventError('Bounce event with an unknown bounceType');
     const occurredAt = instant(bounce.timestamp) ?? instant(mail.timestamp);
@@ -95,7 +91,7 @@ export function parseSendingEvent(body: string): SendingFeedback | undefined {
     return { eventType, ...base, occurredAt, bounceType: bounceType as BounceType, ...optionalText('bounceSubType', bounce.bounceSubType) };
   }
   const complaint = event.complaint;
-  if (!isObject(complaint)) throw new SendingEventError('Complaint event without a complaint object');
+  if (!isJsonObject(complaint)) throw new SendingEventError('Complaint event without a complaint object');
   const occurredAt = instant(complaint.timestamp) ?? instant(mail.timestamp);
   if (!occurredAt) throw new SendingEventError('Complaint event without a timestamp');
   return {

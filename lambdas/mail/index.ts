@@ -9,3 +9,4 @@ export type { HeaderFacts, Mailbox } from './inspect';
 export { LOOP_HEADER, rewriteHeaders } from './rewrite';
 export type { RewriteOptions } from './rewrite';
 export { ADDRESS_REMOVED } from './secrets';
+export { formatRfc5322Date } from './header-encoding';

@@ -76,6 +76,15 @@ export function expiryBucketsOfDay(day: string): string[] {
   return Array.from({ length: EXPIRY_SHARDS }, (_, shard) => `${day}#${shard}`);
 }
 
+/** Sort key (`item`) of a store's own item in the stores table; its senders are `sender#<address hash>`. */
+export const STORE_ITEM = 'store';
+export const SENDER_ITEM_PREFIX = 'sender#';
+
+/** Sort key of a registered sender's item. */
+export function senderItem(addressHash: string): string {
+  return `${SENDER_ITEM_PREFIX}${addressHash}`;
+}
+
 /** Key of the item that keeps a retired alias from being issued again: a one-way hash of its name only. */
 export const RETIRED_ALIAS_PREFIX = 'retired#';
 

@@ -1,5 +1,5 @@
 import { domainOf, normalizeAddress } from '../aliases/address';
-import { LOOP_HEADER } from '../mail';
+import { formatRfc5322Date, LOOP_HEADER } from '../mail';
 import { REFUSAL_REASONS } from './screening';
 import type { RefusalReason } from './screening';
 
@@ -119,13 +119,13 @@ export function composeBounce(input: BounceInput): Bounce | undefined {
   const from = `MAILER-DAEMON@${relayDomain}`;
   const token = input.deliveryId.replace(/[^A-Za-z0-9.-]+/g, '.');
   const boundary = `${BOUNDARY_PREFIX}${token}`;
-  const arrival = rfc5322Date(input.arrivalDate);
+  const arrival = formatRfc5322Date(input.arrivalDate);
 
   const header = [
     `From: Mail Delivery System <${from}>`,
     `To: <${input.to}>`,
     `Subject: ${encodedWords(subject)}`,
-    `Date: ${rfc5322Date(input.now)}`,
+    `Date: ${formatRfc5322Date(input.now)}`,
     `Message-ID: <dsn.${token}@${relayDomain}>`,
     // RFC 3834 §5: a response to a message; receivers' auto-responders must not answer it.
     'Auto-Submitted: auto-replied',
@@ -247,15 +247,4 @@ function encodedWords(text: string): string {
   }
   if (chunk) words.push(chunk);
   return words.map((word) => `=?UTF-8?B?${Buffer.from(word, 'utf8').toString('base64')}?=`).join('\r\n ');
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'] as const;
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
-
-/** RFC 5322 §3.3 date-time in UTC with a numeric zone (the `GMT` of toUTCString is obsolete syntax). */
-function rfc5322Date(date: Date): string {
-  const two = (n: number): string => n.toString().padStart(2, '0');
-  const day = DAYS[date.getUTCDay()] ?? 'Sun';
-  const month = MONTHS[date.getUTCMonth()] ?? 'Jan';
-  return `${day}, ${date.getUTCDate().toString()} ${month} ${date.getUTCFullYear().toString()} ${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 }

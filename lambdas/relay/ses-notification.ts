@@ -1,3 +1,5 @@
+import { isJsonObject } from '../json';
+import type { JsonObject } from '../json';
 import type { InboundMail } from './relay-inbound-mail';
 import { toVerdictStatus } from './verdicts';
 import type { Verdicts } from './verdicts';
@@ -7,11 +9,10 @@ export class InvalidNotificationError extends Error {
   override readonly name = 'InvalidNotificationError';
 }
 
-type Json = Record<string, unknown>;
 
-function object(value: unknown, path: string): Json {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InvalidNotificationError(`${path} is not an object`);
-  return value as Json;
+function object(value: unknown, path: string): JsonObject {
+  if (!isJsonObject(value)) throw new InvalidNotificationError(`${path} is not an object`);
+  return value;
 }
 
 function string(value: unknown, path: string): string {
@@ -19,9 +20,9 @@ function string(value: unknown, path: string): string {
   return value;
 }
 
-function status(receipt: Json, name: string): Verdicts['spf'] {
+function status(receipt: JsonObject, name: string): Verdicts['spf'] {
   const verdict = receipt[name];
-  return toVerdictStatus(typeof verdict === 'object' && verdict !== null ? (verdict as Json).status : undefined);
+  return toVerdictStatus(isJsonObject(verdict) ? verdict.status : undefined);
 }
 
 function dmarcPolicy(value: unknown): Verdicts['dmarcPolicy'] {
@@ -56,7 +57,7 @@ export function parseSesNotification(body: string): InboundMail {
   if (Number.isNaN(timestamp)) throw new InvalidNotificationError('mail.timestamp is not a date');
   const headers = Array.isArray(mail.headers) ? (mail.headers as unknown[]) : [];
   const received = headers
-    .map((h) => (typeof h === 'object' && h !== null ? (h as Json) : {}))
+    .map((h) => (isJsonObject(h) ? h : {}))
     .find((h) => typeof h.name === 'string' && h.name.toLowerCase() === 'received');
 
   const policy = dmarcPolicy(receipt.dmarcPolicy);

@@ -30,6 +30,13 @@ export interface TransmissionRecord {
   readonly purgeAt: number;
 }
 
+/**
+ * `state` of a delivery's item in the transmissions table, the exactly-once claim's life: claimed
+ * (`processing`, with a lease), given back after a failure that sent nothing (`released`), finished
+ * with its record (`done`), or given up on to the dead-letter queue (`dead_lettered`).
+ */
+export const DELIVERY_STATE = { processing: 'processing', released: 'released', done: 'done', deadLettered: 'dead_lettered' } as const;
+
 export function transmissionId(sesMessageId: string, recipientIndex: number): string {
   return `${sesMessageId}/${recipientIndex}`;
 }

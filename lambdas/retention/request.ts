@@ -1,3 +1,5 @@
+import { isJsonObject } from '../json';
+
 /**
  * The retention function's event: `{ "requestedBy": "schedule" }` from EventBridge Scheduler, and
  * optionally `now` from an operator. A `now` ahead of the function's own clock is refused: periods
@@ -28,7 +30,7 @@ export class RetentionRequestError extends Error {
 }
 
 export function parseRetentionEvent(event: unknown, realNow: Date): RetentionRequestInput {
-  const given = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
+  const given = isJsonObject(event) ? event : {};
   const requestedBy = given.requestedBy ?? UNNAMED_REQUESTER;
   if (typeof requestedBy !== 'string' || !REQUESTER.test(requestedBy)) {
     throw new RetentionRequestError('requestedBy must be 1-64 letters, digits, spaces, ".", "_", ":" or "-"');

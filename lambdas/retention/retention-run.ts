@@ -6,7 +6,7 @@ import { DATA_CLASSES, DAY_SECONDS } from '../records/retention-policy';
 import type { DataClass, RetentionPolicy } from '../records/retention-policy';
 import { CHECKPOINT_KIND, RETENTION_STAGES } from './ports';
 import type { DueKeysPage, ExpiringTable, ItemKey, RetentionCheckpoint, RetentionPorts, RetentionPosition, RetentionStage } from './ports';
-import { RETIRED_ALIAS_PREFIX, expiryBucketsOfDay } from '../records/table-schema';
+import { RETIRED_ALIAS_PREFIX, STORE_ITEM, expiryBucketsOfDay } from '../records/table-schema';
 
 /**
  * The retention run: removes what passed its period and DynamoDB TTL or S3 lifecycle has not removed
@@ -250,7 +250,7 @@ async function expireItem(run: Run, table: ExpiringTable, key: ItemKey): Promise
       return;
     }
     case 'stores': {
-      if (key.item === 'store') {
+      if (key.item === STORE_ITEM) {
         // The store item is what the destruction function erases the whole store by, with its own
         // receipt; deleting it here would leave that erasure nothing to find the store by.
         const storeId = key.storeId ?? '';

@@ -1,6 +1,7 @@
 import { createHash, randomInt, randomUUID } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import addressparser from 'nodemailer/lib/addressparser';
+import { formatRfc5322Date } from '../../lambdas/mail';
 import { decodeEncodedWords, headerValue, parseHeaderFields } from './message-headers';
 import type { HeaderField } from './message-headers';
 import type { ReceiptVerdicts } from './simulated-verdicts';
@@ -14,7 +15,7 @@ export function newSesMessageId(length = 40): string {
 
 /** RFC 5322 date in UTC, as SES writes it in its Received field: `Tue, 24 Nov 2026 05:32:33 +0000 (UTC)`. */
 export function rfc5322Date(date: Date): string {
-  return `${date.toUTCString().replace('GMT', '+0000')} (UTC)`;
+  return `${formatRfc5322Date(date)} (UTC)`;
 }
 
 /** The SMTP session facts SES records about a delivery. */

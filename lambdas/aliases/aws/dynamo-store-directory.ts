@@ -1,10 +1,8 @@
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
 import { DynamoTable } from '../../aws/dynamo-document';
+import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM } from '../../records/table-schema';
 
-const STORE_ITEM = 'store';
-const SENDER_PREFIX = 'sender#';
-const senderItem = (addressHash: string): string => `${SENDER_PREFIX}${addressHash}`;
 
 function storeFromItem(item: Record<string, unknown>): StoreRecord {
   const { item: _item, addressHash: _hash, ...store } = item;
@@ -39,7 +37,7 @@ export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory 
       );
       for (const item of page.Items ?? []) {
         if (item.item === STORE_ITEM) store = storeFromItem(item);
-        else if (typeof item.item === 'string' && item.item.startsWith(SENDER_PREFIX)) senders.push(senderFromItem(item));
+        else if (typeof item.item === 'string' && item.item.startsWith(SENDER_ITEM_PREFIX)) senders.push(senderFromItem(item));
       }
       cursor = page.LastEvaluatedKey;
     } while (cursor);

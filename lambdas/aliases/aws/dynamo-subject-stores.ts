@@ -1,5 +1,5 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { STORE_ITEM } from '../../destruction/ports';
+import { STORE_ITEM } from '../../records/table-schema';
 import type { StoreItemKey, SubjectStoreItems } from '../../destruction/ports';
 import { TABLES } from '../../records/table-schema';
 import { isConditionFailure } from '../../aws/dynamo-document';

@@ -1,6 +1,6 @@
 import { DecryptCommand, EncryptCommand, GenerateMacCommand } from '@aws-sdk/client-kms';
 import type { KMSClient } from '@aws-sdk/client-kms';
-import type { EncryptionContext, KeyService } from '../ports';
+import type { EncryptionContext, KeyService, MacService } from '../ports';
 
 /**
  * Real addresses are encrypted directly with KMS (they are far below Encrypt's 4 KB limit, so no
@@ -29,11 +29,25 @@ export class KmsKeyService implements KeyService {
     return Buffer.from(Plaintext).toString('utf8');
   }
 
-  async mac(message: string): Promise<string> {
-    const { Mac } = await this.kms.send(
-      new GenerateMacCommand({ KeyId: this.keys.hmacKeyId, MacAlgorithm: 'HMAC_SHA_256', Message: Buffer.from(message, 'utf8') }),
-    );
-    if (!Mac) throw new Error('KMS GenerateMac returned no MAC');
-    return Buffer.from(Mac).toString('hex');
+  mac(message: string): Promise<string> {
+    return kmsMac(this.kms, this.keys.hmacKeyId, message);
   }
+}
+
+/** The HMAC key alone, for functions that hash addresses but never encrypt or decrypt one. */
+export class KmsMacService implements MacService {
+  constructor(
+    private readonly kms: KMSClient,
+    private readonly hmacKeyId: string,
+  ) {}
+
+  mac(message: string): Promise<string> {
+    return kmsMac(this.kms, this.hmacKeyId, message);
+  }
+}
+
+async function kmsMac(kms: KMSClient, hmacKeyId: string, message: string): Promise<string> {
+  const { Mac } = await kms.send(new GenerateMacCommand({ KeyId: hmacKeyId, MacAlgorithm: 'HMAC_SHA_256', Message: Buffer.from(message, 'utf8') }));
+  if (!Mac) throw new Error('KMS GenerateMac returned no MAC');
+  return Buffer.from(Mac).toString('hex');
 }

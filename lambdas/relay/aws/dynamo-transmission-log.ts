@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../transmission';
+import { DELIVERY_STATE } from '../transmission';
 import type { TransmissionRecord } from '../transmission';
 import { TABLES } from '../../records/table-schema';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
@@ -26,7 +27,7 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
           Item: {
             transmissionId: request.transmissionId,
             sesMessageId: request.sesMessageId,
-            state: 'processing',
+            state: DELIVERY_STATE.processing,
             owner,
             leaseUntil: request.leaseUntil.getTime(),
             purgeAt: request.purgeAt,
@@ -35,10 +36,10 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
           ConditionExpression: `attribute_not_exists(transmissionId) OR #state = :released OR (#state = :processing AND leaseUntil < :now)${retake}`,
           ExpressionAttributeNames: { '#state': 'state' },
           ExpressionAttributeValues: {
-            ':released': 'released',
-            ':processing': 'processing',
+            ':released': DELIVERY_STATE.released,
+            ':processing': DELIVERY_STATE.processing,
             ':now': request.now.getTime(),
-            ...(retake ? { ':dead_lettered': 'dead_lettered' } : {}),
+            ...(retake ? { ':dead_lettered': DELIVERY_STATE.deadLettered } : {}),
           },
         }),
       );
@@ -48,15 +49,15 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
       const { Item } = await this.db.send(
         new GetCommand({ TableName: this.tableName, Key: { transmissionId: request.transmissionId }, ConsistentRead: true }),
       );
-      if (Item?.state === 'done') return { status: 'completed' };
-      if (Item?.state === 'dead_lettered') return { status: 'dead_lettered' };
-      return Item?.state === 'processing' && Item.owner === owner ? { status: 'claimed' } : { status: 'in_progress' };
+      if (Item?.state === DELIVERY_STATE.done) return { status: 'completed' };
+      if (Item?.state === DELIVERY_STATE.deadLettered) return { status: 'dead_lettered' };
+      return Item?.state === DELIVERY_STATE.processing && Item.owner === owner ? { status: 'claimed' } : { status: 'in_progress' };
     }
   }
 
   async complete(record: TransmissionRecord): Promise<void> {
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...record, state: 'done', ...expiryIndexAttributes(record.purgeAt, record.transmissionId) } }),
+      new PutCommand({ TableName: this.tableName, Item: { ...record, state: DELIVERY_STATE.done, ...expiryIndexAttributes(record.purgeAt, record.transmissionId) } }),
     );
   }
 
@@ -68,7 +69,7 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
         UpdateExpression: 'SET #state = :released REMOVE leaseUntil',
         ConditionExpression: '#state = :processing',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':released': 'released', ':processing': 'processing' },
+        ExpressionAttributeValues: { ':released': DELIVERY_STATE.released, ':processing': DELIVERY_STATE.processing },
       }),
     ).catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
@@ -84,8 +85,8 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
         ConditionExpression: '#state = :processing',
         ExpressionAttributeNames: { '#state': 'state', '#owner': 'owner' },
         ExpressionAttributeValues: {
-          ':dead_lettered': 'dead_lettered',
-          ':processing': 'processing',
+          ':dead_lettered': DELIVERY_STATE.deadLettered,
+          ':processing': DELIVERY_STATE.processing,
           ':reason': failure.reason,
           ':errorName': failure.errorName,
           ':at': failure.at.toISOString(),
@@ -120,7 +121,7 @@ export class DynamoTransmissionReader extends DynamoTable {
         Limit: limit,
         FilterExpression: '#state = :done',
         ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':done': 'done' },
+        ExpressionAttributeValues: { ':done': DELIVERY_STATE.done },
       }),
     );
     return (Items ?? []) as TransmissionRecord[];

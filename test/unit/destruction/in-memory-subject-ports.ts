@@ -4,7 +4,7 @@
  * earlier, a store's `terminatedAt` is set once, the retired-name item is the alias table's own key.
  */
 import { parseAliasName, retiredAliasHash } from '../../../lambdas/aliases/names';
-import { STORE_ITEM } from '../../../lambdas/destruction/ports';
+import { STORE_ITEM } from '../../../lambdas/records/table-schema';
 import type { AliasDeadline, StoreItemKey, SubjectAlias, SubjectPorts, SubjectRecord } from '../../../lambdas/destruction/ports';
 import type { Receipt } from '../../../lambdas/records/receipts';
 import { RETIRED_ALIAS_PREFIX } from '../../../lambdas/records/table-schema';

@@ -1,6 +1,6 @@
 import { addressMacInput } from '../../../lambdas/aliases/address';
 import { aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput } from '../../../lambdas/aliases/names';
-import { STORE_ITEM } from '../../../lambdas/destruction/ports';
+import { STORE_ITEM } from '../../../lambdas/records/table-schema';
 import type { InMemorySubjectWorld } from './in-memory-subject-ports';
 
 export const NOW = new Date('2026-05-01T00:00:00.000Z');

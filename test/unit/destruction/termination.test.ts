@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import { STORE_ITEM } from '../../../lambdas/destruction/ports';
+import { STORE_ITEM } from '../../../lambdas/records/table-schema';
 import { receiptSubjectMacInput } from '../../../lambdas/records/receipts';
 import { terminateStore, UnknownStoreError } from '../../../lambdas/destruction/termination';
 import type { TerminationOptions } from '../../../lambdas/destruction/termination';

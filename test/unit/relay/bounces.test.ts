@@ -89,7 +89,7 @@ describe('composeBounce', () => {
     const { field, unfolded, parts } = parse(bounce.raw);
     expect(field('From')).toBe(`Mail Delivery System <MAILER-DAEMON@${RELAY}>`);
     expect(field('To')).toBe(`<${SENDER}>`);
-    expect(field('Date')).toBe('Tue, 1 Apr 2025 03:04:09 +0000');
+    expect(field('Date')).toBe('Tue, 01 Apr 2025 03:04:09 +0000');
     expect(field('Message-ID')).toMatch(new RegExp(`^<dsn\\.[A-Za-z0-9.-]+@${RELAY.replace(/\./g, '\\.')}>$`));
     expect(field('MIME-Version')).toBe('1.0');
     expect(field('Auto-Submitted')).toBe('auto-replied');
@@ -114,7 +114,7 @@ describe('composeBounce', () => {
   it('reports the failed recipient with status 5.3.4', () => {
     const status = parse(compose().raw).parts[1]?.body ?? '';
     const [perMessage, perRecipient] = status.split('\r\n\r\n');
-    expect(perMessage?.split('\r\n')).toEqual([`Reporting-MTA: dns; ${RELAY}`, 'Arrival-Date: Tue, 1 Apr 2025 03:04:05 +0000']);
+    expect(perMessage?.split('\r\n')).toEqual([`Reporting-MTA: dns; ${RELAY}`, 'Arrival-Date: Tue, 01 Apr 2025 03:04:05 +0000']);
     expect(perRecipient?.split('\r\n')).toEqual([`Final-Recipient: rfc822; ${ALIAS}`, 'Action: failed', 'Status: 5.3.4']);
   });
 
