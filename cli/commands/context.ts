@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { awsTarget, localTarget, TargetError } from '../target';
+import type { Target } from '../target';
+
+/** Where the CLI writes; tests pass their own to read what a person would see. */
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+  /** Writes as is, without a newline; given only when stderr is a terminal, for progress bars. */
+  progress?(text: string): void;
+  /** Asks a yes/no question; given only when a person is at a terminal to answer it. */
+  confirm?(question: string): Promise<boolean>;
+}
+
+export interface GlobalOptions {
+  readonly json: boolean;
+  readonly target: 'local' | 'aws';
+  readonly localDir: string;
+  readonly stackName: string;
+}
+
+/** What every command group is built with: where to write, the clock, and the target once options are parsed. */
+export interface CommandContext {
+  readonly program: Command;
+  readonly output: Output;
+  readonly now: () => Date;
+  /** The stack the command acts on, resolved from the global options. */
+  target(): Promise<{ target: Target; options: GlobalOptions }>;
+  /** Prints `value` as JSON with `--json`, otherwise the human line. */
+  print(options: GlobalOptions, value: object, human: string): void;
+}
+
+export function commandContext(program: Command, output: Output, now: () => Date): CommandContext {
+  return {
+    program,
+    output,
+    now,
+    target: async () => {
+      const options = program.opts<GlobalOptions>();
+      const resolved = options.target === 'aws' ? await awsTarget(options.stackName, await cdkContext()) : await localTarget(options.localDir);
+      return { target: resolved, options };
+    },
+    print: (options, value, human) => output.out(options.json ? JSON.stringify(value, null, 2) : human),
+  };
+}
+
+async function cdkContext(): Promise<unknown> {
+  try {
+    const cdk = JSON.parse(await readFile('cdk.json', 'utf8')) as { context?: { anshin?: unknown } };
+    return cdk.context?.anshin ?? {};
+  } catch {
+    return {};
+  }
+}
+
+/** Collects a repeatable option into a list. */
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+export function instant(value: string): Date {
+  const parsed = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(parsed.getTime())) throw new InvalidArgumentError('must be an ISO 8601 instant, e.g. 2027-06-01T00:00:00Z');
+  return parsed;
+}
+
+/** Irreversible commands go ahead only with `--yes` or a person's answer at a terminal. */
+export async function confirmed(output: Output, yes: boolean, question: string): Promise<void> {
+  if (yes) return;
+  if (!output.confirm) throw new TargetError('this cannot be undone: add --yes to confirm when not at a terminal');
+  if (!(await output.confirm(question))) throw new TargetError('cancelled; nothing was changed');
+}
