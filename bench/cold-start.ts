@@ -97,7 +97,7 @@ export async function measureColdStart(options: { readonly quick: boolean }): Pr
         });
         if (name === 'relay') relayBundle = file;
       } catch (error) {
-        bundles.push({ lambda: name, error: error instanceof Error ? error.message.split('\n')[0] : String(error) });
+        bundles.push({ lambda: name, error: error instanceof Error ? (error.message.split('\n')[0] ?? '') : String(error) });
       }
     }
     if (!relayBundle) throw new Error('the relay Lambda could not be bundled');

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
  * every developer machine and CI has it, or the folder named by `ANSHIN_CORPUS_DIR`. A missing
  * corpus fails the tests that need it instead of skipping them.
  */
-export const CORPUS_DIR: URL = process.env.ANSHIN_CORPUS_DIR
+const CORPUS_DIR: URL = process.env.ANSHIN_CORPUS_DIR
   ? new URL(`file://${process.env.ANSHIN_CORPUS_DIR.replace(/\/?$/, '/')}`)
   : new URL('../../shared/corpus/', import.meta.url);
 

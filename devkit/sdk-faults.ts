@@ -4,7 +4,7 @@
  * integration tests and the soak run (bench/soak.ts).
  */
 
-export type Next = (args: { input: object }) => Promise<unknown>;
+type Next = (args: { input: object }) => Promise<unknown>;
 
 /** What fault injection needs of an SDK client: its middleware stack. */
 export interface MiddlewareHost {
@@ -46,7 +46,7 @@ export interface FaultSpec {
 }
 
 /** A ThrottlingException shaped as the SDK raises it; every relay classification treats it as transient. */
-export function throttlingError(): Error {
+function throttlingError(): Error {
   return Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
 }
 

@@ -47,7 +47,6 @@ export const RELAY_ENV = {
   bouncesPerSenderPerHour: 'BOUNCES_PER_SENDER_PER_HOUR',
 } as const;
 
-export type RelayEnvName = (typeof RELAY_ENV)[keyof typeof RELAY_ENV];
 
 /**
  * Names of the feedback function's environment variables, shared by the CDK construct that sets
@@ -61,7 +60,6 @@ export const FEEDBACK_ENV = {
   transmissionRetentionDays: 'TRANSMISSION_RETENTION_DAYS',
 } as const;
 
-export type FeedbackEnvName = (typeof FEEDBACK_ENV)[keyof typeof FEEDBACK_ENV];
 
 /**
  * Environment of the retention and destruction functions. The CDK constructs set these variables

@@ -13,7 +13,7 @@ import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/reco
 export const HOME_REGION = 'ap-northeast-1';
 
 /** DynamoDB point-in-time recovery keeps between 1 and 35 days of backups. */
-export const MAX_BACKUP_DAYS = 35;
+const MAX_BACKUP_DAYS = 35;
 
 /**
  * The retention run is scheduled on days of the month (every day, every second day, …), so its
@@ -22,7 +22,7 @@ export const MAX_BACKUP_DAYS = 35;
 export const MAX_RUN_INTERVAL_DAYS = 31;
 
 /** Retention limits CloudWatch Logs accepts, in days. */
-export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /**
  * The retention policy (see `lambdas/core/retention-policy.ts` for what each class holds): per data
@@ -30,7 +30,7 @@ export const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
  * retention. The stack derives TTL-bearing code settings, S3 lifecycle, log retention and the PITR
  * window from it, and the retention and destruction functions apply it.
  */
-export type RetentionConfig = RetentionPolicy;
+type RetentionConfig = RetentionPolicy;
 
 export interface RelayConfig {
   /** Domain the aliases live on; SES receives mail for it and sends from it. */
@@ -59,7 +59,7 @@ export interface RelayConfig {
 }
 
 /** Delivery status notifications the relay itself sends for refused mail. */
-export interface BounceConfig {
+interface BounceConfig {
   /**
    * DSNs one envelope sender may receive per clock hour; further refusals for it are recorded
    * without one. Bounds what anyone can make the relay send to one address.
@@ -68,7 +68,7 @@ export interface BounceConfig {
 }
 
 /** What SES's bounce and complaint events do to the relay. */
-export interface FeedbackConfig {
+interface FeedbackConfig {
   /**
    * Days a customer alias stops relaying after the customer's address hard-bounced, so repeated
    * sends to a dead address do not drive the account's bounce rate up.

@@ -30,7 +30,7 @@ export interface ReplayItem {
   readonly detail?: string;
 }
 
-export interface ReplayRequest {
+interface ReplayRequest {
   readonly dryRun?: boolean;
   readonly limit?: number;
   /** Only these dead letters (file names without `.json`); lets a client replay one at a time. */

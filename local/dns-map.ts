@@ -4,7 +4,7 @@ import { mapResolver } from '../lambdas/relay/aws/mailauth-dkim-verifier';
 import type { DnsResolver } from '../lambdas/relay/aws/mailauth-dkim-verifier';
 
 /** The local stack's DNS for DKIM keys: `<dataDir>/dns.json`, read on every query so it can be edited while the stack runs. */
-export const DNS_MAP_FILE = 'dns.json';
+const DNS_MAP_FILE = 'dns.json';
 
 /**
  * A resolver over `<dataDir>/dns.json` (`{ "<selector>._domainkey.<domain>": { "TXT": ["v=DKIM1; k=rsa; p=…"] } }`),

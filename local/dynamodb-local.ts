@@ -24,7 +24,7 @@ export interface DynamoDbLocal {
   close(): Promise<void>;
 }
 
-export class DynamoDbLocalError extends Error {
+class DynamoDbLocalError extends Error {
   override readonly name = 'DynamoDbLocalError';
 }
 

@@ -29,9 +29,9 @@ export interface LocalEndpoints {
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 
-export const ENDPOINTS_FILE = 'endpoints.json';
+const ENDPOINTS_FILE = 'endpoints.json';
 
-export class LocalEndpointsError extends Error {
+class LocalEndpointsError extends Error {
   override readonly name = 'LocalEndpointsError';
 }
 

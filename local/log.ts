@@ -8,5 +8,3 @@ export type LocalLog = (event: string, fields?: Readonly<Record<string, string |
 export const jsonLinesLog: LocalLog = (event, fields = {}) => {
   process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), event, ...fields })}\n`);
 };
-
-export const silentLog: LocalLog = () => {};

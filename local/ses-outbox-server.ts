@@ -30,7 +30,7 @@ export interface SesOutboxServer {
  * Destinations on the reserved `.invalid` TLD (RFC 2606) are refused as SES refuses an address it
  * will not send to, so a permanent refusal of one recipient can be tried locally.
  */
-export const REFUSED_DESTINATION = /\.invalid$/i;
+const REFUSED_DESTINATION = /\.invalid$/i;
 
 /**
  * aws-ses-v2-local in-process on loopback: it accepts SendEmail and shows what was sent. SendEmail

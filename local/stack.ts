@@ -27,7 +27,7 @@ import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
 
 /** Ports `npm start` uses; SMTP and outbox are part of the local stack contract (DESIGN.md). */
 export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510 } as const;
-export type LocalService = keyof typeof LOCAL_PORTS;
+type LocalService = keyof typeof LOCAL_PORTS;
 
 export const INBOUND_BUCKET = 'anshin-inbound';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;

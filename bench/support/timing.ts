@@ -3,7 +3,7 @@
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
 
 /** Runs V8's collector when the process was started with `--expose-gc`, so one run's garbage is not billed to the next. */
-export function settle(): void {
+function settle(): void {
   collectGarbage?.();
 }
 

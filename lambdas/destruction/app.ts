@@ -21,11 +21,9 @@ import type { RetentionPolicy } from '../records/retention-policy';
 import { terminateStore } from './termination';
 import type { TableKey } from '../records/table-schema';
 
-export type { DestructionReceipt } from './destruction';
-export type { DestructionSubject } from './request';
-export type { DestructionProgress, DestructionStep } from './steps';
+export type { DestructionStep } from './steps';
 
-export interface DestructionSettings {
+interface DestructionSettings {
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly inboundBucket: string;
   readonly hmacKeyId: string;
@@ -48,7 +46,7 @@ export interface Destruction {
   terminate(storeId: string, requestedBy: string): Promise<Receipt>;
 }
 
-export function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
+function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
   const { clients, settings } = deps;
   return {
     // Destruction never encrypts or decrypts: only the HMAC key, for the look-up hash of a customer's

@@ -7,7 +7,7 @@ import { DynamoFeedbackLog } from './aws/dynamo-feedback-log';
 import { applySendingFeedback, parseSendingEvent } from './feedback';
 import type { FeedbackOptions, FeedbackOutcome, FeedbackPorts } from './feedback';
 
-export interface FeedbackSettings {
+interface FeedbackSettings {
   readonly aliasesTable: string;
   readonly transmissionsTable: string;
   readonly relayDomain: string;
@@ -24,7 +24,7 @@ export interface FeedbackDependencies {
 
 export type FeedbackHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
 
-export function createFeedbackPorts(deps: FeedbackDependencies): FeedbackPorts {
+function createFeedbackPorts(deps: FeedbackDependencies): FeedbackPorts {
   return {
     aliases: new DynamoAliasStore(deps.clients.dynamodb, deps.settings.aliasesTable),
     feedback: new DynamoFeedbackLog(deps.clients.dynamodb, deps.settings.transmissionsTable),

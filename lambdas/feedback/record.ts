@@ -1,7 +1,7 @@
 import type { Direction } from '../relay/transmission';
 
 export type BounceType = 'Permanent' | 'Transient' | 'Undetermined';
-export type FeedbackKind = 'bounce' | 'complaint';
+type FeedbackKind = 'bounce' | 'complaint';
 
 /**
  * What is kept about one bounce or complaint, in the transmissions table beside the deliveries.

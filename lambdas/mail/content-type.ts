@@ -6,7 +6,7 @@ import type { HeaderIndex } from './header-fields';
  * 1 KB; libmime's parameter parser builds a byte array per RFC 2231 value and takes seconds on a
  * multi-megabyte one, so larger values are treated as unreadable.
  */
-export const MAX_PARAMETERIZED_CHARS = 64 * 1024;
+const MAX_PARAMETERIZED_CHARS = 64 * 1024;
 
 /** A parameterized MIME field value (RFC 2045 §5.1, RFC 2231), comments removed; undefined when oversized. */
 export function parseParameterized(value: string): libmime.ParsedHeaderValue | undefined {

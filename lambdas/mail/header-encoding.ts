@@ -2,7 +2,7 @@ import libmime from 'libmime';
 import { isPrintableAscii } from './header-text';
 
 /** RFC 5322 §2.1.1: a line must not exceed 998 octets, and should not exceed 78. */
-export const MAX_LINE_OCTETS = 998;
+const MAX_LINE_OCTETS = 998;
 const FOLD_AT = 76;
 
 /**
@@ -56,7 +56,7 @@ function looksEncoded(text: string): boolean {
  * quoted-string, anything else (or anything that would read as an encoded word) as UTF-8 encoded
  * words (RFC 2047 §5 (3)).
  */
-export function encodeDisplayName(name: string): string {
+function encodeDisplayName(name: string): string {
   if (isPrintableAscii(name) && !looksEncoded(name) && !hasLongWord(name)) {
     return ATOM_PHRASE.test(name) ? name : `"${name.replace(/["\\]/g, '\\$&')}"`;
   }

@@ -16,13 +16,13 @@ export interface Mailbox {
  * field of a few hundred KB takes seconds or overflows the stack; no legitimate From, Sender,
  * Reply-To, Return-Path or To value comes near this.
  */
-export const MAX_ADDRESS_FIELD_CHARS = 2048;
+const MAX_ADDRESS_FIELD_CHARS = 2048;
 
 /** RFC 5322 groups do not nest, so a field needs at most a few `:`; more only feed that recursion. */
 const MAX_COLONS = 16;
 
 /** Total address text parsed per header block, bounding the work whatever the number of fields. */
-export const ADDRESS_PARSE_BUDGET_CHARS = 16 * 1024;
+const ADDRESS_PARSE_BUDGET_CHARS = 16 * 1024;
 
 /** What one address field held. `parsed` is false when it was too large or too odd to parse. */
 export interface AddressFieldReading {

@@ -136,7 +136,7 @@ export function percentDecode(text: string): string {
 }
 
 /** `=40` → `@`: quoted-printable (RFC 2045 §6.7), soft line breaks removed, read as UTF-8. */
-export function quotedPrintableDecode(text: string): string {
+function quotedPrintableDecode(text: string): string {
   return text.replace(/=\r?\n/g, '').replace(/(?:=[0-9a-f]{2})+/gi, (run) => Buffer.from(run.replace(/=/g, ''), 'hex').toString('utf8'));
 }
 

@@ -15,5 +15,5 @@ export interface RawMailArchive {
    * delete marker last modified at or before `cutoff`. Pass the returned cursor to go on; none is
    * returned once the listing is exhausted.
    */
-  sweepOlderThan(cutoff: Date, page: { readonly cursor?: string; readonly maxKeys: number }): Promise<{ readonly removed: number; readonly cursor?: string }>;
+  sweepOlderThan(cutoff: Date, page: { readonly cursor?: string | undefined; readonly maxKeys: number }): Promise<{ readonly removed: number; readonly cursor?: string }>;
 }

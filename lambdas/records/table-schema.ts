@@ -27,7 +27,7 @@ export interface TableSchema {
 }
 
 /** Attribute that holds the keyed hash (HMAC) of a real address, for look-ups without decryption. */
-export const ADDRESS_HASH_ATTRIBUTE = 'addressHash';
+const ADDRESS_HASH_ATTRIBUTE = 'addressHash';
 /** Epoch seconds after which an item must be gone (DynamoDB TTL). */
 export const PURGE_AT_ATTRIBUTE = 'purgeAt';
 /** Partition attribute of the expiry index: the UTC day of `purgeAt` and a shard, `2026-11-24#2`. */

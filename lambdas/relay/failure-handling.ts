@@ -3,7 +3,7 @@ import { classifyFailure, retryDelaySeconds } from './failures';
 import type { DeadLetterQueue, RetryScheduler } from './ports';
 
 /** The structured log lines failure handling writes (Powertools' Logger is one). */
-export interface FailureLog {
+interface FailureLog {
   info(message: string, attributes: Record<string, unknown>): void;
   warn(message: string, attributes: Record<string, unknown>): void;
   error(message: string, attributes: Record<string, unknown>): void;

@@ -141,7 +141,7 @@ export function classifyFailure(error: unknown): FailureClassification {
  * out throttling and short service outages, short enough not to hold mail for hours. The cap also
  * keeps the delay far below SQS's 12-hour visibility limit should maxReceiveCount grow.
  */
-export const RETRY_BACKOFF = { baseSeconds: 30, maxSeconds: 900 } as const;
+const RETRY_BACKOFF = { baseSeconds: 30, maxSeconds: 900 } as const;
 
 /** Seconds until the next receive, from SQS's `ApproximateReceiveCount` (1 on the first receive). */
 export function retryDelaySeconds(receiveCount: number, backoff: { readonly baseSeconds: number; readonly maxSeconds: number } = RETRY_BACKOFF): number {

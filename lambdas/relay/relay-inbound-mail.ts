@@ -23,7 +23,7 @@ import type { Verdicts } from './verdicts';
 export const MAX_OUTBOUND_BYTES = 40 * 1024 * 1024;
 
 /** Shown to the store when a customer's own mail carries no display name. */
-export const CUSTOMER_FALLBACK_NAME = 'お客様';
+const CUSTOMER_FALLBACK_NAME = 'お客様';
 
 /** One inbound message as SES reported it; everything routing needs, nothing read from the body. */
 export interface InboundMail {
@@ -148,7 +148,7 @@ const DEFAULT_LEASE_SECONDS = 120;
  * about it; a stranger who proves an envelope but writes to thousands of made-up aliases makes
  * the relay answer a handful of times, not thousands.
  */
-export const DEFAULT_BOUNCES_PER_SENDER_PER_HOUR = 10;
+const DEFAULT_BOUNCES_PER_SENDER_PER_HOUR = 10;
 
 /** One envelope recipient, read once. */
 interface Recipient {

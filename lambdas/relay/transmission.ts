@@ -3,7 +3,7 @@ import type { RefusalReason } from './screening';
 import type { Verdicts } from './verdicts';
 
 export type Direction = 'merchant_to_customer' | 'customer_to_merchant' | 'unknown';
-export type Outcome = 'relayed' | 'refused';
+type Outcome = 'relayed' | 'refused';
 
 /**
  * What is kept about one delivery attempt (data class "transmission record"): existence, direction,

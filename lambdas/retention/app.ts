@@ -16,9 +16,8 @@ import type { RetentionPolicy } from '../records/retention-policy';
 import type { ExpiringTable, ExpiryIndex, RetentionPorts, StoreErasure } from './ports';
 import type { TableKey } from '../records/table-schema';
 
-export type { StoreErasure } from './ports';
 
-export interface RetentionSettings {
+interface RetentionSettings {
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly inboundBucket: string;
   readonly policy: RetentionPolicy;
@@ -31,7 +30,7 @@ export interface RetentionSettings {
   readonly reserveMs?: number;
 }
 
-export interface RetentionClients {
+interface RetentionClients {
   readonly dynamodb: DynamoDBClient;
   readonly s3: S3Client;
   /** For asking the destruction function to erase stores; not needed when `storeErasure` is given. */
@@ -50,7 +49,7 @@ export interface RetentionDependencies {
   readonly logger?: Logger;
 }
 
-export interface RetentionRequest {
+interface RetentionRequest {
   /** The instant periods are measured against. @default the dependencies' clock */
   readonly now?: Date;
   /** Named on the receipt: `schedule`, `cli`, … */
@@ -71,7 +70,7 @@ function defaultStoreErasure(deps: RetentionDependencies): StoreErasure {
 }
 
 /** Builds the adapters over the given clients; used by the Lambda handler, the CLI and the tests alike. */
-export function createRetentionPorts(deps: RetentionDependencies): RetentionPorts {
+function createRetentionPorts(deps: RetentionDependencies): RetentionPorts {
   const { clients, settings } = deps;
   const expiryIndex = (table: ExpiringTable): ExpiryIndex => new DynamoExpiryIndex(clients.dynamodb, settings.tables[table], table);
   return {

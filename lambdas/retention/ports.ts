@@ -67,7 +67,7 @@ export interface RetentionPosition {
  * that began it. Stages before the position were visited only through that day, so the pass after
  * this one has to start there again.
  */
-export interface UnfinishedPass {
+interface UnfinishedPass {
   readonly position: RetentionPosition;
   readonly beganOn: string;
 }

@@ -17,7 +17,7 @@ import { RETIRED_ALIAS_PREFIX, STORE_ITEM, expiryBucketsOfDay } from '../records
 
 const DAY_MS = DAY_SECONDS * 1000;
 
-export const RETENTION_DEFAULTS = {
+const RETENTION_DEFAULTS = {
   /** Keys per index page and objects per raw-mail page: small enough to finish well within the reserve. */
   pageSize: 100,
   /** Deletions in flight at once: quick, without throttling an on-demand table. */

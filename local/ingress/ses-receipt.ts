@@ -14,7 +14,7 @@ export function newSesMessageId(length = 40): string {
 }
 
 /** RFC 5322 date in UTC, as SES writes it in its Received field: `Tue, 24 Nov 2026 05:32:33 +0000 (UTC)`. */
-export function rfc5322Date(date: Date): string {
+function rfc5322Date(date: Date): string {
   return `${formatRfc5322Date(date)} (UTC)`;
 }
 

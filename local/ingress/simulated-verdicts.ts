@@ -2,8 +2,8 @@ import { domainsAlign } from '../../lambdas/relay/authentication';
 import { headerValue } from './message-headers';
 import type { HeaderField } from './message-headers';
 
-export type VerdictStatus = 'PASS' | 'FAIL' | 'GRAY' | 'PROCESSING_FAILED' | 'DISABLED';
-export type DmarcPolicy = 'none' | 'quarantine' | 'reject';
+type VerdictStatus = 'PASS' | 'FAIL' | 'GRAY' | 'PROCESSING_FAILED' | 'DISABLED';
+type DmarcPolicy = 'none' | 'quarantine' | 'reject';
 
 export interface ReceiptVerdicts {
   readonly spf: VerdictStatus;
@@ -21,7 +21,7 @@ export interface ReceiptVerdicts {
  * virus=FAIL` (any subset, case-insensitive, `,` or `;` between entries). The header stays in the
  * stored mail, as any sender header does; the relay's header keep-list drops it on the way out.
  */
-export const VERDICT_HEADER = 'X-Local-Verdict';
+const VERDICT_HEADER = 'X-Local-Verdict';
 
 const STATUSES: readonly VerdictStatus[] = ['PASS', 'FAIL', 'GRAY', 'PROCESSING_FAILED', 'DISABLED'];
 const POLICIES: readonly DmarcPolicy[] = ['none', 'quarantine', 'reject'];

@@ -17,7 +17,7 @@ import type { SmtpDelivery } from './ses-receipt';
 import { simulatedVerdicts, VerdictHeaderError } from './simulated-verdicts';
 
 /** SES's limit for a received message, headers included. */
-export const MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
+const MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
 /** Where this ingress stores raw mail, as SES does; `bench/soak.ts` stores its mail there too. */
 export const OBJECT_KEY_PREFIX = RAW_MAIL_PREFIX;
 
@@ -55,7 +55,7 @@ async function observeAuthentication(fields: readonly HeaderField[], raw: Buffer
 }
 
 /** What became of one accepted mail once the relay had it. */
-export interface ProcessedMail {
+interface ProcessedMail {
   /** SES message ID; the raw mail is at `inbound/<messageId>` in the bucket. */
   readonly messageId: string;
   /**

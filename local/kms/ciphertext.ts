@@ -19,7 +19,7 @@ const MIN_BLOB_BYTES = HEADER_BYTES + IV_BYTES + TAG_BYTES + 1;
 export type EncryptionContext = Readonly<Record<string, string>>;
 
 /** Order-independent serialisation: KMS treats contexts as unordered maps. */
-export function canonicalContext(context: EncryptionContext): Buffer {
+function canonicalContext(context: EncryptionContext): Buffer {
   const entries = Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return Buffer.from(JSON.stringify(entries), 'utf8');
 }

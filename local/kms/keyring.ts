@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 export const LOCAL_ACCOUNT_ID = '000000000000';
 
 export type KeyUsage = 'ENCRYPT_DECRYPT' | 'GENERATE_VERIFY_MAC';
-export type KeySpec = 'SYMMETRIC_DEFAULT' | 'HMAC_256';
+type KeySpec = 'SYMMETRIC_DEFAULT' | 'HMAC_256';
 
 export interface LocalKey {
   readonly keyId: string;
@@ -37,7 +37,7 @@ interface StoredKeyring {
   readonly keys: readonly StoredKey[];
 }
 
-export class KeyringError extends Error {
+class KeyringError extends Error {
   override readonly name = 'KeyringError';
 }
 

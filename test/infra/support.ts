@@ -52,7 +52,7 @@ export interface RelayAppOptions {
 }
 
 /** `given` over `base`, field by field and, within `classes`, class by class and field by field. */
-export function mergeRetention(base: PartialRetention, given: PartialRetention = {}): PartialRetention {
+function mergeRetention(base: PartialRetention, given: PartialRetention = {}): PartialRetention {
   const classNames = new Set([...Object.keys(base.classes ?? {}), ...Object.keys(given.classes ?? {})]);
   const classes = Object.fromEntries([...classNames].map((name) => [name, { ...base.classes?.[name], ...given.classes?.[name] }]));
   return { ...base, ...given, classes };

@@ -142,9 +142,9 @@ describe('local stack', () => {
     const { Table } = await stack.clients.dynamodb.send(new DescribeTableCommand({ TableName: tableName }));
     const { TimeToLiveDescription } = await stack.clients.dynamodb.send(new DescribeTimeToLiveCommand({ TableName: tableName }));
 
-    const keys = (elements: { AttributeName?: string; KeyType?: string }[] | undefined) => elements?.map((e) => [e.AttributeName, e.KeyType]);
+    const keys = (elements: { AttributeName?: string | undefined; KeyType?: string | undefined }[] | undefined) => elements?.map((e) => [e.AttributeName, e.KeyType]);
     expect(keys(Table?.KeySchema)).toEqual([[schema.partitionKey, 'HASH'], ...('sortKey' in schema ? [[schema.sortKey, 'RANGE']] : [])]);
-    const byName = (a: { name?: string }, b: { name?: string }) => (a.name ?? '').localeCompare(b.name ?? '');
+    const byName = (a: { name?: string | undefined }, b: { name?: string | undefined }) => (a.name ?? '').localeCompare(b.name ?? '');
     expect(
       (Table?.GlobalSecondaryIndexes ?? []).map((index) => ({ name: index.IndexName, keys: keys(index.KeySchema), projection: index.Projection?.ProjectionType })).sort(byName),
     ).toEqual(

@@ -15,7 +15,7 @@ import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from
 import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
 import type { TransmissionRecord } from '../../lambdas/relay/transmission';
 
-export class InMemoryAliasStore implements AliasStore {
+class InMemoryAliasStore implements AliasStore {
   readonly records = new Map<string, AliasRecord>();
 
   async getAlias(alias: string): Promise<AliasRecord | undefined> {
@@ -30,7 +30,7 @@ export class InMemoryAliasStore implements AliasStore {
   }
 }
 
-export class InMemoryStoreDirectory implements StoreDirectory {
+class InMemoryStoreDirectory implements StoreDirectory {
   readonly stores = new Map<string, StoreRecord>();
   /** Keyed by store ID and address hash, as the stores table keys its sender items. */
   readonly senders = new Map<string, RegisteredSender>();
@@ -146,7 +146,7 @@ function contextBytes(context: EncryptionContext): Buffer {
   return Buffer.from(JSON.stringify(Object.entries(context).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))), 'utf8');
 }
 
-export class InMemoryRawMailSource implements RawMailSource {
+class InMemoryRawMailSource implements RawMailSource {
   readonly objects = new Map<string, Buffer>();
 
   put(location: { bucket: string; key: string }, raw: Buffer): void {
@@ -165,7 +165,7 @@ function objectKey(location: { bucket: string; key: string }): string {
 }
 
 /** Keeps every message it is asked to send, in order. */
-export class CapturingMailer implements Mailer {
+class CapturingMailer implements Mailer {
   readonly sent: OutboundMessage[] = [];
 
   async send(message: OutboundMessage): Promise<{ messageId: string }> {
@@ -178,7 +178,7 @@ export class CapturingMailer implements Mailer {
  * DKIM results given by the test: the domains whose signatures "verified". Real verification with
  * mailauth is tested against signed messages in the adapter's and the integration tests.
  */
-export class ScriptedDkimVerifier implements DkimVerifier {
+class ScriptedDkimVerifier implements DkimVerifier {
   passingDomains: readonly string[] = [];
   temporaryFailure = false;
   calls = 0;
@@ -190,7 +190,7 @@ export class ScriptedDkimVerifier implements DkimVerifier {
 }
 
 /** The counting rule of `DynamoBounceBudget`: at most `limit` takes per key. */
-export class InMemoryBounceBudget implements BounceBudget {
+class InMemoryBounceBudget implements BounceBudget {
   readonly taken = new Map<string, number>();
 
   async take(key: string, _windowEnd: Date, limit: number): Promise<boolean> {

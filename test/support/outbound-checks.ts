@@ -5,7 +5,7 @@
 import libmime from 'libmime';
 
 /** Header fields SES and readers expect at most once (DESIGN.md "Header rules"). */
-export const SINGLE_FIELDS = ['from', 'to', 'subject', 'date', 'mime-version', 'content-type'] as const;
+const SINGLE_FIELDS = ['from', 'to', 'subject', 'date', 'mime-version', 'content-type'] as const;
 
 const FIELD_LINE = /^[\x21-\x39\x3b-\x7e]+: /;
 // eslint-disable-next-line no-control-regex -- these characters are what must not appear
@@ -50,7 +50,7 @@ function quotedPrintableDecode(text: string): string {
 const DECODERS: readonly ((text: string) => string)[] = [(text) => libmime.decodeWords(text), percentDecode, quotedPrintableDecode];
 
 /** The text as written and after every decoding, alone and in pairs (an address percent-encoded inside an encoded word). */
-export function decodings(text: string): string[] {
+function decodings(text: string): string[] {
   const views = new Set([text]);
   for (const first of DECODERS) {
     const once = first(text);

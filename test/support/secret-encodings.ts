@@ -9,7 +9,7 @@ export const addressArbitrary = fc
   .map(([local, host, tld]) => `${local}@${host}.example.${tld}`);
 
 export const base64Word = (charset: string, bytes: Buffer): string => `=?${charset}?B?${bytes.toString('base64')}?=`;
-export const qWord = (text: string): string =>
+const qWord = (text: string): string =>
   `=?UTF-8?Q?${[...Buffer.from(text)].map((byte) => `=${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('')}?=`;
 export const percentEncode = (text: string): string => [...Buffer.from(text)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
 const fullWidth = (text: string): string => text.replace(/[!-~]/g, (character) => String.fromCharCode(character.charCodeAt(0) + 0xfee0));

@@ -68,7 +68,7 @@ export class S3RawMailArchive implements RawMailArchive {
     return (await this.versionsOf(sesMessageIds)).length;
   }
 
-  async sweepOlderThan(cutoff: Date, page: { readonly cursor?: string; readonly maxKeys: number }): Promise<{ readonly removed: number; readonly cursor?: string }> {
+  async sweepOlderThan(cutoff: Date, page: { readonly cursor?: string | undefined; readonly maxKeys: number }): Promise<{ readonly removed: number; readonly cursor?: string }> {
     if (!Number.isInteger(page.maxKeys) || page.maxKeys < 1 || page.maxKeys > MAX_LIST_KEYS) {
       throw new RangeError(`maxKeys must be an integer from 1 to ${MAX_LIST_KEYS}`);
     }

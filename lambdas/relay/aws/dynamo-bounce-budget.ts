@@ -3,7 +3,7 @@ import type { BounceBudget } from '../ports';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 /** Prefix of the counter items in the transmissions table, apart from `<sesMessageId>/<index>` records. */
-export const BOUNCE_BUDGET_PREFIX = 'dsn-budget#';
+const BOUNCE_BUDGET_PREFIX = 'dsn-budget#';
 
 /** A counter outlives its window by this long, so a late DSN of the window still finds it. */
 const KEPT_AFTER_WINDOW_SECONDS = 3_600;

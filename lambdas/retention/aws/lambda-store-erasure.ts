@@ -3,7 +3,7 @@ import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { StoreErasure } from '../ports';
 
 /** Who the destruction function's receipt names as having asked for the erasure. */
-export const RETENTION_REQUESTER = 'retention';
+const RETENTION_REQUESTER = 'retention';
 
 /**
  * Asks the destruction function to erase a store, asynchronously (`Event`): the erasure can take

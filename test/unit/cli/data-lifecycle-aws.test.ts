@@ -13,7 +13,7 @@ const NOW = () => new Date('2026-11-24T12:00:00Z');
 const target = { name: 'aws', config: DEFAULT_CONFIG, functions: { lambda: new LambdaClient({ region: 'ap-northeast-1' }), retention: 'retention-fn', destruction: 'destruction-fn' } } as unknown as Target;
 
 // The SDK wraps payload bytes in a blob adapter; the code under test reads them as bytes.
-const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as InvokeCommandOutput['Payload'];
+const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as NonNullable<InvokeCommandOutput['Payload']>;
 const payloadOf = (payload: unknown): unknown => JSON.parse(typeof payload === 'string' ? payload : new TextDecoder().decode(payload as Uint8Array));
 
 afterEach(() => lambdaMock.reset());

@@ -144,7 +144,7 @@ describe('planFeedback', () => {
     sesMessageId: 'out-1',
     source,
     occurredAt: new Date('2024-06-01T09:00:00Z'),
-    bounceType,
+    ...(bounceType === undefined ? {} : { bounceType }),
   });
   const reverse = { alias: REVERSE.alias, kind: 'merchant' as const };
   const customer = { alias: CUSTOMER.alias, kind: 'customer' as const };

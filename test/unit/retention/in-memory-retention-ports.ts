@@ -26,7 +26,7 @@ interface Row {
   purgeAt?: number;
 }
 
-export class InMemoryExpiryIndex implements ExpiryIndex {
+class InMemoryExpiryIndex implements ExpiryIndex {
   readonly rows = new Map<string, Row>();
   /** Index entries as of their last write: bucket and purgeAt at that time. */
   private readonly entries = new Map<string, { readonly bucket: string; readonly purgeAt: number; readonly key: ItemKey }>();
@@ -78,7 +78,7 @@ export class InMemoryExpiryIndex implements ExpiryIndex {
 }
 
 /** Raw mail objects by key, each with versions last modified at given instants. */
-export class InMemoryRawMailArchive {
+class InMemoryRawMailArchive {
   readonly versions: { readonly key: string; readonly lastModified: Date }[] = [];
   readonly cutoffs: Date[] = [];
 
@@ -98,7 +98,7 @@ export class InMemoryRawMailArchive {
   }
 }
 
-export class InMemoryCheckpointStore implements RetentionCheckpointStore {
+class InMemoryCheckpointStore implements RetentionCheckpointStore {
   constructor(public checkpoint?: RetentionCheckpoint) {}
 
   async load(): Promise<RetentionCheckpoint | undefined> {
@@ -110,7 +110,7 @@ export class InMemoryCheckpointStore implements RetentionCheckpointStore {
   }
 }
 
-export class RecordingReceiptLog {
+class RecordingReceiptLog {
   readonly receipts: Receipt[] = [];
 
   async record(receipt: Receipt): Promise<void> {
@@ -119,7 +119,7 @@ export class RecordingReceiptLog {
 }
 
 /** Records the names kept, and whether each alias still existed then (the hash must come first). */
-export class InMemoryAliasRetirer implements AliasRetirer {
+class InMemoryAliasRetirer implements AliasRetirer {
   readonly retired: string[] = [];
   readonly keptWhileAliasExisted: boolean[] = [];
 
@@ -131,7 +131,7 @@ export class InMemoryAliasRetirer implements AliasRetirer {
   }
 }
 
-export class RecordingStoreErasure implements StoreErasure {
+class RecordingStoreErasure implements StoreErasure {
   readonly requested: string[] = [];
 
   async requestErasure(storeId: string): Promise<void> {
