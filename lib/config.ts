@@ -25,7 +25,7 @@ export const MAX_RUN_INTERVAL_DAYS = 31;
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
 /**
- * The retention policy (see `lambdas/core/retention-policy.ts` for what each class holds): per data
+ * The retention policy (see `lambdas/records/retention-policy.ts` for what each class holds): per data
  * class, the retention period and the support period after the subject ends; the backup window; log
  * retention. The stack derives TTL-bearing code settings, S3 lifecycle, log retention and the PITR
  * window from it, and the retention and destruction functions apply it.

@@ -15,7 +15,7 @@ import { ConfigError } from './config';
 /** S3 key prefix SES writes raw inbound mail under; the relay may read only below it. */
 export { RAW_MAIL_PREFIX } from '../lambdas/records/raw-mail';
 
-/** Every key attribute of the schema is a string (see `lambdas/shared/table-schema.ts`). */
+/** Every key attribute of the schema is a string (see `lambdas/records/table-schema.ts`). */
 export const KEY_ATTRIBUTE_TYPE = AttributeType.STRING;
 
 /**

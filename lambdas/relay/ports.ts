@@ -18,7 +18,7 @@ export interface OutboundMessage {
 /**
  * Hands a message to the sending service. SES's SendEmail is not idempotent, so a mailer never
  * repeats a request that may have reached it: a failure after which the message may have been
- * accepted is thrown as a `MaybeSentError` (core/failures.ts), any other failure means it was not.
+ * accepted is thrown as a `MaybeSentError` (failures.ts), any other failure means it was not.
  */
 export interface Mailer {
   send(message: OutboundMessage): Promise<{ messageId: string }>;

@@ -2,7 +2,7 @@ import type { RawMailArchive } from '../records/ports';
 import type { ReceiptLog } from '../records/receipts';
 
 /**
- * Ports of the retention run (`retention.ts`). Adapters in `lambdas/adapters/` implement them with
+ * Ports of the retention run (`retention-run.ts`). Adapters in the `aws/` folders implement them with
  * DynamoDB, S3 and Lambda; unit tests use in-memory doubles with the same conditions.
  */
 

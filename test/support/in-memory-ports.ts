@@ -1,5 +1,5 @@
 /**
- * In-memory implementations of the relay's ports (`lambdas/core/ports.ts`). They stand in for the
+ * In-memory implementations of the relay's ports (`lambdas/relay/ports.ts`, `lambdas/aliases/ports.ts`, `lambdas/keys/ports.ts`). They stand in for the
  * DynamoDB, KMS, S3 and SES adapters in fast domain tests, with the same observable semantics
  * (conditional alias writes, the transmission claim/lease rules, encryption context enforced on
  * decrypt); the integration tests use the real adapters against the local servers instead.

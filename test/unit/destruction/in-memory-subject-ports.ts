@@ -1,5 +1,5 @@
 /**
- * In-memory tables behind the destruction ports (`lambdas/core/destruction-ports.ts`), with the
+ * In-memory tables behind the destruction ports (`lambdas/destruction/ports.ts`), with the
  * DynamoDB adapters' semantics: deletions say whether there was an item, `purgeAt` only ever moves
  * earlier, a store's `terminatedAt` is set once, the retired-name item is the alias table's own key.
  */
