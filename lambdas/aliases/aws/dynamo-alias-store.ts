@@ -1,8 +1,6 @@
 import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AliasRetiredError, retiredAliasHash } from '../names';
 import type { AliasRecord, AliasStore } from '../ports';
-import type { AliasPauser, PauseResult } from '../../feedback/ports';
-import type { AliasRetirer } from '../../retention/ports';
 import { RETIRED_ALIAS_PREFIX } from '../../records/table-schema';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
@@ -15,8 +13,12 @@ function retiredNameItem(alias: string): { alias: string } {
   return { alias: retiredAliasKey(alias) };
 }
 
-/** Aliases table: one item per alias, keyed by its name, plus the retired-name hashes. */
-export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPauser, AliasRetirer {
+/**
+ * Aliases table: one item per alias, keyed by its name, plus the retired-name hashes. Besides the
+ * relay's `AliasStore` it serves feedback's `AliasPauser` and retention's `AliasRetirer`, which its
+ * composition roots check structurally, so the relay's code does not import theirs.
+ */
+export class DynamoAliasStore extends DynamoTable implements AliasStore {
   async getAlias(alias: string): Promise<AliasRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { alias }, ConsistentRead: true }));
     return Item as AliasRecord | undefined;
@@ -67,7 +69,7 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasPa
    * The condition keeps a pause from creating a stub item for an alias that was purged, and from
    * shortening a longer pause. ISO 8601 instants from `toISOString` compare correctly as strings.
    */
-  async pauseAlias(alias: string, until: Date): Promise<PauseResult> {
+  async pauseAlias(alias: string, until: Date): Promise<'paused' | 'already_paused' | 'missing'> {
     const pausedUntil = until.toISOString();
     try {
       await this.db.send(
