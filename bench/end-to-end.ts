@@ -11,7 +11,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import nodemailer from 'nodemailer';
 import MailComposer from 'nodemailer/lib/mail-composer';
 import { issueAlias } from '../lambdas/aliases/issuance';
-import { createStore } from '../lambdas/aliases/stores';
+import { randomBytes } from 'node:crypto';
+import { putStore } from '../lambdas/aliases/stores';
 import { createRelayHandler, createRelayPorts } from '../lambdas/relay/app';
 import type { RelayClients } from '../lambdas/relay/app';
 import { parseSesNotification } from '../lambdas/relay/ses-notification';
@@ -108,7 +109,10 @@ function storeMail(to: string, index: number) {
 async function setUp(stack: LocalStack): Promise<string[]> {
   const ports = createRelayPorts({ clients: stack.clients, settings: stack.settings });
   const now = new Date();
-  await createStore({ storeId: STORE_ID, displayName: 'デモ商店', contact: 'owner@shop.example', senders: [STORE_SENDER] }, { stores: ports.stores, keys: ports.keys, now });
+  await putStore(
+    { storeId: STORE_ID, displayName: 'デモ商店', contact: 'owner@shop.example', senders: [STORE_SENDER] },
+    { stores: ports.stores, keys: ports.keys, now, random: () => randomBytes(8).toString('hex') },
+  );
   const aliases: string[] = [];
   for (let i = 0; i < ALIASES; i += 1) {
     const issued = await issueAlias(

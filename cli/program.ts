@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { AliasConflictError } from '../lambdas/aliases/issuance';
 import { AliasRetiredError } from '../lambdas/aliases/names';
-import { InvalidRequestError } from '../lambdas/aliases/stores';
+import { InvalidRequestError, StoreNotFoundError, StoreTerminatedError } from '../lambdas/aliases/stores';
 import { aliasCommands } from './commands/aliases';
 import { commandContext } from './commands/context';
 import type { Output } from './commands/context';
@@ -11,6 +11,7 @@ import { storeCommands } from './commands/stores';
 import { transmissionCommands } from './commands/transmissions';
 import { FunctionFailedError } from './data-lifecycle';
 import { TargetError } from './target';
+import { ApiProblemError } from './api-client';
 
 export type { Output } from './commands/context';
 
@@ -39,7 +40,7 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
 
 /** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError) {
+  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };

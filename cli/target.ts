@@ -7,6 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { HOME_REGION, resolveConfig } from '../lib/config';
 import type { RelayConfig } from '../lib/config';
 import { localS3Client, readLocalEndpoints } from '../local';
+import { MarketplaceApi } from './api-client';
 import type { TableKey } from '../lambdas/records/table-schema';
 
 /** Where the CLI's commands act: table names, keys and clients of one deployment. */
@@ -26,6 +27,8 @@ export interface Target {
   readonly queues?: { readonly sqs: SQSClient; readonly relay: string; readonly deadLetter: string };
   /** The local stack's control endpoint (dead-letter replay, redelivery); the local stack only. */
   readonly control?: string;
+  /** The marketplace API: its base URL and the credentials requests to it are signed with. */
+  readonly api?: MarketplaceApi;
 }
 
 export class TargetError extends Error {
@@ -48,6 +51,7 @@ export async function localTarget(dir: string): Promise<Target> {
     inboundBucket: endpoints.inboundBucket,
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
     control: endpoints.control,
+    ...(endpoints.api ? { api: new MarketplaceApi(endpoints.api, endpoints.region, async () => endpoints.credentials) } : {}),
   };
 }
 
@@ -107,5 +111,6 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
     // deployed functions expect.
     config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain'), ...deployedPolicy(outputs.get('RetentionPolicy')) }),
     queues: { sqs: new SQSClient({ region }), relay: value('RelayQueueUrl'), deadLetter: value('DeadLetterQueueUrl') },
+    ...(outputs.get('ApiUrl') ? { api: new MarketplaceApi(outputs.get('ApiUrl') ?? '', region, () => cloudFormation.config.credentials()) } : {}),
   };
 }

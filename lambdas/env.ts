@@ -81,6 +81,20 @@ export const DATA_ENV = {
   destructionFunctionName: 'DESTRUCTION_FUNCTION_NAME',
 } as const;
 
+/** Names of the marketplace API function's environment variables. */
+export const API_ENV = {
+  aliasesTable: 'ALIASES_TABLE',
+  storesTable: 'STORES_TABLE',
+  receiptsTable: 'RECEIPTS_TABLE',
+  dataKeyId: 'DATA_KEY_ID',
+  hmacKeyId: 'HMAC_KEY_ID',
+  relayDomain: 'RELAY_DOMAIN',
+  aliasValidityDays: 'ALIAS_VALIDITY_DAYS',
+  aliasSupportDays: 'ALIAS_SUPPORT_DAYS',
+  evidenceRetentionDays: 'EVIDENCE_RETENTION_DAYS',
+  destructionFunctionName: 'DESTRUCTION_FUNCTION_NAME',
+} as const;
+
 /** Tables, bucket and policy both functions read at cold start, failing with the variable's name. */
 export function dataSettingsFromEnv(): { tables: Record<TableKey, string>; inboundBucket: string; policy: RetentionPolicy } {
   return {

@@ -7,6 +7,7 @@ import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';
 import { DestructionFunction } from './constructs/destruction-function';
 import { MailIngress } from './constructs/mail-ingress';
+import { API_STAGE, MarketplaceApi } from './constructs/marketplace-api';
 import { RelayFunction } from './constructs/relay-function';
 import { RetentionFunction } from './constructs/retention-function';
 import { SendingFeedback } from './constructs/sending-feedback';
@@ -31,6 +32,11 @@ export interface AnshinRelayStackProps extends StackProps {
    * @default lambdas/destruction/handler.ts
    */
   readonly destructionEntry?: string;
+  /**
+   * Marketplace API handler module, for tests that bundle a stand-in.
+   * @default lambdas/api/handler.ts
+   */
+  readonly apiEntry?: string;
 }
 
 /**
@@ -46,6 +52,7 @@ export class AnshinRelayStack extends Stack {
   readonly sending: SendingFeedback;
   readonly destruction: DestructionFunction;
   readonly retention: RetentionFunction;
+  readonly api: MarketplaceApi;
 
   readonly aliasesTableName: CfnOutput;
   readonly storesTableName: CfnOutput;
@@ -66,6 +73,7 @@ export class AnshinRelayStack extends Stack {
   readonly destructionFunctionName: CfnOutput;
   readonly retentionPolicyVersion: CfnOutput;
   readonly retentionPolicy: CfnOutput;
+  readonly apiUrl: CfnOutput;
 
   constructor(scope: Construct, id: string, props: AnshinRelayStackProps) {
     super(scope, id, props);
@@ -113,6 +121,14 @@ export class AnshinRelayStack extends Stack {
       ...(props.retentionEntry === undefined ? {} : { entry: props.retentionEntry }),
     });
 
+    this.api = new MarketplaceApi(this, 'MarketplaceApi', {
+      config,
+      keys: this.keys,
+      tables: this.tables,
+      destruction: this.destruction,
+      ...(props.apiEntry === undefined ? {} : { entry: props.apiEntry }),
+    });
+
     // Export-free outputs with fixed names: the operator CLI reads them with DescribeStacks.
     const output = (name: string, value: string, description: string): CfnOutput => new CfnOutput(this, name, { value, description });
     this.aliasesTableName = output('AliasesTableName', this.tables.aliases.tableName, 'Aliases table');
@@ -135,5 +151,6 @@ export class AnshinRelayStack extends Stack {
     // Every receipt names the policy version it was made under; this is the deployed one.
     this.retentionPolicyVersion = output('RetentionPolicyVersion', policyVersion(config.retention), 'Version of the deployed retention policy');
     this.retentionPolicy = output('RetentionPolicy', JSON.stringify(config.retention), 'The deployed retention policy (JSON)');
+    this.apiUrl = output('ApiUrl', this.api.api.urlForPath('/').replace(/\/$/, ''), `Marketplace API base URL (stage ${API_STAGE}); requests are SigV4-signed for execute-api`);
   }
 }

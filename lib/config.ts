@@ -56,6 +56,18 @@ export interface RelayConfig {
    */
   readonly spamVerdictAction: SpamVerdictAction;
   readonly bounces: BounceConfig;
+  readonly api: ApiConfig;
+}
+
+/** The marketplace API. */
+export interface ApiConfig {
+  /**
+   * IAM role or account ARNs of the marketplace that may call the API (its resource policy); empty:
+   * this account's principals with `execute-api:Invoke`.
+   */
+  readonly allowedPrincipals: readonly string[];
+  /** Stage throttling: requests per second, and the burst above it. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
 }
 
 /** Delivery status notifications the relay itself sends for refused mail. */
@@ -98,6 +110,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   feedback: { hardBouncePauseDays: 7 },
   spamVerdictAction: 'drop',
   bounces: { maxPerSenderPerHour: 10 },
+  api: { allowedPrincipals: [], throttle: { rateLimit: 100, burstLimit: 200 } },
 };
 
 export class ConfigError extends Error {
@@ -120,6 +133,16 @@ function domain(value: unknown, name: string): string {
   return value;
 }
 
+/** Role, user or account-root ARNs, in the partition `aws`. */
+const PRINCIPAL_ARN = /^arn:aws:iam::\d{12}:(?:root|role\/[\w+=,.@/-]+|user\/[\w+=,.@/-]+)$/;
+
+function principals(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || !value.every((arn) => typeof arn === 'string' && PRINCIPAL_ARN.test(arn))) {
+    throw new ConfigError(`anshin.api.allowedPrincipals must be a list of IAM role, user or account-root ARNs, got ${JSON.stringify(value)}`);
+  }
+  return value as string[];
+}
+
 function spamVerdictAction(value: unknown): SpamVerdictAction {
   if (typeof value !== 'string' || !(SPAM_VERDICT_ACTIONS as readonly string[]).includes(value)) {
     throw new ConfigError(`anshin.spamVerdictAction must be one of ${SPAM_VERDICT_ACTIONS.join(', ')}, got ${JSON.stringify(value)}`);
@@ -138,6 +161,8 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
   const given = partial as Partial<Record<keyof RelayConfig, unknown>>;
   const feedbackGiven = (given.feedback ?? {}) as Partial<Record<keyof FeedbackConfig, unknown>>;
   const bouncesGiven = (given.bounces ?? {}) as Partial<Record<keyof BounceConfig, unknown>>;
+  const apiGiven = (given.api ?? {}) as Partial<Record<keyof ApiConfig, unknown>>;
+  const throttleGiven = (apiGiven.throttle ?? {}) as Partial<Record<keyof ApiConfig['throttle'], unknown>>;
   const relayDomain = domain(given.relayDomain ?? DEFAULT_CONFIG.relayDomain, 'relayDomain');
   const retention = retentionConfig(given.retention);
   const region = given.region ?? DEFAULT_CONFIG.region;
@@ -162,6 +187,13 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
     spamVerdictAction: spamVerdictAction(given.spamVerdictAction ?? DEFAULT_CONFIG.spamVerdictAction),
     bounces: {
       maxPerSenderPerHour: positiveInteger(bouncesGiven.maxPerSenderPerHour ?? DEFAULT_CONFIG.bounces.maxPerSenderPerHour, 'bounces.maxPerSenderPerHour'),
+    },
+    api: {
+      allowedPrincipals: principals(apiGiven.allowedPrincipals ?? DEFAULT_CONFIG.api.allowedPrincipals),
+      throttle: {
+        rateLimit: positiveInteger(throttleGiven.rateLimit ?? DEFAULT_CONFIG.api.throttle.rateLimit, 'api.throttle.rateLimit'),
+        burstLimit: positiveInteger(throttleGiven.burstLimit ?? DEFAULT_CONFIG.api.throttle.burstLimit, 'api.throttle.burstLimit'),
+      },
     },
   };
 }

@@ -17,6 +17,8 @@ export interface LocalEndpoints {
   readonly kms: string;
   /** The control endpoint (`control-server.ts`): dead-letter replay and redelivery, for the CLI. */
   readonly control: string;
+  /** The marketplace API (`api-server.ts`): SigV4-signed requests with the local credentials, service `execute-api`. */
+  readonly api: string;
   readonly relayDomain: string;
   readonly region: string;
   /** Absolute path of the directory holding `<id>.eml` and `<id>.json` of every sent message. */
@@ -25,7 +27,7 @@ export interface LocalEndpoints {
   readonly tables: Readonly<Record<TableKey, string>>;
   /** ARNs of the data (encryption) key and the HMAC key. */
   readonly keys: { readonly data: string; readonly hmac: string };
-  /** Static dummy credentials; the local servers do not check signatures. */
+  /** Static dummy credentials; only the marketplace API checks signatures made with them. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
 

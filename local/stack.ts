@@ -20,13 +20,17 @@ import { OutboxMailer } from './outbox-mailer';
 import { MailauthDkimVerifier } from '../lambdas/relay/aws/mailauth-dkim-verifier';
 import { SesMailer } from '../lambdas/relay/aws/ses-mailer';
 import { localDnsResolver } from './dns-map';
+import { startLocalApi } from './api-server';
+import { localDestructions } from './destructions';
+import { createApiHandler } from '../lambdas/api/app';
+import { Logger } from '@aws-lambda-powertools/logger';
 import { localS3Client } from './s3-client';
 import { startS3Server } from './s3-server';
 import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
 
 /** Ports `npm start` uses; SMTP and outbox are part of the local stack contract (DESIGN.md). */
-export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510 } as const;
+export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510, api: 4580 } as const;
 type LocalService = keyof typeof LOCAL_PORTS;
 
 export const INBOUND_BUCKET = 'anshin-inbound';
@@ -179,6 +183,30 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const control = await startControlServer({ port: ports.control ?? 0, deadLettersDir, notificationsDir, deliver: relay, mailer, queueArn, region, log });
     stops.push(control.close);
 
+    const api = await startLocalApi({
+      port: ports.api ?? 0,
+      region,
+      credentials: LOCAL_CREDENTIALS,
+      handler: createApiHandler({
+        clients: { dynamodb: clients.dynamodb, kms: clients.kms },
+        settings: {
+          aliasesTable: LOCAL_TABLE_NAMES.aliases,
+          storesTable: LOCAL_TABLE_NAMES.stores,
+          receiptsTable: LOCAL_TABLE_NAMES.receipts,
+          dataKeyId: kms.dataKey.arn,
+          hmacKeyId: kms.hmacKey.arn,
+          relayDomain: settings.relayDomain,
+          aliasValidityDays: DEFAULT_CONFIG.retention.classes.address.retentionDays,
+          aliasSupportDays: DEFAULT_CONFIG.retention.classes.address.supportDays,
+          evidenceRetentionDays: DEFAULT_CONFIG.retention.classes.evidence.retentionDays,
+        },
+        destructions: localDestructions({ clients, inboundBucket: INBOUND_BUCKET, hmacKeyId: kms.hmacKey.arn }),
+        logger: new Logger({ serviceName: 'anshin-api', logLevel: 'SILENT' }),
+      }),
+      log,
+    });
+    stops.push(api.close);
+
     const endpoints: LocalEndpoints = {
       smtp: ingress.url,
       outbox: outbox.url,
@@ -186,6 +214,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       s3: s3.url,
       kms: kms.url,
       control: control.url,
+      api: api.url,
       relayDomain: settings.relayDomain,
       region,
       outboxDir,

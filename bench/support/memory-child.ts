@@ -92,6 +92,7 @@ function memoryPorts(raw: Buffer, mailer: Mailer): RelayPorts {
       }),
       putStore: async () => undefined,
       putSender: async () => undefined,
+      removeSender: async () => undefined,
     },
     keys: {
       encrypt: async () => new Uint8Array([1]),

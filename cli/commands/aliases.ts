@@ -1,10 +1,7 @@
-import { DynamoAliasStore } from '../../lambdas/aliases/aws/dynamo-alias-store';
-import { DynamoStoreDirectory } from '../../lambdas/aliases/aws/dynamo-store-directory';
-import { issueAlias } from '../../lambdas/aliases/issuance';
-import { KmsKeyService } from '../../lambdas/keys/aws/kms-key-service';
+import { apiOf } from './context';
 import type { CommandContext } from './context';
 
-/** `anshin alias …`: issuing a customer's alias for an order (`lambdas/aliases/issuance.ts`). */
+/** `anshin alias …`: issuing a customer's alias for an order, through the marketplace API (`POST /aliases`). */
 export function aliasCommands(context: CommandContext): void {
   context.program
     .command('alias')
@@ -16,18 +13,9 @@ export function aliasCommands(context: CommandContext): void {
     .requiredOption('--customer <email>', "customer's real address")
     .action(async (opts: { storeId: string; orderId: string; customer: string }) => {
       const { target: t, options } = await context.target();
-      const result = await issueAlias(
-        { storeId: opts.storeId, orderId: opts.orderId, customer: opts.customer },
-        {
-          aliases: new DynamoAliasStore(t.dynamodb, t.tables.aliases),
-          stores: new DynamoStoreDirectory(t.dynamodb, t.tables.stores),
-          keys: new KmsKeyService(t.kms, t.keys),
-          now: context.now(),
-          relayDomain: t.config.relayDomain,
-          validityDays: t.config.retention.classes.address.retentionDays,
-          supportDays: t.config.retention.classes.address.supportDays,
-        },
-      );
+      const { status, body } = await apiOf(t).request('POST', '/aliases', { storeId: opts.storeId, orderId: opts.orderId, customerEmail: opts.customer });
+      const issued = body as { alias: string; expiresAt: string };
+      const result = { address: issued.alias, alias: issued.alias.split('@', 1)[0] ?? issued.alias, expiresAt: issued.expiresAt, created: status === 201 };
       context.print(options, result, `${result.address} (${result.created ? 'issued' : 'already issued'}, expires ${result.expiresAt})`);
     });
 }

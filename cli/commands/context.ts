@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { awsTarget, localTarget, TargetError } from '../target';
 import type { Target } from '../target';
+import type { MarketplaceApi } from '../api-client';
 
 /** Where the CLI writes; tests pass their own to read what a person would see. */
 export interface Output {
@@ -53,6 +54,14 @@ async function cdkContext(): Promise<unknown> {
   } catch {
     return {};
   }
+}
+
+/** The marketplace API of the target; the CLI creates stores and aliases through it, as the marketplace does. */
+export function apiOf(target: Target): MarketplaceApi {
+  if (!target.api) {
+    throw new TargetError(target.name === 'aws' ? 'the deployed stack has no ApiUrl output; deploy the current version first' : 'the local stack names no API: restart it with `npm start`');
+  }
+  return target.api;
 }
 
 /** Collects a repeatable option into a list. */

@@ -1,12 +1,9 @@
-import { DynamoStoreDirectory } from '../../lambdas/aliases/aws/dynamo-store-directory';
-import { createStore } from '../../lambdas/aliases/stores';
-import { KmsKeyService } from '../../lambdas/keys/aws/kms-key-service';
 import { terminateStore } from '../data-lifecycle';
 import { receiptLines } from '../receipt-report';
-import { collect, confirmed } from './context';
+import { apiOf, collect, confirmed } from './context';
 import type { CommandContext } from './context';
 
-/** `anshin store …`: registering a store and terminating it. */
+/** `anshin store …`: registering a store (through the marketplace API) and terminating it. */
 export function storeCommands(context: CommandContext): void {
   const { program, output, now } = context;
   const store = program.command('store').description('stores and their registered senders');
@@ -19,10 +16,12 @@ export function storeCommands(context: CommandContext): void {
     .option('--name <display name>', "shown as the sender's name when the store's mail has none (default: the store ID)")
     .action(async (opts: { storeId: string; contact: string; sender: string[]; name?: string }) => {
       const { target: t, options } = await context.target();
-      const result = await createStore(
-        { storeId: opts.storeId, contact: opts.contact, senders: opts.sender, ...(opts.name ? { displayName: opts.name } : {}) },
-        { stores: new DynamoStoreDirectory(t.dynamodb, t.tables.stores), keys: new KmsKeyService(t.kms, t.keys), now: now() },
-      );
+      const { body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}`, {
+        contact: opts.contact,
+        senders: opts.sender,
+        ...(opts.name ? { displayName: opts.name } : {}),
+      });
+      const result = body as { storeId: string; displayName: string; senderCount: number };
       context.print(options, { ...result, target: t.name }, `store ${result.storeId} (${result.displayName}) saved with ${result.senderCount} registered sender(s) on ${t.name}`);
     });
 

@@ -8,7 +8,7 @@ export function normalizeAddress(address: string): string {
   return address.trim().toLowerCase();
 }
 
-const PLAUSIBLE_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+export const PLAUSIBLE_ADDRESS = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
 /** A deliberately simple check for addresses typed by operators; full RFC 5322 syntax is not wanted here. */
 export function isPlausibleAddress(address: string): boolean {

@@ -1,14 +1,14 @@
 import { addressMacInput } from './address';
 import { customerAddressContext } from './encryption-contexts';
+import { ORDER_ID_PATTERN } from './identifiers';
 import { isStoreGone } from './lifecycle';
 import { aliasAddress, aliasNameFromMac, customerAliasMacInput } from './names';
 import type { AliasRecord, AliasStore, StoreDirectory } from './ports';
 import type { KeyService } from '../keys/ports';
-import { InvalidRequestError, requireAddress } from './stores';
+import { InvalidRequestError, requireAddress, StoreNotFoundError, StoreTerminatedError } from './stores';
 
 /** Issuing a customer's alias for one order of one store. */
 
-const ORDER_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 const DAY_MS = 86_400_000;
 
 export interface IssueAliasRequest {
@@ -45,10 +45,11 @@ export async function issueAlias(
     readonly supportDays: number;
   },
 ): Promise<IssueAliasResult> {
-  if (!ORDER_ID.test(request.orderId)) throw new InvalidRequestError('order ID must be 1-128 letters, digits, ".", "_", ":" or "-"');
+  if (!ORDER_ID_PATTERN.test(request.orderId)) throw new InvalidRequestError('order ID must be 1-128 letters, digits, ".", "_", ":" or "-"', 'orderId');
   const customer = requireAddress(request.customer, 'customer');
   const store = await deps.stores.getStore(request.storeId);
-  if (!store || isStoreGone(store, deps.now)) throw new InvalidRequestError(`store ${request.storeId} does not exist`);
+  if (!store) throw new StoreNotFoundError(`store ${request.storeId} does not exist`);
+  if (isStoreGone(store, deps.now)) throw new StoreTerminatedError(`store ${request.storeId} was terminated`);
 
   const alias = aliasNameFromMac('customer', await deps.keys.mac(customerAliasMacInput(request.storeId, request.orderId)));
   const addressHash = await deps.keys.mac(addressMacInput(customer));

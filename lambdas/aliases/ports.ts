@@ -22,6 +22,8 @@ export interface AliasRecord {
   readonly purgeAt: number;
   /** Until this instant (ISO 8601) mail to the alias is refused: its real address hard-bounced. */
   readonly pausedUntil?: string;
+  /** Set when the marketplace disabled the alias: it relays nothing from then on, and is kept for its retention. */
+  readonly disabledAt?: string;
 }
 
 export interface StoreRecord {
@@ -40,6 +42,8 @@ export interface StoreRecord {
 
 export interface RegisteredSender {
   readonly storeId: string;
+  /** The sender's name in the marketplace API (`snd_…`), random; absent on senders registered before IDs existed. */
+  readonly senderId?: string;
   readonly addressHash: string;
   readonly addressCipher: Uint8Array;
   readonly createdAt: string;
@@ -49,6 +53,17 @@ export interface AliasStore {
   getAlias(alias: string): Promise<AliasRecord | undefined>;
   /** Writes the alias unless one with that name exists; returns whichever record is stored afterwards. */
   putAliasIfAbsent(record: AliasRecord): Promise<{ readonly record: AliasRecord; readonly created: boolean }>;
+}
+
+/** Outcome of disabling an alias; an alias is never created by it. */
+export type DisableResult = 'disabled' | 'already_disabled' | 'missing';
+
+/** What the marketplace API does to aliases beyond issuing them. */
+export interface AliasAdministration {
+  /** Sets `disabledAt` and brings `expiresAt` forward to `at`, so the alias stops relaying and is no longer live. */
+  disableAlias(alias: string, at: Date): Promise<DisableResult>;
+  /** Customer aliases of the store that have not expired (nor been disabled) at `now`. */
+  countLiveCustomerAliases(storeId: string, now: Date): Promise<number>;
 }
 
 /** A store with every sender registered for it, as one read returns them. */
@@ -64,4 +79,5 @@ export interface StoreDirectory {
   getStoreProfile(storeId: string): Promise<StoreProfile>;
   putStore(record: StoreRecord): Promise<void>;
   putSender(sender: RegisteredSender): Promise<void>;
+  removeSender(storeId: string, addressHash: string): Promise<void>;
 }

@@ -1,69 +1,166 @@
+import { createHash } from 'node:crypto';
 import { addressMacInput, isPlausibleAddress, normalizeAddress } from './address';
-import type { StoreDirectory } from './ports';
+import type { RegisteredSender, StoreDirectory, StoreRecord } from './ports';
 import type { KeyService } from '../keys/ports';
 import { storeContactContext, storeSenderContext } from './encryption-contexts';
+import { STORE_ID_PATTERN } from './identifiers';
 import { isStoreGone } from './lifecycle';
 
 /** Registering a store: its contact address and the senders allowed to write to its customers. */
 
-const STORE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** A request the caller can fix: a malformed ID or address, a missing sender. `field` names the part at fault. */
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';
+
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** No store (or no sender) of that ID: never registered, or erased. */
+export class StoreNotFoundError extends Error {
+  override readonly name = 'StoreNotFoundError';
+}
+
+/** The store was terminated: it can be read until it is erased, but not changed or used again. */
+export class StoreTerminatedError extends Error {
+  override readonly name = 'StoreTerminatedError';
 }
 
 export function requireAddress(address: string, what: string): string {
-  if (!isPlausibleAddress(address)) throw new InvalidRequestError(`${what} is not a valid e-mail address`);
+  if (!isPlausibleAddress(address)) throw new InvalidRequestError(`${what} is not a valid e-mail address`, what);
   return normalizeAddress(address);
 }
 
-export interface CreateStoreRequest {
+export function requireStoreId(storeId: string): string {
+  if (!STORE_ID_PATTERN.test(storeId)) throw new InvalidRequestError('store ID must be 1-64 letters, digits, ".", "_" or "-"', 'storeId');
+  return storeId;
+}
+
+/** A sender's ID as the API names it: random, so it says nothing about the address it stands for. */
+export function newSenderId(random: () => string): string {
+  return `snd_${random()}`;
+}
+
+export interface StoreRequest {
   readonly storeId: string;
   /** Shown as the sender's name when the store's mail carries none. */
-  readonly displayName?: string;
+  readonly displayName?: string | undefined;
   readonly contact: string;
   readonly senders: readonly string[];
 }
 
-export interface CreateStoreResult {
+/** A store as the marketplace and operators see it: counts, never an address. */
+export interface StoreView {
   readonly storeId: string;
   readonly displayName: string;
+  readonly status: 'active' | 'terminated';
   readonly senderCount: number;
 }
 
-/**
- * Registers a store with its contact address (where customers' replies go) and the sender
- * addresses allowed to write to its customers. Re-running with the same store ID updates the
- * contact and adds senders. Addresses are stored encrypted, with their keyed hash for look-ups.
- */
-export async function createStore(
-  request: CreateStoreRequest,
-  deps: { readonly stores: StoreDirectory; readonly keys: KeyService; readonly now: Date },
-): Promise<CreateStoreResult> {
-  if (!STORE_ID.test(request.storeId)) throw new InvalidRequestError('store ID must be 1-64 letters, digits, ".", "_" or "-"');
-  if (request.senders.length === 0) throw new InvalidRequestError('a store needs at least one registered sender');
-  const contact = requireAddress(request.contact, 'contact');
-  const senders = [...new Set(request.senders.map((s) => requireAddress(s, 'sender')))];
-  const displayName = (request.displayName ?? request.storeId).trim() || request.storeId;
-  const createdAt = deps.now.toISOString();
-  // Re-registering would overwrite the termination and keep the store's data past its support period.
-  const existing = await deps.stores.getStore(request.storeId);
-  if (existing && isStoreGone(existing, deps.now)) throw new InvalidRequestError(`store ${request.storeId} was terminated; register it under a new store ID`);
+export interface StoreDeps {
+  readonly stores: StoreDirectory;
+  readonly keys: KeyService;
+  readonly now: Date;
+  /** Random hex for sender IDs. */
+  readonly random: () => string;
+}
 
+function view(store: StoreRecord, senderCount: number, now: Date): StoreView {
+  return { storeId: store.storeId, displayName: store.displayName, status: isStoreGone(store, now) ? 'terminated' : 'active', senderCount };
+}
+
+/**
+ * Creates a store or replaces what is registered for it: its name, its contact address (where
+ * customers' replies go) and exactly the given senders (new ones added, the others removed). The
+ * same request twice leaves the same store. Addresses are stored encrypted, with their keyed hash
+ * for look-ups. A terminated store is not brought back: that would keep its data past its support
+ * period.
+ */
+export async function putStore(request: StoreRequest, deps: StoreDeps): Promise<{ readonly store: StoreView; readonly created: boolean }> {
+  const storeId = requireStoreId(request.storeId);
+  if (request.senders.length === 0) throw new InvalidRequestError('a store needs at least one registered sender', 'senders');
+  const contact = requireAddress(request.contact, 'contact');
+  const senders = [...new Set(request.senders.map((s) => requireAddress(s, 'senders')))];
+  const displayName = (request.displayName ?? storeId).trim() || storeId;
+  const profile = await deps.stores.getStoreProfile(storeId);
+  if (profile.store && isStoreGone(profile.store, deps.now)) throw new StoreTerminatedError(`store ${storeId} was terminated; register it under a new store ID`);
+
+  const contactHash = await deps.keys.mac(addressMacInput(contact));
+  const sameContact = profile.store?.contactHash === contactHash;
   await deps.stores.putStore({
-    storeId: request.storeId,
+    storeId,
     displayName,
-    contactCipher: await deps.keys.encrypt(contact, storeContactContext(request.storeId)),
-    contactHash: await deps.keys.mac(addressMacInput(contact)),
-    createdAt,
+    contactCipher: sameContact && profile.store ? profile.store.contactCipher : await deps.keys.encrypt(contact, storeContactContext(storeId)),
+    contactHash,
+    createdAt: profile.store?.createdAt ?? deps.now.toISOString(),
   });
-  for (const sender of senders) {
-    await deps.stores.putSender({
-      storeId: request.storeId,
-      addressHash: await deps.keys.mac(addressMacInput(sender)),
-      addressCipher: await deps.keys.encrypt(sender, storeSenderContext(request.storeId)),
-      createdAt,
-    });
+  const wanted = new Map<string, string>();
+  for (const sender of senders) wanted.set(await deps.keys.mac(addressMacInput(sender)), sender);
+  const present = new Set(profile.senders.map((sender) => sender.addressHash));
+  for (const [addressHash, sender] of wanted) {
+    if (!present.has(addressHash)) await addSenderItem(storeId, addressHash, sender, deps);
   }
-  return { storeId: request.storeId, displayName, senderCount: senders.length };
+  for (const sender of profile.senders) {
+    if (!wanted.has(sender.addressHash)) await deps.stores.removeSender(storeId, sender.addressHash);
+  }
+  return { store: { storeId, displayName, status: 'active', senderCount: wanted.size }, created: profile.store === undefined };
+}
+
+async function addSenderItem(storeId: string, addressHash: string, sender: string, deps: StoreDeps): Promise<RegisteredSender> {
+  const item: RegisteredSender = {
+    storeId,
+    senderId: newSenderId(deps.random),
+    addressHash,
+    addressCipher: await deps.keys.encrypt(sender, storeSenderContext(storeId)),
+    createdAt: deps.now.toISOString(),
+  };
+  await deps.stores.putSender(item);
+  return item;
+}
+
+/** The store's status, name and number of senders; `StoreNotFoundError` when there is none. */
+export async function getStoreView(storeId: string, deps: Pick<StoreDeps, 'stores' | 'now'>): Promise<StoreView> {
+  const profile = await deps.stores.getStoreProfile(requireStoreId(storeId));
+  if (!profile.store) throw new StoreNotFoundError(`store ${storeId} does not exist`);
+  return view(profile.store, profile.senders.length, deps.now);
+}
+
+async function liveStore(storeId: string, deps: Pick<StoreDeps, 'stores' | 'now'>) {
+  const profile = await deps.stores.getStoreProfile(requireStoreId(storeId));
+  if (!profile.store) throw new StoreNotFoundError(`store ${storeId} does not exist`);
+  if (isStoreGone(profile.store, deps.now)) throw new StoreTerminatedError(`store ${storeId} was terminated`);
+  return profile;
+}
+
+/** Registers one more sender; the same address again returns the sender it already is. Never echoes the address. */
+export async function addSender(storeId: string, address: string, deps: StoreDeps): Promise<{ readonly senderId: string; readonly created: boolean }> {
+  const sender = requireAddress(address, 'address');
+  const profile = await liveStore(storeId, deps);
+  const addressHash = await deps.keys.mac(addressMacInput(sender));
+  const existing = profile.senders.find((item) => item.addressHash === addressHash);
+  if (existing) return { senderId: existing.senderId ?? legacySenderId(existing), created: false };
+  const item = await addSenderItem(storeId, addressHash, sender, deps);
+  return { senderId: item.senderId ?? '', created: true };
+}
+
+/** Removes one registered sender by its ID; the store keeps at least one. */
+export async function removeSender(storeId: string, senderId: string, deps: Pick<StoreDeps, 'stores' | 'now'>): Promise<void> {
+  const profile = await liveStore(storeId, deps);
+  const sender = profile.senders.find((item) => (item.senderId ?? legacySenderId(item)) === senderId);
+  if (!sender) throw new StoreNotFoundError(`store ${storeId} has no sender ${senderId}`);
+  if (profile.senders.length === 1) throw new InvalidRequestError('a store needs at least one registered sender; add another before removing this one', 'senderId');
+  await deps.stores.removeSender(storeId, sender.addressHash);
+}
+
+/**
+ * Senders registered before sender IDs existed get one derived from their item, through a one-way
+ * hash so the ID is not the look-up hash itself.
+ */
+function legacySenderId(sender: RegisteredSender): string {
+  return `snd_${createHash('sha256').update(`sender-id:${sender.addressHash}`).digest('hex').slice(0, 16)}`;
 }

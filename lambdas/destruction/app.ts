@@ -2,7 +2,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDeletionRequests } from '../records/aws/dynamo-deletion-requests';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
+import type { DeletionRequestLog } from '../records/deletion-requests';
 import { DynamoSubjectAccessRecords } from '../menu/aws/dynamo-subject-access';
 import { DynamoSubjectAliases } from '../aliases/aws/dynamo-subject-aliases';
 import { DynamoSubjectStoreItems } from '../aliases/aws/dynamo-subject-stores';
@@ -92,17 +94,21 @@ export function createDestruction(deps: DestructionDependencies): Destruction {
 }
 
 /** Reads one invocation or marketplace event (see `parseDestructionEvent`) and carries it out. */
-export async function handleDestructionEvent(destruction: Destruction, event: unknown): Promise<Receipt> {
+export async function handleDestructionEvent(destruction: Destruction, event: unknown, requests?: DeletionRequestLog): Promise<Receipt> {
   const request = parseDestructionEvent(event);
-  return request.action === 'destroy' ? destruction.destroy(request.subject, request.requestedBy) : destruction.terminate(request.storeId, request.requestedBy);
+  if (request.action === 'terminate') return destruction.terminate(request.storeId, request.requestedBy);
+  const receipt = await destruction.destroy(request.subject, request.requestedBy);
+  if (request.requestId !== undefined) await requests?.markDone(request.requestId, receipt.receiptId);
+  return receipt;
 }
 
 export function createDestructionHandler(deps: DestructionDependencies): (event: unknown) => Promise<Receipt> {
   const logger = deps.logger ?? new Logger({ serviceName: 'anshin-destruction' });
   const destruction = createDestruction({ ...deps, logger });
+  const requests = new DynamoDeletionRequests(deps.clients.dynamodb, deps.settings.tables.receipts);
   return async (event) => {
     try {
-      return await handleDestructionEvent(destruction, event);
+      return await handleDestructionEvent(destruction, event, requests);
     } catch (error) {
       // The name only: a message from a dependency could quote what it was given.
       logger.error('destruction_failed', { errorName: error instanceof Error ? error.name : 'unknown' });

@@ -1,3 +1,5 @@
+import { REQUEST_ID_PATTERN } from '../records/deletion-requests';
+import { STORE_ID_PATTERN } from '../aliases/identifiers';
 import { isPlausibleAddress, normalizeAddress } from '../aliases/address';
 import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from './events';
 import { isJsonObject } from '../json';
@@ -12,7 +14,8 @@ import type { JsonObject } from '../json';
 export type DestructionSubject = { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly email: string };
 
 export type DestructionRequest =
-  | { readonly action: 'destroy'; readonly subject: DestructionSubject; readonly requestedBy: string }
+  /** `requestId`: a deletion request of the marketplace API, marked done with the receipt. */
+  | { readonly action: 'destroy'; readonly subject: DestructionSubject; readonly requestedBy: string; readonly requestId?: string }
   | { readonly action: 'terminate'; readonly storeId: string; readonly requestedBy: string };
 
 export class DestructionRequestError extends Error {
@@ -20,9 +23,9 @@ export class DestructionRequestError extends Error {
 }
 
 // The store ID pattern `store create` accepts.
-const STORE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const STORE_ID = STORE_ID_PATTERN;
 // A requester goes on the receipt verbatim, so it may not be anything that could hold an address.
-const REQUESTER = /^[A-Za-z0-9][A-Za-z0-9 ._:-]{0,63}$/;
+const REQUESTER = /^[A-Za-z0-9][A-Za-z0-9 ._:/+=,-]{0,255}$/;
 
 
 export function requireStoreId(value: unknown, what = 'storeId'): string {
@@ -32,8 +35,13 @@ export function requireStoreId(value: unknown, what = 'storeId'): string {
 
 export function requireRequester(value: unknown): string {
   if (typeof value !== 'string' || !REQUESTER.test(value)) {
-    throw new DestructionRequestError('requestedBy must be 1-64 letters, digits, spaces, ".", "_", ":" or "-"');
+    throw new DestructionRequestError('requestedBy must be 1-256 letters, digits, spaces or ". _ : / + = , -"');
   }
+  return value;
+}
+
+function requireRequestId(value: unknown): string {
+  if (typeof value !== 'string' || !REQUEST_ID_PATTERN.test(value)) throw new DestructionRequestError('requestId must be req_ and 32 hex digits');
   return value;
 }
 
@@ -81,7 +89,10 @@ function fromMarketplaceEvent(event: JsonObject): DestructionRequest {
 export function parseDestructionEvent(event: unknown): DestructionRequest {
   if (!isJsonObject(event)) throw new DestructionRequestError('the event must be a JSON object');
   if ('detail-type' in event) return fromMarketplaceEvent(event);
-  if (event.action === 'destroy') return { action: 'destroy', subject: validateSubject(event.subject), requestedBy: requireRequester(event.requestedBy) };
+  if (event.action === 'destroy') {
+    const requestId = event.requestId === undefined ? undefined : requireRequestId(event.requestId);
+    return { action: 'destroy', subject: validateSubject(event.subject), requestedBy: requireRequester(event.requestedBy), ...(requestId ? { requestId } : {}) };
+  }
   if (event.action === 'terminate') return { action: 'terminate', storeId: requireStoreId(event.storeId), requestedBy: requireRequester(event.requestedBy) };
   throw new DestructionRequestError('action must be "destroy" or "terminate", or the event an EventBridge event from the marketplace');
 }

@@ -67,6 +67,7 @@ export interface ReceiptLog {
   record(receipt: Receipt): Promise<void>;
   /** Newest first. */
   list(query: ReceiptQuery): Promise<Receipt[]>;
+  get(kind: ReceiptKind, receiptId: string): Promise<Receipt | undefined>;
 }
 
 /** What every receipt states about itself: kind, identity, policy version, requester, times, its own expiry. */

@@ -102,6 +102,8 @@ export const TABLES = {
       { name: 'byAddressHash', partitionKey: ADDRESS_HASH_ATTRIBUTE },
       { name: 'byStore', partitionKey: 'storeId', sortKey: 'alias', projection: 'keys' },
       EXPIRY_INDEX,
+      /** A store's aliases by expiry, so the live ones can be counted without reading them. */
+      { name: 'byStoreExpiry', partitionKey: 'storeId', sortKey: 'expiresAt', projection: 'keys' },
     ],
   },
   /**

@@ -34,6 +34,7 @@ const DSN_KIND = {
   not_an_alias: 'not_accepted',
   unknown_alias: 'not_accepted',
   expired_alias: 'not_accepted',
+  alias_disabled: 'not_accepted',
   unregistered_sender: 'not_accepted',
   not_conversation_owner: 'not_accepted',
   message_too_large: 'too_large',

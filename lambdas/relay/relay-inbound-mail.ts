@@ -531,6 +531,7 @@ async function decide(message: MessageContext, recipient: Recipient, facts: Head
   if (!target) return { refused: 'not_an_alias' };
   const alias = await ports.aliases.getAlias(target.alias);
   if (!alias || alias.kind !== target.kind || isPurged(alias, now)) return { refused: 'unknown_alias' };
+  if (alias.disabledAt !== undefined) return { refused: 'alias_disabled', storeId: alias.storeId };
   if (isExpired(alias, now)) return { refused: 'expired_alias', storeId: alias.storeId };
 
   const sender = await message.sender();

@@ -21,6 +21,8 @@ export const REFUSAL_REASONS = {
   unknown_alias: { bounceable: true, description: 'no such alias' },
   expired_alias: { bounceable: true, description: 'the alias has expired' },
   // Not bounced: the store learns nothing about the customer's mailbox from the relay.
+  // Answered like an unknown alias: the DSN does not say the alias existed.
+  alias_disabled: { bounceable: true, description: 'the marketplace disabled the alias' },
   alias_paused: { bounceable: false, description: "the alias is paused after the customer's address hard-bounced" },
   unauthenticated_sender: { bounceable: false, description: 'neither DMARC, nor a DKIM signature aligned with From, nor SPF for an aligned envelope domain passed' },
   unregistered_sender: { bounceable: true, description: "sender is not one of the store's registered senders" },

@@ -92,6 +92,15 @@ export class DestructionFunction extends Construct {
       .setEnvironment(DATA_ENV.inboundBucket, props.inboundBucket.bucketName)
       .setEnvironment(DATA_ENV.retentionPolicy, JSON.stringify(config.retention));
     allowRawMailErasure(this.anshinFunction, props.inboundBucket);
+    // A deletion request of the marketplace API is marked done with its receipt; nothing else of the
+    // receipts table is ever changed.
+    this.anshinFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [tables.receipts.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['deletion-request'] } },
+      }),
+    );
 
     this.failures = createFailureQueue(this, 'Failures', {
       key: keys.dataKey,

@@ -88,7 +88,7 @@ describe('anshin store terminate and receipts list', () => {
   it('terminates a store, which then gets no new aliases, and lists every receipt newest first without addresses', async () => {
     const receipt = await relay.cli<Receipt>(['store', 'terminate', '--store-id', 'lifecycle-shop', '--yes']);
     expect(receipt).toMatchObject({ kind: 'termination', requestedBy: 'cli' });
-    await expect(relay.cli(['alias', 'issue', '--store-id', 'lifecycle-shop', '--order-id', 'L-2', '--customer', 'jiro@example.com'])).rejects.toThrow(/does not exist/);
+    await expect(relay.cli(['alias', 'issue', '--store-id', 'lifecycle-shop', '--order-id', 'L-2', '--customer', 'jiro@example.com'])).rejects.toThrow(/was terminated/);
 
     const receipts = await relay.cli<Receipt[]>(['receipts', 'list']);
     // A run `--now` ten days ahead is dated then, so it sorts first.

@@ -112,10 +112,7 @@ describe('merchant to customer', () => {
   });
 
   it('refuses an alias whose validity has ended', async () => {
-    const old = await relay.cli<IssueAliasResult>(
-      ['alias', 'issue', '--store-id', 'demo-shop', '--order-id', '0001', '--customer', 'jiro@example.com'],
-      new Date(Date.now() - 200 * 86_400_000),
-    );
+    const old = await relay.issueAliasAt({ storeId: 'demo-shop', orderId: '0001', customer: 'jiro@example.com' }, new Date(Date.now() - 200 * 86_400_000));
     const sent = await relay.send({ from: STORE_SENDER, to: old.address, subject: 'x', text: 'x' });
     expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ outcome: 'refused', reason: 'expired_alias', storeId: 'demo-shop' });
   });

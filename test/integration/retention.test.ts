@@ -126,7 +126,7 @@ beforeAll(async () => {
   relay = await RelayHarness.start();
   await relay.cli(['store', 'create', '--store-id', 'keep-shop', '--name', '長く続く店', '--contact', STORE_CONTACT, '--sender', STORE_SENDER]);
   await relay.cli(['store', 'create', '--store-id', 'closing-shop', '--contact', CLOSING_CONTACT, '--sender', CLOSING_SENDER]);
-  customerAlias = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'keep-shop', '--order-id', 'R-1', '--customer', CUSTOMER], T0);
+  customerAlias = await relay.issueAliasAt({ storeId: 'keep-shop', orderId: 'R-1', customer: CUSTOMER }, T0);
 
   const toCustomer = await relay.send({ envelope: { from: STORE_SENDER, to: [customerAlias.address] }, from: STORE_SENDER, to: customerAlias.address, subject: '発送のお知らせ', text: '発送しました。' });
   const record = await relay.transmission(toCustomer.sesMessageId);

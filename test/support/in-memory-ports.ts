@@ -47,6 +47,10 @@ class InMemoryStoreDirectory implements StoreDirectory {
     this.senders.set(senderKey(sender.storeId, sender.addressHash), sender);
   }
 
+  async removeSender(storeId: string, addressHash: string): Promise<void> {
+    this.senders.delete(senderKey(storeId, addressHash));
+  }
+
   async getStoreProfile(storeId: string): Promise<StoreProfile> {
     const store = this.stores.get(storeId);
     const senders = [...this.senders.values()].filter((sender) => sender.storeId === storeId);

@@ -1,8 +1,10 @@
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AliasRetiredError, retiredAliasHash } from '../names';
-import type { AliasRecord, AliasStore } from '../ports';
-import { RETIRED_ALIAS_PREFIX } from '../../records/table-schema';
+import type { AliasAdministration, AliasRecord, AliasStore, DisableResult } from '../ports';
+import { RETIRED_ALIAS_PREFIX, TABLES } from '../../records/table-schema';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+
+const [, , , BY_STORE_EXPIRY] = TABLES.aliases.indexes;
 
 /** Key of the item that keeps a customer alias name from being issued twice. */
 export function retiredAliasKey(alias: string): string {
@@ -18,7 +20,7 @@ function retiredNameItem(alias: string): { alias: string } {
  * relay's `AliasStore` it serves feedback's `AliasPauser` and retention's `AliasRetirer`, which its
  * composition roots check structurally, so the relay's code does not import theirs.
  */
-export class DynamoAliasStore extends DynamoTable implements AliasStore {
+export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasAdministration {
   async getAlias(alias: string): Promise<AliasRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { alias }, ConsistentRead: true }));
     return Item as AliasRecord | undefined;
@@ -86,6 +88,62 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore {
       if (!isConditionFailure(error)) throw error;
       return (await this.getAlias(alias)) ? 'already_paused' : 'missing';
     }
+  }
+
+  /** Only an existing alias is disabled; ISO 8601 instants from `toISOString` compare correctly as strings. */
+  async disableAlias(alias: string, at: Date): Promise<DisableResult> {
+    const instant = at.toISOString();
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { alias },
+          UpdateExpression: 'SET disabledAt = :at',
+          ConditionExpression: 'attribute_exists(alias) AND attribute_not_exists(disabledAt)',
+          ExpressionAttributeValues: { ':at': instant },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return (await this.getAlias(alias)) ? 'already_disabled' : 'missing';
+    }
+    // Never later than it was: an alias that had expired stays as it was.
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { alias },
+          UpdateExpression: 'SET expiresAt = :at',
+          ConditionExpression: 'expiresAt > :at',
+          ExpressionAttributeValues: { ':at': instant },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+    return 'disabled';
+  }
+
+  /** A count through the by-store-and-expiry index: customer aliases expiring after `now`. */
+  async countLiveCustomerAliases(storeId: string, now: Date): Promise<number> {
+    let count = 0;
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_STORE_EXPIRY.name,
+          KeyConditionExpression: 'storeId = :store AND expiresAt > :now',
+          FilterExpression: 'begins_with(alias, :customer)',
+          ExpressionAttributeValues: { ':store': storeId, ':now': now.toISOString(), ':customer': 'c-' },
+          Select: 'COUNT',
+          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+        }),
+      );
+      count += page.Count ?? 0;
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return count;
   }
 }
 

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
 import { DynamoTable } from '../../aws/dynamo-document';
 import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM } from '../../records/table-schema';
@@ -51,5 +51,9 @@ export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory 
 
   async putSender(sender: RegisteredSender): Promise<void> {
     await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...sender, item: senderItem(sender.addressHash) } }));
+  }
+
+  async removeSender(storeId: string, addressHash: string): Promise<void> {
+    await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { storeId, item: senderItem(addressHash) } }));
   }
 }

@@ -1,4 +1,4 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Receipt, ReceiptKind, ReceiptLog, ReceiptQuery } from '../receipts';
 import { DynamoTable, expiryIndexAttributes } from '../../aws/dynamo-document';
 
@@ -18,6 +18,13 @@ export class DynamoReceiptLog extends DynamoTable implements ReceiptLog {
         ConditionExpression: 'attribute_not_exists(receiptId)',
       }),
     );
+  }
+
+  async get(kind: ReceiptKind, receiptId: string): Promise<Receipt | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { kind, receiptId }, ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { expiryBucket: _bucket, ...receipt } = Item;
+    return receipt as Receipt;
   }
 
   async list(query: ReceiptQuery): Promise<Receipt[]> {

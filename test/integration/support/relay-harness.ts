@@ -11,6 +11,12 @@ import { buildProgram } from '../../../cli/program';
 import { documentClient } from '../../../lambdas/aws/dynamo-document';
 import { createRelayHandler } from '../../../lambdas/relay/app';
 import type { Mailer } from '../../../lambdas/relay/ports';
+import { DynamoAliasStore } from '../../../lambdas/aliases/aws/dynamo-alias-store';
+import { DynamoStoreDirectory } from '../../../lambdas/aliases/aws/dynamo-store-directory';
+import { issueAlias } from '../../../lambdas/aliases/issuance';
+import type { IssueAliasResult } from '../../../lambdas/aliases/issuance';
+import { KmsKeyService } from '../../../lambdas/keys/aws/kms-key-service';
+import { DEFAULT_CONFIG } from '../../../lib/config';
 import type { TransmissionRecord } from '../../../lambdas/relay/transmission';
 import type { StoredDeadLetter } from '../../../local/dead-letter-store';
 import { startLocalStack } from '../../../local/stack';
@@ -101,6 +107,23 @@ export class RelayHarness {
     const program = buildProgram({ out: (s) => out.push(s), err: (s) => out.push(s) }, now ? () => now : undefined);
     await program.parseAsync(['--local-dir', this.dir, '--json', ...args], { from: 'user' });
     return JSON.parse(out.join('\n')) as T;
+  }
+
+  /**
+   * Issues an alias as the API does, but as of `now`: for tests that need an alias issued in the
+   * past (the API itself always uses the server's clock).
+   */
+  async issueAliasAt(request: { storeId: string; orderId: string; customer: string }, now: Date): Promise<IssueAliasResult> {
+    const { clients, settings } = this.stack;
+    return issueAlias(request, {
+      aliases: new DynamoAliasStore(clients.dynamodb, settings.aliasesTable),
+      stores: new DynamoStoreDirectory(clients.dynamodb, settings.storesTable),
+      keys: new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId }),
+      now,
+      relayDomain: settings.relayDomain,
+      validityDays: DEFAULT_CONFIG.retention.classes.address.retentionDays,
+      supportDays: DEFAULT_CONFIG.retention.classes.address.supportDays,
+    });
   }
 
   /** Sends through the SMTP ingress and waits until the relay has dealt with the mail. */

@@ -55,7 +55,7 @@ function parse(raw: Buffer) {
 }
 
 const ALL_REASONS = Object.keys(REFUSAL_REASONS) as RefusalReason[];
-const BOUNCED: readonly BouncedReason[] = ['not_an_alias', 'unknown_alias', 'expired_alias', 'unregistered_sender', 'not_conversation_owner', 'message_too_large'];
+const BOUNCED: readonly BouncedReason[] = ['not_an_alias', 'unknown_alias', 'expired_alias', 'alias_disabled', 'unregistered_sender', 'not_conversation_owner', 'message_too_large'];
 /** Refusals that must read alike, so a stranger cannot tell whether an alias exists. */
 const GENERIC: readonly BouncedReason[] = BOUNCED.filter((reason) => reason !== 'message_too_large');
 

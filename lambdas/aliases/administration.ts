@@ -1,0 +1,66 @@
+import { isExpired, isPaused } from './lifecycle';
+import { aliasNameFromMac, parseAliasName, reverseAliasMacInput } from './names';
+import type { AliasAdministration, AliasRecord, AliasStore } from './ports';
+import type { MacService } from '../keys/ports';
+
+/** The marketplace's view of its aliases: status and expiry by name, disabling; never an address. */
+
+export type AliasStatus = 'active' | 'paused' | 'expired' | 'disabled';
+
+export interface AliasView {
+  readonly alias: string;
+  readonly kind: AliasRecord['kind'];
+  readonly storeId: string;
+  readonly orderId?: string;
+  readonly status: AliasStatus;
+  readonly expiresAt: string;
+}
+
+/** No alias of that name: never issued, or gone with its retention. */
+export class AliasNotFoundError extends Error {
+  override readonly name = 'AliasNotFoundError';
+}
+
+export function aliasStatus(record: AliasRecord, now: Date): AliasStatus {
+  if (record.disabledAt !== undefined) return 'disabled';
+  if (isExpired(record, now)) return 'expired';
+  return isPaused(record, now) ? 'paused' : 'active';
+}
+
+function requireAliasName(name: string) {
+  const parsed = parseAliasName(name.split('@', 1)[0] ?? '');
+  if (!parsed) throw new AliasNotFoundError(`no alias ${name.slice(0, 64)}`);
+  return parsed;
+}
+
+/** An alias by name (with or without the relay domain); `AliasNotFoundError` when there is none. */
+export async function getAliasView(name: string, deps: { readonly aliases: AliasStore; readonly now: Date }): Promise<AliasView> {
+  const parsed = requireAliasName(name);
+  const record = await deps.aliases.getAlias(parsed.alias);
+  if (!record || record.kind !== parsed.kind) throw new AliasNotFoundError(`no alias ${parsed.alias}`);
+  return {
+    alias: record.alias,
+    kind: record.kind,
+    storeId: record.storeId,
+    ...(record.orderId === undefined ? {} : { orderId: record.orderId }),
+    status: aliasStatus(record, deps.now),
+    expiresAt: record.expiresAt,
+  };
+}
+
+/**
+ * Stops a customer alias relaying at once, both ways: the alias and the store's reverse alias for
+ * it. Both stay stored until their retention ends, so inquiries can still be answered.
+ */
+export async function disableAlias(
+  name: string,
+  deps: { readonly aliases: AliasStore; readonly administration: AliasAdministration; readonly keys: MacService; readonly now: Date },
+): Promise<AliasView> {
+  const parsed = requireAliasName(name);
+  if (parsed.kind !== 'customer') throw new AliasNotFoundError(`no customer alias ${parsed.alias}`);
+  const result = await deps.administration.disableAlias(parsed.alias, deps.now);
+  if (result === 'missing') throw new AliasNotFoundError(`no alias ${parsed.alias}`);
+  const reverse = aliasNameFromMac('merchant', await deps.keys.mac(reverseAliasMacInput(parsed.alias)));
+  await deps.administration.disableAlias(reverse, deps.now);
+  return getAliasView(parsed.alias, deps);
+}

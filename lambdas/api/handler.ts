@@ -1,0 +1,22 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { API_ENV, requireEnv, requirePositiveIntegerEnv } from '../env';
+import { createApiHandler } from './app';
+
+// Clients and configuration are created once per container and reused across invocations.
+export const handler = createApiHandler({
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), lambda: new LambdaClient({}) },
+  settings: {
+    aliasesTable: requireEnv(API_ENV.aliasesTable),
+    storesTable: requireEnv(API_ENV.storesTable),
+    receiptsTable: requireEnv(API_ENV.receiptsTable),
+    dataKeyId: requireEnv(API_ENV.dataKeyId),
+    hmacKeyId: requireEnv(API_ENV.hmacKeyId),
+    relayDomain: requireEnv(API_ENV.relayDomain),
+    aliasValidityDays: requirePositiveIntegerEnv(API_ENV.aliasValidityDays),
+    aliasSupportDays: requirePositiveIntegerEnv(API_ENV.aliasSupportDays),
+    evidenceRetentionDays: requirePositiveIntegerEnv(API_ENV.evidenceRetentionDays),
+    destructionFunctionName: requireEnv(API_ENV.destructionFunctionName),
+  },
+});

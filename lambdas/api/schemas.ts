@@ -1,0 +1,78 @@
+import * as z from 'zod';
+import { PLAUSIBLE_ADDRESS } from '../aliases/address';
+import { ORDER_ID_PATTERN, STORE_ID_PATTERN } from '../aliases/identifiers';
+
+/**
+ * The marketplace API's bodies, as the handler validates them and as its OpenAPI document and the
+ * API Gateway models describe them: one set of schemas for all three.
+ */
+
+const email = (description: string) => z.string().max(254).regex(PLAUSIBLE_ADDRESS).meta({ description, format: 'email' });
+
+export const StoreId = z.string().regex(STORE_ID_PATTERN).meta({ description: 'The store ID the marketplace gave the store.' });
+export const OrderId = z.string().regex(ORDER_ID_PATTERN).meta({ description: 'The order the alias is issued for.' });
+export const AliasName = z
+  .string()
+  .regex(/^[cm]-[0-9a-hjkmnp-tv-z]{12}(@[A-Za-z0-9.-]+)?$/i)
+  .meta({ description: 'An alias, with or without the relay domain: `c-…` for a customer, `m-…` for a store in one conversation.' });
+export const RequestId = z.string().regex(/^req_[0-9a-f]{32}$/).meta({ description: 'A deletion request, as `POST /deletion-requests` named it.' });
+export const SenderId = z.string().regex(/^snd_[0-9a-f]{16}$/).meta({ description: 'A registered sender, as the API named it when it was added.' });
+
+export const StoreBody = z
+  .strictObject({
+    displayName: z.string().min(1).max(100).optional().meta({ description: "Shown as the sender's name when the store's mail carries none; the store ID by default." }),
+    contact: email("The store's contact address: customers' replies go there."),
+    senders: z.array(email('An address allowed to write to the store’s customers.')).min(1).max(50),
+  })
+  .meta({ id: 'StoreBody', description: 'What is registered for a store: the senders given replace the ones registered before.' });
+
+export const SenderBody = z.strictObject({ address: email('The address to register as a sender of the store.') }).meta({ id: 'SenderBody' });
+
+export const AliasBody = z
+  .strictObject({ storeId: StoreId, orderId: OrderId, customerEmail: email("The customer's real address; stored encrypted, never returned.") })
+  .meta({ id: 'AliasBody' });
+
+export const DeletionRequestBody = z
+  .union([z.strictObject({ customerEmail: email('Erase everything about this customer.') }), z.strictObject({ storeId: StoreId.meta({ description: 'Erase everything about this store.' }) })])
+  .meta({ id: 'DeletionRequestBody', description: 'Exactly one of `customerEmail` or `storeId`.' });
+
+export const Store = z
+  .object({
+    storeId: StoreId,
+    displayName: z.string(),
+    status: z.enum(['active', 'terminated']),
+    senderCount: z.int().nonnegative(),
+    liveAliasCount: z.int().nonnegative().optional(),
+  })
+  .meta({ id: 'Store', description: 'A store, by counts: never an address.' });
+
+export const Sender = z.object({ senderId: SenderId }).meta({ id: 'Sender' });
+
+export const IssuedAlias = z.object({ alias: z.string(), expiresAt: z.iso.datetime() }).meta({ id: 'IssuedAlias' });
+
+export const Alias = z
+  .object({
+    alias: z.string(),
+    kind: z.enum(['customer', 'merchant']),
+    storeId: StoreId,
+    orderId: OrderId.optional(),
+    status: z.enum(['active', 'paused', 'expired', 'disabled']),
+    expiresAt: z.iso.datetime(),
+  })
+  .meta({ id: 'Alias', description: 'An alias and where it stands; never the address behind it.' });
+
+export const Receipt = z.record(z.string(), z.unknown()).meta({ id: 'Receipt', description: 'A receipt as the evidence log keeps it: counts, times, policy version; no personal data.' });
+
+export const DeletionRequest = z
+  .object({ requestId: RequestId, status: z.enum(['accepted', 'done']), receipt: Receipt.optional() })
+  .meta({ id: 'DeletionRequest' });
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.int(),
+    detail: z.string().optional(),
+    'invalid-params': z.array(z.object({ name: z.string(), reason: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details; `invalid-params` names each field at fault.' });

@@ -1,0 +1,44 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { DeletionRequestLog, DeletionRequestRecord } from '../deletion-requests';
+import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+
+/** Partition of the receipts table that holds deletion requests (`receiptId` = the request ID). */
+export const DELETION_REQUEST_KIND = 'deletion-request';
+
+/** Deletion requests in the receipts table, beside the receipts they lead to. */
+export class DynamoDeletionRequests extends DynamoTable implements DeletionRequestLog {
+  async accept(record: DeletionRequestRecord): Promise<void> {
+    const { requestId, ...rest } = record;
+    await this.db.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { kind: DELETION_REQUEST_KIND, receiptId: requestId, ...rest, ...expiryIndexAttributes(record.purgeAt, `${DELETION_REQUEST_KIND}/${requestId}`) },
+        ConditionExpression: 'attribute_not_exists(receiptId)',
+      }),
+    );
+  }
+
+  async get(requestId: string): Promise<DeletionRequestRecord | undefined> {
+    const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { kind: DELETION_REQUEST_KIND, receiptId: requestId }, ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { kind: _kind, receiptId: _id, expiryBucket: _bucket, doneReceiptId, ...rest } = Item;
+    return { ...(rest as Omit<DeletionRequestRecord, 'requestId' | 'receiptId'>), requestId, ...(typeof doneReceiptId === 'string' ? { receiptId: doneReceiptId } : {}) };
+  }
+
+  async markDone(requestId: string, receiptId: string): Promise<void> {
+    await this.db
+      .send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { kind: DELETION_REQUEST_KIND, receiptId: requestId },
+          UpdateExpression: 'SET #status = :done, doneReceiptId = :receipt',
+          ConditionExpression: 'attribute_exists(receiptId)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':done': 'done', ':receipt': receiptId },
+        }),
+      )
+      .catch((error: unknown) => {
+        if (!isConditionFailure(error)) throw error;
+      });
+  }
+}

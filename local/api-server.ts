@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Hash } from '@smithy/hash-node';
+import { HttpRequest } from '@smithy/protocol-http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { closeServer, listen, LOOPBACK } from './listen';
+import type { LocalLog } from './log';
+
+/** The service name SigV4 signs API Gateway requests for. */
+export const API_SIGNING_SERVICE = 'execute-api';
+
+/** The principal API Gateway reports for a request signed with the local credentials. */
+export const LOCAL_CALLER_ARN = 'arn:aws:iam::000000000000:user/local';
+
+/** Requests may be signed this far from the server's clock, as AWS allows. */
+const MAX_CLOCK_SKEW_MS = 15 * 60_000;
+const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface LocalApiOptions {
+  readonly port: number;
+  readonly region: string;
+  readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
+  /** The API's Lambda handler, as deployed. */
+  readonly handler: (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+  readonly log: LocalLog;
+  readonly clock?: () => Date;
+}
+
+export interface LocalApi {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * The marketplace API on loopback as API Gateway serves it: each request's SigV4 signature is
+ * checked against the local credentials (service `execute-api`, the stack's region), and an
+ * unsigned or wrongly signed one is refused with 403 as API Gateway refuses it; a signed one
+ * becomes the REST API's proxy event for the API function's own handler.
+ */
+export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
+  const clock = options.clock ?? (() => new Date());
+  const signer = new SignatureV4({ credentials: { ...options.credentials }, region: options.region, service: API_SIGNING_SERVICE, sha256: Hash.bind(null, 'sha256') });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? '/', `http://${req.headers.host ?? LOOPBACK}`);
+    const refusal = await verifySignature(signer, req, url, body, { accessKeyId: options.credentials.accessKeyId, region: options.region }, clock());
+    if (refusal) {
+      options.log('api_request_refused', { status: 403, reason: refusal.reason });
+      send(res, 403, { 'content-type': 'application/json', 'x-amzn-errortype': refusal.type }, JSON.stringify({ message: refusal.message }));
+      return;
+    }
+    const result = await options.handler(proxyEvent(req, url, body), lambdaContext());
+    send(res, result.statusCode, stringHeaders(result.headers), result.body);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.log('api_server_failed', { errorName: error instanceof Error ? error.name : 'unknown' });
+      if (!res.headersSent) send(res, 500, { 'content-type': 'application/json' }, JSON.stringify({ message: 'Internal server error' }));
+    });
+  });
+  const port = await listen(server, 'marketplace API', options.port);
+  return { url: `http://${LOOPBACK}:${port}`, close: () => closeServer(server) };
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, headers).end(body);
+}
+
+function stringHeaders(headers: APIGatewayProxyResult['headers']): Record<string, string> {
+  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
+
+/**
+ * Signs the request again from what arrived (method, path, query, the headers it says it signed,
+ * its body) and compares; the wording of the refusals is API Gateway's.
+ */
+async function verifySignature(
+  signer: SignatureV4,
+  req: IncomingMessage,
+  url: URL,
+  body: Buffer,
+  expected: { readonly accessKeyId: string; readonly region: string },
+  now: Date,
+): Promise<{ type: string; message: string; reason: string } | undefined> {
+  const authorization = req.headers.authorization;
+  if (!authorization) return { type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token', reason: 'unsigned' };
+  const match = AUTHORIZATION.exec(authorization);
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  const signedAt = parseAmzDate(amzDate);
+  const mismatch = { type: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.', reason: 'bad_signature' };
+  if (!match || !signedAt) return { ...mismatch, reason: 'malformed_authorization' };
+  const [, keyId, , region, service, signedHeaders = '', signature] = match;
+  if (keyId !== expected.accessKeyId) return { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', reason: 'unknown_key' };
+  if (service !== API_SIGNING_SERVICE || region !== expected.region) return { ...mismatch, reason: 'wrong_scope' };
+  if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_CLOCK_SKEW_MS) {
+    return { type: 'InvalidSignatureException', message: 'Signature expired: the request was signed too long ago or ahead.', reason: 'expired' };
+  }
+  const names = signedHeaders.split(';');
+  const headers = Object.fromEntries(names.map((name) => [name, headerValue(req, name)]));
+  const request = new HttpRequest({
+    method: req.method ?? 'GET',
+    protocol: 'http:',
+    hostname: url.hostname,
+    port: Number(url.port) || 80,
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    headers,
+    body: body.length > 0 ? body.toString('utf8') : undefined,
+  });
+  const signed = await signer.sign(request, { signingDate: signedAt, signableHeaders: new Set(names), unsignableHeaders: new Set() });
+  const recomputed = AUTHORIZATION.exec(String(signed.headers.authorization ?? ''))?.[6];
+  return recomputed === signature ? undefined : mismatch;
+}
+
+function headerValue(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : (value ?? '');
+}
+
+/** `20261207T120000Z`. */
+function parseAmzDate(value: string): Date | undefined {
+  const match = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(value);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s] = match;
+  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
+}
+
+/** The REST API's Lambda proxy event for a request, with the caller API Gateway authenticated. */
+function proxyEvent(req: IncomingMessage, url: URL, body: Buffer): APIGatewayProxyEvent {
+  const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
+  const query = Object.fromEntries(url.searchParams);
+  return {
+    resource: url.pathname,
+    path: url.pathname,
+    httpMethod: req.method ?? 'GET',
+    headers,
+    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
+    queryStringParameters: Object.keys(query).length > 0 ? query : null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body: body.length > 0 ? body.toString('utf8') : null,
+    isBase64Encoded: false,
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: null,
+      protocol: 'HTTP/1.1',
+      httpMethod: req.method ?? 'GET',
+      path: url.pathname,
+      stage: 'v1',
+      requestId: randomUUID(),
+      requestTimeEpoch: Date.now(),
+      resourceId: 'local',
+      resourcePath: url.pathname,
+      identity: {
+        accessKey: null,
+        accountId: '000000000000',
+        apiKey: null,
+        apiKeyId: null,
+        caller: 'local',
+        clientCert: null,
+        cognitoAuthenticationProvider: null,
+        cognitoAuthenticationType: null,
+        cognitoIdentityId: null,
+        cognitoIdentityPoolId: null,
+        principalOrgId: null,
+        sourceIp: (req.socket.remoteAddress ?? LOOPBACK).replace(/^::ffff:/, ''),
+        user: 'local',
+        userAgent: headers['user-agent'] ?? null,
+        userArn: LOCAL_CALLER_ARN,
+      },
+    },
+  };
+}
+
+function lambdaContext(): Context {
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'anshin-api-local',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:ap-northeast-1:000000000000:function:anshin-api-local',
+    memoryLimitInMB: '512',
+    awsRequestId: randomUUID(),
+    logGroupName: 'local',
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => 30_000,
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+}
