@@ -60,7 +60,7 @@ export interface RelayConfig {
 }
 
 /** The marketplace API. */
-export interface ApiConfig {
+interface ApiConfig {
   /**
    * IAM role or account ARNs of the marketplace that may call the API (its resource policy); empty:
    * this account's principals with `execute-api:Invoke`.

@@ -9,10 +9,10 @@ import { closeServer, listen, LOOPBACK } from './listen';
 import type { LocalLog } from './log';
 
 /** The service name SigV4 signs API Gateway requests for. */
-export const API_SIGNING_SERVICE = 'execute-api';
+const API_SIGNING_SERVICE = 'execute-api';
 
 /** The principal API Gateway reports for a request signed with the local credentials. */
-export const LOCAL_CALLER_ARN = 'arn:aws:iam::000000000000:user/local';
+const LOCAL_CALLER_ARN = 'arn:aws:iam::000000000000:user/local';
 
 /** Requests may be signed this far from the server's clock, as AWS allows. */
 const MAX_CLOCK_SKEW_MS = 15 * 60_000;

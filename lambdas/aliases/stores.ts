@@ -42,7 +42,7 @@ export function requireStoreId(storeId: string): string {
 }
 
 /** A sender's ID as the API names it: random, so it says nothing about the address it stands for. */
-export function newSenderId(random: () => string): string {
+function newSenderId(random: () => string): string {
   return `snd_${random()}`;
 }
 

@@ -33,7 +33,7 @@ import { ROUTES } from './routes';
 import type { Route } from './routes';
 import { AliasBody, DeletionRequestBody, SenderBody, StoreBody } from './schemas';
 
-export interface ApiSettings {
+interface ApiSettings {
   readonly aliasesTable: string;
   readonly storesTable: string;
   readonly receiptsTable: string;

@@ -10,7 +10,7 @@ import { ORDER_ID_PATTERN, STORE_ID_PATTERN } from '../aliases/identifiers';
 const email = (description: string) => z.string().max(254).regex(PLAUSIBLE_ADDRESS).meta({ description, format: 'email' });
 
 export const StoreId = z.string().regex(STORE_ID_PATTERN).meta({ description: 'The store ID the marketplace gave the store.' });
-export const OrderId = z.string().regex(ORDER_ID_PATTERN).meta({ description: 'The order the alias is issued for.' });
+const OrderId = z.string().regex(ORDER_ID_PATTERN).meta({ description: 'The order the alias is issued for.' });
 export const AliasName = z
   .string()
   .regex(/^[cm]-[0-9a-hjkmnp-tv-z]{12}(@[A-Za-z0-9.-]+)?$/i)

@@ -50,7 +50,7 @@ export const API_STAGE = 'v1';
  * An API Gateway model of a body schema: JSON Schema draft 4, inlined (API Gateway models reach no
  * `$ref` but other models' URLs), from the same zod schema the handler validates with.
  */
-export function modelSchema(schema: z.ZodType): JsonSchema {
+function modelSchema(schema: z.ZodType): JsonSchema {
   const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { target: 'draft-4', metadata: z.registry(), reused: 'inline', unrepresentable: 'any' });
   return { schema: JsonSchemaVersion4, ...rest } as unknown as JsonSchema;
 }

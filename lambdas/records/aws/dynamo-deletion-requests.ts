@@ -3,7 +3,7 @@ import type { DeletionRequestLog, DeletionRequestRecord } from '../deletion-requ
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 /** Partition of the receipts table that holds deletion requests (`receiptId` = the request ID). */
-export const DELETION_REQUEST_KIND = 'deletion-request';
+const DELETION_REQUEST_KIND = 'deletion-request';
 
 /** Deletion requests in the receipts table, beside the receipts they lead to. */
 export class DynamoDeletionRequests extends DynamoTable implements DeletionRequestLog {
