@@ -8,6 +8,8 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { measureApi } from './api';
+import type { ApiThroughput } from './api';
 import { measureColdStart } from './cold-start';
 import type { ColdStart } from './cold-start';
 import { measureCorners } from './corners';
@@ -84,6 +86,7 @@ interface Report {
   readonly memory: readonly MemoryRow[];
   readonly coldStart: ColdStart;
   readonly endToEnd: EndToEnd;
+  readonly api: ApiThroughput;
   readonly cost: CostEstimate;
   readonly checks: readonly Check[];
   readonly seconds: number;
@@ -163,6 +166,15 @@ function printReport(report: Report): void {
   calls.push(['dynamodb', 'read request units', num(e2e.relay.dynamodbReadUnits / e2e.messages, 2)], ['dynamodb', 'write request units', num(e2e.relay.dynamodbWriteUnits / e2e.messages, 2)]);
   for (const [service, commands] of Object.entries(e2e.receiving.byCommand)) for (const [command, n] of Object.entries(commands)) calls.push([`${service} (SES receiving)`, command.replace(/Command$/, ''), num(n / e2e.messages, 2)]);
   out.push(table(['service', 'call', 'per message'], calls));
+  const { api } = report;
+  out.push('', `Marketplace API, POST /aliases through the local stack: ${api.requests} new orders, SigV4-signed, over ${api.concurrency} connections`);
+  out.push(table(['requests/s', 'p50 ms', 'p99 ms'], [[num(api.requestsPerSecond), num(api.p50Ms, 1), num(api.p99Ms, 1)]]));
+  out.push(
+    table(
+      ['service', 'call', 'per issued alias'],
+      Object.entries(api.callsPerAlias).flatMap(([service, commands]) => Object.entries(commands).map(([command, n]) => [service, command, num(n, 2)])),
+    ),
+  );
   out.push('', `Cost per million relayed messages at ap-northeast-1 list prices (${report.cost.prices.asOf}; ${report.cost.prices.source})`);
   out.push(
     table(
@@ -192,6 +204,8 @@ async function main(): Promise<void> {
   progress(`end to end, ${options.messages} messages`);
   const endToEnd = await measureEndToEnd({ messages: options.messages, concurrency: options.concurrency });
   const cost = estimateCost(endToEnd, endToEnd.handlerMsOneAtATime / 1000);
+  progress('marketplace API: POST /aliases');
+  const api = await measureApi({ requests: options.quick ? 200 : 1000, concurrency: options.concurrency });
   const cpu = cpus();
   const report: Report = {
     measuredAt: new Date().toISOString(),
@@ -202,6 +216,7 @@ async function main(): Promise<void> {
     memory,
     coldStart,
     endToEnd,
+    api,
     cost,
     checks: checks(throughput, corners, memory),
     seconds: (Date.now() - started) / 1000,

@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Hash } from '@smithy/hash-node';
-import { HttpRequest } from '@smithy/protocol-http';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { closeServer, listen, LOOPBACK } from './listen';
 import type { LocalLog } from './log';
@@ -41,12 +38,11 @@ export interface LocalApi {
  */
 export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi> {
   const clock = options.clock ?? (() => new Date());
-  const signer = new SignatureV4({ credentials: { ...options.credentials }, region: options.region, service: API_SIGNING_SERVICE, sha256: Hash.bind(null, 'sha256') });
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? LOOPBACK}`);
-    const refusal = await verifySignature(signer, req, url, body, { accessKeyId: options.credentials.accessKeyId, region: options.region }, clock());
+    const refusal = verifySignature(req, url, body, { ...options.credentials, region: options.region }, clock());
     if (refusal) {
       options.log('api_request_refused', { status: 403, reason: refusal.reason });
       send(res, 403, { 'content-type': 'application/json', 'x-amzn-errortype': refusal.type }, JSON.stringify({ message: refusal.message }));
@@ -88,17 +84,16 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
 
 /**
- * Signs the request again from what arrived (method, path, query, the headers it says it signed,
- * its body) and compares; the wording of the refusals is API Gateway's.
+ * Computes the signature again from what arrived (method, path, query, the headers it says it
+ * signed, its body) and compares; the wording of the refusals is API Gateway's.
  */
-async function verifySignature(
-  signer: SignatureV4,
+function verifySignature(
   req: IncomingMessage,
   url: URL,
   body: Buffer,
-  expected: { readonly accessKeyId: string; readonly region: string },
+  expected: { readonly accessKeyId: string; readonly secretAccessKey: string; readonly region: string },
   now: Date,
-): Promise<{ type: string; message: string; reason: string } | undefined> {
+): { type: string; message: string; reason: string } | undefined {
   const authorization = req.headers.authorization;
   if (!authorization) return { type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token', reason: 'unsigned' };
   const match = AUTHORIZATION.exec(authorization);
@@ -106,27 +101,62 @@ async function verifySignature(
   const signedAt = parseAmzDate(amzDate);
   const mismatch = { type: 'InvalidSignatureException', message: 'The request signature we calculated does not match the signature you provided.', reason: 'bad_signature' };
   if (!match || !signedAt) return { ...mismatch, reason: 'malformed_authorization' };
-  const [, keyId, , region, service, signedHeaders = '', signature] = match;
+  const [, keyId, date = '', region = '', service = '', signedHeaders = '', signature] = match;
   if (keyId !== expected.accessKeyId) return { type: 'UnrecognizedClientException', message: 'The security token included in the request is invalid.', reason: 'unknown_key' };
   if (service !== API_SIGNING_SERVICE || region !== expected.region) return { ...mismatch, reason: 'wrong_scope' };
   if (Math.abs(now.getTime() - signedAt.getTime()) > MAX_CLOCK_SKEW_MS) {
     return { type: 'InvalidSignatureException', message: 'Signature expired: the request was signed too long ago or ahead.', reason: 'expired' };
   }
   const names = signedHeaders.split(';');
-  const headers = Object.fromEntries(names.map((name) => [name, headerValue(req, name)]));
-  const request = new HttpRequest({
-    method: req.method ?? 'GET',
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port) || 80,
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    headers,
-    body: body.length > 0 ? body.toString('utf8') : undefined,
-  });
-  const signed = await signer.sign(request, { signingDate: signedAt, signableHeaders: new Set(names), unsignableHeaders: new Set() });
-  const recomputed = AUTHORIZATION.exec(String(signed.headers.authorization ?? ''))?.[6];
-  return recomputed === signature ? undefined : mismatch;
+  const bodyHash = sha256Hex(body);
+  const declaredHash = req.headers['x-amz-content-sha256'];
+  if (declaredHash !== undefined && declaredHash !== bodyHash) return { ...mismatch, reason: 'body_changed' };
+  const canonicalRequest = [
+    req.method ?? 'GET',
+    canonicalPath(url.pathname),
+    canonicalQuery(url.searchParams),
+    names.map((name) => `${name}:${headerValue(req, name).trim().replace(/\s+/g, ' ')}\n`).join(''),
+    signedHeaders,
+    bodyHash,
+  ].join('\n');
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(Buffer.from(canonicalRequest, 'utf8'))].join('\n');
+  const signingKey = [date, region, service, 'aws4_request'].reduce<Buffer>((key, part) => hmac(key, part ?? ''), Buffer.from(`AWS4${expected.secretAccessKey}`));
+  const recomputed = hmac(signingKey, stringToSign).toString('hex');
+  return recomputed.length === signature?.length && timingSafeEqual(Buffer.from(recomputed), Buffer.from(signature)) ? undefined : mismatch;
+}
+
+/**
+ * The canonical request of SigV4 (AWS General Reference, "Create a canonical request"), written out
+ * rather than asking @smithy/signature-v4 to sign again: that signer adds and signs
+ * `x-amz-content-sha256` itself, so it cannot reproduce a signature over exactly the headers a
+ * client such as `curl --aws-sigv4` chose. Paths are encoded twice, as for every service but S3.
+ */
+function canonicalPath(path: string): string {
+  return path
+    .split('/')
+    .map((segment) => encodeRfc3986(segment))
+    .join('/');
+}
+
+function canonicalQuery(params: URLSearchParams): string {
+  return [...params]
+    .map(([key, value]) => [encodeRfc3986(key), encodeRfc3986(value)] as const)
+    .sort(([a, av], [b, bv]) => (a === b ? (av < bv ? -1 : 1) : a < b ? -1 : 1))
+    .map(([key, value]) => `${key}=${value}`)
+    .join('&');
+}
+
+function encodeRfc3986(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function sha256Hex(data: Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function hmac(key: Buffer, data: string): Buffer {
+  return createHmac('sha256', key).update(data, 'utf8').digest();
 }
 
 function headerValue(req: IncomingMessage, name: string): string {

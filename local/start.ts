@@ -18,6 +18,7 @@ function tryIt(endpoints: LocalEndpoints): string {
     `  3. send a mail from news@shop.example to the alias (…@${endpoints.relayDomain}) via ${endpoints.smtp} (e.g. with swaks or nodemailer),`,
     `     then open ${endpoints.outbox} or ${endpoints.outboxDir}/`,
     '  Simulate failed checks with a header such as "X-Local-Verdict: spf=FAIL, dkim=FAIL" in the submitted mail.',
+    `  The marketplace API: curl --aws-sigv4 "aws:amz:ap-northeast-1:execute-api" --user local:local ${endpoints.api}/stores/demo-shop`,
   ].join('\n');
 }
 
@@ -40,6 +41,7 @@ async function main(): Promise<void> {
       `  S3            ${endpoints.s3}   (bucket ${endpoints.inboundBucket})`,
       `  KMS           ${endpoints.kms}`,
       `  control       ${endpoints.control}   (for \`anshin dlq replay\` and \`anshin dev redeliver\`)`,
+      `  API           ${endpoints.api}   (marketplace API; SigV4 with access key "local", secret "local", service execute-api)`,
       '',
       tryIt(endpoints),
       '',

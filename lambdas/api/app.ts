@@ -14,6 +14,7 @@ import { DynamoStoreDirectory } from '../aliases/aws/dynamo-store-directory';
 import { issueAlias } from '../aliases/issuance';
 import { addSender, getStoreView, putStore, removeSender, requireStoreId } from '../aliases/stores';
 import { KmsKeyService } from '../keys/aws/kms-key-service';
+import { CachingKeyService } from '../keys/caching-key-service';
 import type { KeyService } from '../keys/ports';
 import { DynamoDeletionRequests } from '../records/aws/dynamo-deletion-requests';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
@@ -76,7 +77,8 @@ function createApiPorts(deps: ApiDependencies): ApiPorts {
   return {
     aliases: new DynamoAliasStore(clients.dynamodb, settings.aliasesTable),
     stores: new DynamoStoreDirectory(clients.dynamodb, settings.storesTable),
-    keys: new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId }),
+    // Issuing an alias hashes the customer's address for the Idempotency-Key fingerprint and again for the record: once to KMS.
+    keys: new CachingKeyService(new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId })),
     idempotency: new DynamoIdempotencyKeys(clients.dynamodb, settings.aliasesTable),
     requests: new DynamoDeletionRequests(clients.dynamodb, settings.receiptsTable),
     receipts: new DynamoReceiptLog(clients.dynamodb, settings.receiptsTable),

@@ -7,10 +7,10 @@ import { ORDER_ID_PATTERN, STORE_ID_PATTERN } from '../aliases/identifiers';
  * API Gateway models describe them: one set of schemas for all three.
  */
 
-const email = (description: string) => z.string().max(254).regex(PLAUSIBLE_ADDRESS).meta({ description, format: 'email' });
+const email = (description: string) => z.string().max(254, { error: 'must be at most 254 characters' }).regex(PLAUSIBLE_ADDRESS, { error: 'must be an e-mail address' }).meta({ description, format: 'email' });
 
-export const StoreId = z.string().regex(STORE_ID_PATTERN).meta({ description: 'The store ID the marketplace gave the store.' });
-const OrderId = z.string().regex(ORDER_ID_PATTERN).meta({ description: 'The order the alias is issued for.' });
+export const StoreId = z.string().regex(STORE_ID_PATTERN, { error: 'must be 1-64 letters, digits, ".", "_" or "-"' }).meta({ description: 'The store ID the marketplace gave the store.' });
+const OrderId = z.string().regex(ORDER_ID_PATTERN, { error: 'must be 1-128 letters, digits, ".", "_", ":" or "-"' }).meta({ description: 'The order the alias is issued for.' });
 export const AliasName = z
   .string()
   .regex(/^[cm]-[0-9a-hjkmnp-tv-z]{12}(@[A-Za-z0-9.-]+)?$/i)

@@ -1,3 +1,4 @@
+import { createHash, createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiProblemError, MarketplaceApi } from '../../cli/api-client';
 import { LOCAL_CREDENTIALS } from '../../local/stack';
@@ -135,5 +136,29 @@ describe('the marketplace API without a valid signature', () => {
     expect((await problem(stranger.request('GET', '/stores/api-shop'))).status).toBe(403);
     const elsewhere = new MarketplaceApi(relay.stack.endpoints.api, 'us-east-1', async () => ({ ...LOCAL_CREDENTIALS }));
     expect((await problem(elsewhere.request('GET', '/stores/api-shop'))).status).toBe(403);
+  });
+});
+
+describe('the marketplace API with a signature made elsewhere', () => {
+  /** SigV4 over only `host` and `x-amz-date`, as `curl --aws-sigv4` signs, computed here without any SDK. */
+  function curlStyle(method: string, url: URL, body: string, secret: string): Record<string, string> {
+    const hash = (data: string) => createHash('sha256').update(data).digest('hex');
+    const hmac = (key: Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+    const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+    const date = amzDate.slice(0, 8);
+    const canonical = [method, url.pathname, '', `host:${url.host}\nx-amz-date:${amzDate}\n`, 'host;x-amz-date', hash(body)].join('\n');
+    const scope = `${date}/ap-northeast-1/execute-api/aws4_request`;
+    const key = [date, 'ap-northeast-1', 'execute-api', 'aws4_request'].reduce(hmac, Buffer.from(`AWS4${secret}`));
+    const signature = hmac(key, ['AWS4-HMAC-SHA256', amzDate, scope, hash(canonical)].join('\n')).toString('hex');
+    return { 'x-amz-date': amzDate, authorization: `AWS4-HMAC-SHA256 Credential=local/${scope}, SignedHeaders=host;x-amz-date, Signature=${signature}` };
+  }
+
+  it('accepts a request signed over fewer headers, and refuses it when the body was changed', async () => {
+    const url = new URL(`${relay.stack.endpoints.api}/aliases`);
+    const body = JSON.stringify({ storeId: 'api-shop', orderId: 'C-1', customerEmail: CUSTOMER });
+    const headers = { ...curlStyle('POST', url, body, 'local'), 'content-type': 'application/json' };
+    expect((await fetch(url, { method: 'POST', headers, body })).status).toBe(201);
+    expect((await fetch(url, { method: 'POST', headers, body: body.replace('C-1', 'C-2') })).status).toBe(403);
+    expect((await fetch(url, { method: 'POST', headers: { ...curlStyle('POST', url, body, 'not-local'), 'content-type': 'application/json' }, body })).status).toBe(403);
   });
 });
