@@ -291,7 +291,7 @@ describe('least privilege', () => {
     expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
   });
 
-  it('lets only the retention and the destruction function delete, and the relay and feedback functions not at all', () => {
+  it('lets only the retention and the destruction function delete, the API function only a store’s senders, and the relay and feedback functions not at all', () => {
     const { stack, resources } = synth();
 
     const deleting = allowStatements(resources).filter(({ statement }) =>
@@ -299,10 +299,12 @@ describe('least privilege', () => {
     );
     const roles = new Set(deleting.flatMap(({ roles: attached }) => attached));
 
-    expect([...roles].sort()).toEqual(
-      [logicalId(stack, stack.retention.anshinFunction.role), logicalId(stack, stack.destruction.anshinFunction.role)].sort(),
-    );
+    const api = logicalId(stack, stack.api.anshinFunction.role);
+    expect([...roles].sort()).toEqual([logicalId(stack, stack.retention.anshinFunction.role), logicalId(stack, stack.destruction.anshinFunction.role), api].sort());
     for (const role of [stack.relay.anshinFunction.role, stack.sending.anshinFunction.role]) expect(roles.has(logicalId(stack, role))).toBe(false);
+    // A sender the marketplace removes, or leaves out when it replaces a store's senders, is deleted.
+    const apiDeletes = Object.entries(grantsOf(resources, stack, api)).filter(([, actions]) => actions.includes('dynamodb:DeleteItem'));
+    expect(apiDeletes.map(([resource]) => resource)).toEqual(['stores']);
   });
 
   it('gives the relay and feedback functions nothing on the access and receipts tables', () => {
@@ -356,6 +358,7 @@ describe('least privilege', () => {
       transmissions: items,
       access: [...items, 'dynamodb:Query'].sort(),
       receipts: ['dynamodb:PutItem'],
+      'receipts if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["deletion-request"]}}': ['dynamodb:UpdateItem'],
       'aliases/index/byAddressHash': ['dynamodb:Query'],
       'aliases/index/byStore': ['dynamodb:Query'],
       'stores/index/byAddressHash': ['dynamodb:Query'],
