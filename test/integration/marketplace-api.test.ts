@@ -109,6 +109,11 @@ describe('the marketplace API, signed with SigV4', () => {
     const done = await call('GET', `/deletion-requests/${requestId}`);
     expect(done.body).toMatchObject({ requestId, status: 'done', receipt: { kind: 'destruction', requestedBy: 'api:arn:aws:iam::000000000000:user/local', verified: true } });
     expect((await problem(api.request('GET', '/deletion-requests/req_00000000000000000000000000000000'))).status).toBe(404);
+
+    // The customer's alias for that order is retired with the customer: it is never issued again.
+    const retired = await problem(api.request('POST', '/aliases', { storeId: 'api-shop', orderId: 'A-3', customerEmail: 'jiro@example.com' }));
+    expect(retired.status).toBe(409);
+    expect(retired.problem.title).toMatch(/retired/);
   });
 
   it('terminates a store and answers the termination receipt', async () => {
