@@ -19,6 +19,17 @@ export function isConditionFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }
 
+/** Whether a conditional write went through: false when its condition failed; any other error is thrown. */
+export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 /** Base of every table adapter: one table, reached through the shared document client settings. */
 export abstract class DynamoTable {
   protected readonly db: DynamoDBDocumentClient;

@@ -2,7 +2,7 @@ import { DeleteCommand, GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { collect } from '../destruction/steps';
 import { EXPIRY_BUCKET_ATTRIBUTE, PURGE_AT_ATTRIBUTE } from '../records/table-schema';
-import { DynamoTable, expiryIndexAttributes, isConditionFailure } from './dynamo-document';
+import { DynamoTable, expiryIndexAttributes, conditionHeld } from './dynamo-document';
 
 export type ItemKey = Readonly<Record<string, string>>;
 
@@ -54,8 +54,8 @@ export abstract class DynamoSubjectTable extends DynamoTable {
    * a termination never extends a retention, and a repeated one finds nothing to move.
    */
   protected async bringPurgeAtForward(key: ItemKey, purgeAt: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: key,
@@ -64,11 +64,7 @@ export abstract class DynamoSubjectTable extends DynamoTable {
           ExpressionAttributeNames: { '#pk': this.partitionKey, '#purgeAt': PURGE_AT_ATTRIBUTE, '#bucket': EXPIRY_BUCKET_ATTRIBUTE },
           ExpressionAttributeValues: { ':purgeAt': purgeAt, ':bucket': expiryIndexAttributes(purgeAt, this.itemKeyOf(key))[EXPIRY_BUCKET_ATTRIBUTE] },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

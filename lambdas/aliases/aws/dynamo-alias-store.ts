@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateComma
 import { AliasRetiredError, retiredAliasHash } from '../names';
 import type { AliasAdministration, AliasRecord, AliasStore, DisableResult } from '../ports';
 import { RETIRED_ALIAS_PREFIX, TABLES } from '../../records/table-schema';
-import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+import { conditionHeld, DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 const [, , , BY_STORE_EXPIRY] = TABLES.aliases.indexes;
 
@@ -108,8 +108,8 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasAd
       return (await this.getAlias(alias)) ? 'already_disabled' : 'missing';
     }
     // Never later than it was: an alias that had expired stays as it was.
-    await this.db
-      .send(
+    await conditionHeld(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { alias },
@@ -117,10 +117,8 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasAd
           ConditionExpression: 'expiresAt > :at',
           ExpressionAttributeValues: { ':at': instant },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+      ),
+    );
     return 'disabled';
   }
 

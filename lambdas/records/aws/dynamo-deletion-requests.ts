@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeletionRequestLog, DeletionRequestRecord } from '../deletion-requests';
-import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+import { conditionHeld, DynamoTable, expiryIndexAttributes } from '../../aws/dynamo-document';
 
 /** Partition of the receipts table that holds deletion requests (`receiptId` = the request ID). */
 const DELETION_REQUEST_KIND = 'deletion-request';
@@ -26,8 +26,8 @@ export class DynamoDeletionRequests extends DynamoTable implements DeletionReque
   }
 
   async markDone(requestId: string, receiptId: string): Promise<void> {
-    await this.db
-      .send(
+    await conditionHeld(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { kind: DELETION_REQUEST_KIND, receiptId: requestId },
@@ -36,9 +36,7 @@ export class DynamoDeletionRequests extends DynamoTable implements DeletionReque
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: { ':done': 'done', ':receipt': receiptId },
         }),
-      )
-      .catch((error: unknown) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+      ),
+    );
   }
 }

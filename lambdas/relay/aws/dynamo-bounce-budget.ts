@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BounceBudget } from '../ports';
-import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+import { DynamoTable, expiryIndexAttributes, conditionHeld } from '../../aws/dynamo-document';
 
 /** Prefix of the counter items in the transmissions table, apart from `<sesMessageId>/<index>` records. */
 const BOUNCE_BUDGET_PREFIX = 'dsn-budget#';
@@ -19,8 +19,8 @@ export class DynamoBounceBudget extends DynamoTable implements BounceBudget {
     const transmissionId = `${BOUNCE_BUDGET_PREFIX}${key}`;
     const purgeAt = Math.floor(windowEnd.getTime() / 1000) + KEPT_AFTER_WINDOW_SECONDS;
     const expiry = expiryIndexAttributes(purgeAt, transmissionId);
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { transmissionId },
@@ -29,11 +29,7 @@ export class DynamoBounceBudget extends DynamoTable implements BounceBudget {
           ExpressionAttributeNames: { '#taken': 'dsnTaken' },
           ExpressionAttributeValues: { ':one': 1, ':limit': limit, ':purgeAt': purgeAt, ':bucket': expiry.expiryBucket },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 }

@@ -3,7 +3,7 @@ import { DeleteCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { DueKeysPage, ExpiryIndex, ItemKey } from '../ports';
 import { EXPIRY_BUCKET_ATTRIBUTE, EXPIRY_INDEX, PURGE_AT_ATTRIBUTE, TABLES } from '../../records/table-schema';
 import type { TableKey } from '../../records/table-schema';
-import { DynamoTable, isConditionFailure } from '../../aws/dynamo-document';
+import { DynamoTable, conditionHeld } from '../../aws/dynamo-document';
 
 /**
  * One table's `byExpiry` index. It projects keys only, so a page of it is just the keys to delete;
@@ -37,8 +37,8 @@ export class DynamoExpiryIndex extends DynamoTable implements ExpiryIndex {
   }
 
   async deleteIfDue(key: ItemKey, nowSeconds: number): Promise<boolean> {
-    try {
-      await this.db.send(
+    return conditionHeld(
+      this.db.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: key,
@@ -47,12 +47,8 @@ export class DynamoExpiryIndex extends DynamoTable implements ExpiryIndex {
           ExpressionAttributeNames: { '#purgeAt': PURGE_AT_ATTRIBUTE },
           ExpressionAttributeValues: { ':now': nowSeconds },
         }),
-      );
-      return true;
-    } catch (error) {
-      if (isConditionFailure(error)) return false;
-      throw error;
-    }
+      ),
+    );
   }
 
   private keyOf(item: Record<string, unknown>): ItemKey {
