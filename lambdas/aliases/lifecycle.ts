@@ -1,4 +1,4 @@
-import type { AliasRecord, StoreRecord } from './ports';
+import type { AliasRecord, RegisteredSender, StoreRecord } from './ports';
 
 /** Where an alias or a store stands in time: live, paused, expired, purged, terminated. */
 
@@ -25,4 +25,9 @@ export function isPurged(item: { readonly purgeAt?: number }, now: Date): boolea
 /** A terminated store relays nothing, though its data is kept for the support period. */
 export function isStoreGone(store: Pick<StoreRecord, 'terminatedAt' | 'purgeAt'>, now: Date): boolean {
   return store.terminatedAt !== undefined || isPurged(store, now);
+}
+
+/** Only a verified sender may write to the store's customers. */
+export function isVerifiedSender(sender: Pick<RegisteredSender, 'status'>): boolean {
+  return sender.status !== 'pending';
 }

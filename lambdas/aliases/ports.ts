@@ -47,7 +47,17 @@ export interface RegisteredSender {
   readonly addressHash: string;
   readonly addressCipher: Uint8Array;
   readonly createdAt: string;
+  /**
+   * `verified`: mail from it is relayed. `pending`: registered but not yet shown to be the store's
+   * (it is refused as an unregistered sender until then). Absent on senders registered before
+   * verification existed, which the marketplace or an operator registered: verified.
+   */
+  readonly status?: SenderStatus;
+  /** Who vouched for the address: the marketplace (API or operator), or the address itself by a verification link. */
+  readonly verifiedBy?: 'marketplace' | 'link';
 }
+
+export type SenderStatus = 'verified' | 'pending';
 
 export interface AliasStore {
   getAlias(alias: string): Promise<AliasRecord | undefined>;

@@ -118,6 +118,9 @@ async function addSenderItem(storeId: string, addressHash: string, sender: strin
     addressHash,
     addressCipher: await deps.keys.encrypt(sender, storeSenderContext(storeId)),
     createdAt: deps.now.toISOString(),
+    // Registered through the marketplace API or by an operator: verified by the marketplace's word.
+    status: 'verified',
+    verifiedBy: 'marketplace',
   };
   await deps.stores.putSender(item);
   return item;

@@ -9,7 +9,7 @@ import { classifyFailure, MaybeSentError } from './failures';
 import type { DeadLetterReason, FailureClassification } from './failures';
 import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../mail';
 import type { HeaderFacts, Mailbox, SplitMessage } from '../mail';
-import { isExpired, isPaused, isPurged, isStoreGone } from '../aliases/lifecycle';
+import { isExpired, isPaused, isPurged, isStoreGone, isVerifiedSender } from '../aliases/lifecycle';
 import { REFUSAL_REASONS, screenMessage } from './screening';
 import type { RefusalReason, SpamVerdictAction } from './screening';
 import type { AliasRecord, AliasStore, StoreDirectory, StoreProfile } from '../aliases/ports';
@@ -556,7 +556,8 @@ async function decide(message: MessageContext, recipient: Recipient, facts: Head
 async function authorise(message: MessageContext, alias: AliasRecord, senderHash: string): Promise<RefusalReason | undefined> {
   if (alias.kind === 'customer') {
     const { senders } = await message.storeProfile(alias.storeId);
-    return senders.some((sender) => sender.addressHash === senderHash) ? undefined : 'unregistered_sender';
+    // A sender registered but not yet verified is, for the relay, not registered.
+    return senders.some((sender) => sender.addressHash === senderHash && isVerifiedSender(sender)) ? undefined : 'unregistered_sender';
   }
   return senderHash === alias.addressHash && alias.customerAlias ? undefined : 'not_conversation_owner';
 }

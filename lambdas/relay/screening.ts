@@ -25,7 +25,7 @@ export const REFUSAL_REASONS = {
   alias_disabled: { bounceable: true, description: 'the marketplace disabled the alias' },
   alias_paused: { bounceable: false, description: "the alias is paused after the customer's address hard-bounced" },
   unauthenticated_sender: { bounceable: false, description: 'neither DMARC, nor a DKIM signature aligned with From, nor SPF for an aligned envelope domain passed' },
-  unregistered_sender: { bounceable: true, description: "sender is not one of the store's registered senders" },
+  unregistered_sender: { bounceable: true, description: "sender is not one of the store's registered and verified senders" },
   not_conversation_owner: { bounceable: true, description: 'only the customer of this conversation may write to it' },
   unknown_store: { bounceable: false, description: 'the alias names a store that no longer exists' },
   message_too_large: { bounceable: true, description: 'larger than SES can send' },

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { addressMacInput } from '../../../lambdas/aliases/address';
+import { storeSenderContext } from '../../../lambdas/aliases/encryption-contexts';
 import { MaybeSentError } from '../../../lambdas/relay/failures';
 import type { OutboundMessage } from '../../../lambdas/relay/ports';
 import { IncompleteDeliveryError, relayInboundMail } from '../../../lambdas/relay/relay-inbound-mail';
@@ -350,6 +352,26 @@ describe('relayInboundMail: at most one SES send per lease', () => {
     setup.ports.rawMail.objects.clear();
 
     await expect(relayInboundMail(mail, setup.ports, options(setup))).rejects.toThrow(/NoSuchKey/);
+  });
+});
+
+describe('relayInboundMail: only verified senders', () => {
+  it('refuses a sender registered but not yet verified as unregistered, and relays it once verified', async () => {
+    const setup = await setUp();
+    const pending = 'new-staff@shop.example';
+    const sender = {
+      storeId: 'demo-shop',
+      senderId: 'snd_0123456789abcdef',
+      addressHash: await setup.ports.keys.mac(addressMacInput(pending)),
+      addressCipher: await setup.ports.keys.encrypt(pending, storeSenderContext('demo-shop')),
+      createdAt: NOW.toISOString(),
+    };
+    await setup.ports.stores.putSender({ ...sender, status: 'pending' });
+
+    expect(await relay(setup, { from: pending, to: [setup.alias] })).toEqual([expect.objectContaining({ status: 'refused', reason: 'unregistered_sender' })]);
+
+    await setup.ports.stores.putSender({ ...sender, status: 'verified', verifiedBy: 'link' });
+    expect(await relay(setup, { from: pending, to: [setup.alias] })).toEqual([expect.objectContaining({ status: 'relayed' })]);
   });
 });
 
