@@ -57,7 +57,7 @@ export interface RegisteredSender {
   readonly verifiedBy?: 'marketplace' | 'link';
 }
 
-export type SenderStatus = 'verified' | 'pending';
+type SenderStatus = 'verified' | 'pending';
 
 export interface AliasStore {
   getAlias(alias: string): Promise<AliasRecord | undefined>;
