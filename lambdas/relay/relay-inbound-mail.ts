@@ -316,7 +316,8 @@ async function deadLetter(
     await attempt.deadLetter({ deliveries: recipients.map((r) => r.transmissionId), reason: failure.reason, errorName: failure.errorName });
   } catch {
     await releaseQuietly(log, recipients);
-    for (const { recipient, error } of failed) pending.push({ ...pendingOf(recipient, error), failure: { reason: 'unknown_error', errorName: classifyFailure(error).errorName } });
+    // Retried with their own (permanent) error named; the retry itself comes from IncompleteDeliveryError.
+    for (const { recipient, error } of failed) pending.push(pendingOf(recipient, error));
     return;
   }
   for (const { recipient, error } of failed) {
