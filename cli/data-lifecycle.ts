@@ -1,6 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { InvokeCommand } from '@aws-sdk/client-lambda';
-import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { FunctionFailedError, invokeForReceipt } from '../lambdas/aws/invoke-for-receipt';
 import type { Receipt } from '../lambdas/records/receipts';
 import type { DataClass } from '../lambdas/records/retention-policy';
 import { createDestruction } from '../lambdas/destruction/app';
@@ -19,28 +18,10 @@ export type Subject = { readonly kind: 'store'; readonly storeId: string } | { r
 
 export type ProgressStep = { readonly dataClass: DataClass; readonly removed: number; readonly phase: string };
 
+export { FunctionFailedError };
+
 /** Who the receipts name as requester; CloudTrail names the AWS principal behind it. */
 const CLI_REQUESTER = 'cli';
-
-export class FunctionFailedError extends Error {
-  override readonly name = 'FunctionFailedError';
-}
-
-async function invokeForReceipt(lambda: LambdaClient, functionName: string, payload: object): Promise<Receipt> {
-  const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify(payload) }));
-  const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
-  if (response.FunctionError) {
-    const parsed = (() => {
-      try {
-        return JSON.parse(text) as { errorType?: string; errorMessage?: string };
-      } catch {
-        return {};
-      }
-    })();
-    throw new FunctionFailedError(`${functionName} failed: ${parsed.errorType ?? response.FunctionError}: ${parsed.errorMessage ?? 'no message'}`);
-  }
-  return JSON.parse(text) as Receipt;
-}
 
 function deployedFunctions(target: Target): NonNullable<Target['functions']> {
   if (!target.functions) throw new TargetError('the deployed stack names no retention or destruction function; deploy the current version first');

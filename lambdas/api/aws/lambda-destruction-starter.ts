@@ -1,5 +1,6 @@
 import { InvokeCommand } from '@aws-sdk/client-lambda';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { invokeForReceipt } from '../../aws/invoke-for-receipt';
 import type { Receipt } from '../../records/receipts';
 import type { DestructionStarter } from '../ports';
 
@@ -23,12 +24,8 @@ export class LambdaDestructionStarter implements DestructionStarter {
     );
   }
 
-  async terminate(storeId: string, requestedBy: string): Promise<Receipt> {
-    const { Payload, FunctionError } = await this.lambda.send(
-      new InvokeCommand({ FunctionName: this.functionName, InvocationType: 'RequestResponse', Payload: Buffer.from(JSON.stringify({ action: 'terminate', storeId, requestedBy })) }),
-    );
-    // The function's error is named only: its message could quote what it was given.
-    if (FunctionError) throw new Error(`the destruction function failed (${FunctionError})`);
-    return JSON.parse(Buffer.from(Payload ?? new Uint8Array()).toString('utf8')) as Receipt;
+  terminate(storeId: string, requestedBy: string): Promise<Receipt> {
+    // A failure reaches the caller as a 500 problem that says nothing of its cause.
+    return invokeForReceipt(this.lambda, this.functionName, { action: 'terminate', storeId, requestedBy });
   }
 }
