@@ -100,34 +100,41 @@ function escapeForClass(character: string): string {
   return /[\\\]^-]/.test(character) ? `\\${character}` : character;
 }
 
-const ROUNDS = 3;
+/** How many decodings deep the views go: an encoded word inside an encoded word inside a parameter. */
+const DEPTH = 3;
 
 /** An outbound value and what it reads as after the decodings a mail client or a person might apply. */
 export interface DecodedViews {
   /** The value after RFC 2047 decoding: what a mail client displays. */
   readonly encodedWordsDecoded: string;
   /**
-   * Every view: as written; after RFC 2047 decoding, percent-decoding (RFC 2231, URLs),
-   * quoted-printable decoding and quoted-pair unescaping, each alone; and after all of them in
-   * turn, repeated up to three rounds (an encoded word inside an encoded word, and the like).
+   * Every view: the value as written and every text reached from it by up to `DEPTH` decodings in
+   * any order: RFC 2047, percent-decoding (RFC 2231, URLs), quoted-printable and quoted-pair
+   * unescaping. Every order, not one fixed chain: one decoding can destroy what another reveals
+   * (`?=%30…` percent-decodes to `?=0…`, which quoted-printable then reads as a control byte).
    */
   readonly all: readonly string[];
 }
 
+const DECODINGS: readonly ((text: string) => string)[] = [decodeEncodedWords, percentDecode, quotedPrintableDecode, unescapeQuotedPairs];
+
 export function decodedViews(value: string): DecodedViews {
   const unfolded = value.replace(/\r\n/g, '');
-  const encodedWordsDecoded = decodeEncodedWords(unfolded);
-  const others = [percentDecode, quotedPrintableDecode, unescapeQuotedPairs];
-  const views = new Set<string>([unfolded, encodedWordsDecoded, ...others.map((decode) => decode(unfolded))]);
-  let combined = unfolded;
-  for (let round = 0; round < ROUNDS; round += 1) {
-    const start = round === 0 ? encodedWordsDecoded : decodeEncodedWords(combined);
-    const next = others.reduce((text, decode) => decode(text), start);
-    if (next === combined) break;
-    views.add(next);
-    combined = next;
+  const views = new Set<string>([unfolded]);
+  let frontier = [unfolded];
+  for (let depth = 0; depth < DEPTH && frontier.length > 0; depth += 1) {
+    const next: string[] = [];
+    for (const text of frontier) {
+      for (const decode of DECODINGS) {
+        const decoded = decode(text);
+        if (views.has(decoded)) continue;
+        views.add(decoded);
+        next.push(decoded);
+      }
+    }
+    frontier = next;
   }
-  return { encodedWordsDecoded, all: [...views] };
+  return { encodedWordsDecoded: decodeEncodedWords(unfolded), all: [...views] };
 }
 
 /** `%40` → `@`: percent-encoding (RFC 3986, RFC 2231 extended values), read as UTF-8. */

@@ -122,6 +122,27 @@ describe('rewriteHeaders: every known address of the party', () => {
   });
 });
 
+describe('rewriteHeaders: an address behind decodings in an order a fixed chain misses', () => {
+  const percentEncoded = (text: string): string => [...Buffer.from(text)].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+
+  // Hex digits first, so that quoted-printable reads `=06` as a byte once the percent-escapes are
+  // gone; long enough that the encoded Subject splits a percent-escape over two encoded words.
+  const hexLike = '0656.+._4._4@d.example.jp';
+
+  it.each([
+    // Percent-decoding `?=%30…` leaves `?=06…`, which quoted-printable would then read as a byte.
+    ['percent-escapes after `?=`', `?=${percentEncoded(hexLike)}`],
+    ['percent-escapes after `=`', `=${percentEncoded(hexLike)}`],
+    ['a quoted-pair before percent-escapes', `\\=${percentEncoded(hexLike)}`],
+  ])('keeps the address out of a Subject with %s', (_label, value) => {
+    const output = rewriteHeaders(header(`Subject: ${value}`), { ...options, secrets: [hexLike] }).toString('latin1');
+    const subject = fieldOf(output, 'Subject') ?? '';
+    const decoded = libmime.decodeWords(subject);
+    const percentDecoded = decoded.replace(/(?:%[0-9a-f]{2})+/gi, (run) => Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'));
+    expect(percentDecoded.replace(/\\(.)/g, '$1').toLowerCase()).not.toContain(hexLike);
+  });
+});
+
 describe('rewriteHeaders: header defects', () => {
   it('reads a first line `From : …` as the From field, not as an mbox separator', () => {
     const output = rewrite(header('From : "Sakura Shop" <news@shop.example>', 'Subject: hi'));
