@@ -93,6 +93,27 @@ export const API_ENV = {
   aliasSupportDays: 'ALIAS_SUPPORT_DAYS',
   evidenceRetentionDays: 'EVIDENCE_RETENTION_DAYS',
   destructionFunctionName: 'DESTRUCTION_FUNCTION_NAME',
+  userPoolId: 'USER_POOL_ID',
+  userPoolClientId: 'USER_POOL_CLIENT_ID',
+  menuUrl: 'MENU_URL',
+  noticeSender: 'NOTICE_SENDER',
+} as const;
+
+/** Names of the merchant menu function's environment variables. */
+export const MENU_ENV = {
+  aliasesTable: 'ALIASES_TABLE',
+  storesTable: 'STORES_TABLE',
+  transmissionsTable: 'TRANSMISSIONS_TABLE',
+  accessTable: 'ACCESS_TABLE',
+  dataKeyId: 'DATA_KEY_ID',
+  hmacKeyId: 'HMAC_KEY_ID',
+  userPoolId: 'USER_POOL_ID',
+  userPoolClientId: 'USER_POOL_CLIENT_ID',
+  /** The menu's public base URL, for links in mails. */
+  menuUrl: 'MENU_URL',
+  /** From address of invitations and verification mails. */
+  noticeSender: 'NOTICE_SENDER',
+  accessRetentionDays: 'ACCESS_RETENTION_DAYS',
 } as const;
 
 /** Tables, bucket and policy both functions read at cold start, failing with the variable's name. */

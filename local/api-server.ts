@@ -1,7 +1,8 @@
-import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { lambdaContext, proxyEvent, readBody, send, sendResult } from './lambda-proxy';
 import { closeServer, listen, LOOPBACK } from './listen';
 import type { LocalLog } from './log';
 
@@ -13,7 +14,6 @@ const LOCAL_CALLER_ARN = 'arn:aws:iam::000000000000:user/local';
 
 /** Requests may be signed this far from the server's clock, as AWS allows. */
 const MAX_CLOCK_SKEW_MS = 15 * 60_000;
-const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface LocalApiOptions {
   readonly port: number;
@@ -48,8 +48,7 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
       send(res, 403, { 'content-type': 'application/json', 'x-amzn-errortype': refusal.type }, JSON.stringify({ message: refusal.message }));
       return;
     }
-    const result = await options.handler(proxyEvent(req, url, body), lambdaContext());
-    send(res, result.statusCode, stringHeaders(result.headers), result.body);
+    sendResult(res, await options.handler(proxyEvent(req, url, body, { userArn: LOCAL_CALLER_ARN }), lambdaContext('anshin-api-local')));
   };
 
   const server = createServer((req, res) => {
@@ -60,25 +59,6 @@ export async function startLocalApi(options: LocalApiOptions): Promise<LocalApi>
   });
   const port = await listen(server, 'marketplace API', options.port);
   return { url: `http://${LOOPBACK}:${port}`, close: () => closeServer(server) };
-}
-
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
-  res.writeHead(status, headers).end(body);
-}
-
-function stringHeaders(headers: APIGatewayProxyResult['headers']): Record<string, string> {
-  return Object.fromEntries(Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]));
-}
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error('request body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
 }
 
 const AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/;
@@ -170,70 +150,4 @@ function parseAmzDate(value: string): Date | undefined {
   if (!match) return undefined;
   const [, y, mo, d, h, mi, s] = match;
   return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}Z`);
-}
-
-/** The REST API's Lambda proxy event for a request, with the caller API Gateway authenticated. */
-function proxyEvent(req: IncomingMessage, url: URL, body: Buffer): APIGatewayProxyEvent {
-  const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : (value ?? '')]));
-  const query = Object.fromEntries(url.searchParams);
-  return {
-    resource: url.pathname,
-    path: url.pathname,
-    httpMethod: req.method ?? 'GET',
-    headers,
-    multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
-    queryStringParameters: Object.keys(query).length > 0 ? query : null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body: body.length > 0 ? body.toString('utf8') : null,
-    isBase64Encoded: false,
-    requestContext: {
-      accountId: '000000000000',
-      apiId: 'local',
-      authorizer: null,
-      protocol: 'HTTP/1.1',
-      httpMethod: req.method ?? 'GET',
-      path: url.pathname,
-      stage: 'v1',
-      requestId: randomUUID(),
-      requestTimeEpoch: Date.now(),
-      resourceId: 'local',
-      resourcePath: url.pathname,
-      identity: {
-        accessKey: null,
-        accountId: '000000000000',
-        apiKey: null,
-        apiKeyId: null,
-        caller: 'local',
-        clientCert: null,
-        cognitoAuthenticationProvider: null,
-        cognitoAuthenticationType: null,
-        cognitoIdentityId: null,
-        cognitoIdentityPoolId: null,
-        principalOrgId: null,
-        sourceIp: (req.socket.remoteAddress ?? LOOPBACK).replace(/^::ffff:/, ''),
-        user: 'local',
-        userAgent: headers['user-agent'] ?? null,
-        userArn: LOCAL_CALLER_ARN,
-      },
-    },
-  };
-}
-
-function lambdaContext(): Context {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'anshin-api-local',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:ap-northeast-1:000000000000:function:anshin-api-local',
-    memoryLimitInMB: '512',
-    awsRequestId: randomUUID(),
-    logGroupName: 'local',
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => 30_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
 }

@@ -19,6 +19,10 @@ export interface LocalEndpoints {
   readonly control: string;
   /** The marketplace API (`api-server.ts`): SigV4-signed requests with the local credentials, service `execute-api`. */
   readonly api: string;
+  /** The merchant menu (`menu-server.ts`), e.g. `http://127.0.0.1:4590`. */
+  readonly menu: string;
+  /** The stores' user pool on cognito-local, and the menu's app client. */
+  readonly cognito: { readonly url: string; readonly userPoolId: string; readonly clientId: string };
   readonly relayDomain: string;
   readonly region: string;
   /** Absolute path of the directory holding `<id>.eml` and `<id>.json` of every sent message. */

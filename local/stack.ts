@@ -21,6 +21,11 @@ import { MailauthDkimVerifier } from '../lambdas/relay/aws/mailauth-dkim-verifie
 import { SesMailer } from '../lambdas/relay/aws/ses-mailer';
 import { localDnsResolver } from './dns-map';
 import { startLocalApi } from './api-server';
+import { startLocalCognito } from './cognito';
+import { reservePort, LOOPBACK } from './listen';
+import { startLocalMenu } from './menu-server';
+import { createMenuHandler } from '../lambdas/menu/app';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { localDestructions } from './destructions';
 import { createApiHandler } from '../lambdas/api/app';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -30,7 +35,7 @@ import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
 
 /** Ports `npm start` uses; SMTP and outbox are part of the local stack contract (DESIGN.md). */
-export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510, api: 4580 } as const;
+export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510, api: 4580, menu: 4590, cognito: 9229 } as const;
 type LocalService = keyof typeof LOCAL_PORTS;
 
 export const INBOUND_BUCKET = 'anshin-inbound';
@@ -120,6 +125,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ),
     started(startS3Server({ directory: join(dataDir, 's3'), buckets: [INBOUND_BUCKET], port: ports.s3 ?? 0, credentials: LOCAL_CREDENTIALS })),
     started(startSesOutboxServer(ports.outbox ?? 0)),
+    started(startLocalCognito({ directory: join(dataDir, 'cognito'), port: ports.cognito ?? 0, region, log })),
   ] as const;
   const failures = (await Promise.allSettled(starting)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
   if (failures.length > 0) {
@@ -127,7 +133,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Every taken port at once, rather than one per attempt.
     throw failures.length === 1 ? failures[0] : new AggregateError(failures, failures.map((f) => (f instanceof Error ? f.message : String(f))).join('; '));
   }
-  const [kms, dynamodb, s3, outbox] = await Promise.all(starting);
+  const [kms, dynamodb, s3, outbox, cognito] = await Promise.all(starting);
 
   try {
     // A fresh credentials object per client: the SDK annotates the one it is given.
@@ -138,8 +144,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       s3: localS3Client({ ...common(), endpoint: s3.url }),
       sesv2: new SESv2Client({ ...common(), endpoint: outbox.url }),
     };
+    const cognitoClient = new CognitoIdentityProviderClient({ ...common(), endpoint: cognito.url });
     stops.push(async () => {
-      for (const client of Object.values(clients)) client.destroy();
+      for (const client of [...Object.values(clients), cognitoClient]) client.destroy();
     });
     await ensureTables(clients.dynamodb);
 
@@ -183,13 +190,44 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const control = await startControlServer({ port: ports.control ?? 0, deadLettersDir, notificationsDir, deliver: relay, mailer, queueArn, region, log });
     stops.push(control.close);
 
+    // The menu's port is taken first: its URL goes into the invitation mails the API sends.
+    const menuPort = await reservePort('merchant menu', ports.menu ?? 0);
+    const menuUrl = `http://${LOOPBACK}:${menuPort}`;
+    // Invitations and verification links go to the outbox like relayed mail, but are not counted as relayed.
+    const noticeMailer = new OutboxMailer(new SesMailer(clients.sesv2), outboxDir);
+    const accounts = { userPoolId: cognito.userPoolId, userPoolClientId: cognito.clientId, menuUrl, noticeSender: `no-reply@${settings.relayDomain}` };
+    const menu = await startLocalMenu({
+      port: menuPort,
+      handler: createMenuHandler({
+        clients: { dynamodb: clients.dynamodb, kms: clients.kms, cognito: cognitoClient, ses: clients.sesv2 },
+        settings: {
+          ...accounts,
+          aliasesTable: LOCAL_TABLE_NAMES.aliases,
+          storesTable: LOCAL_TABLE_NAMES.stores,
+          transmissionsTable: LOCAL_TABLE_NAMES.transmissions,
+          accessTable: LOCAL_TABLE_NAMES.access,
+          dataKeyId: kms.dataKey.arn,
+          hmacKeyId: kms.hmacKey.arn,
+          accessRetentionDays: DEFAULT_CONFIG.retention.classes.access.retentionDays,
+          // Plain HTTP on loopback: a Secure cookie would never come back.
+          secureCookies: false,
+        },
+        mailer: noticeMailer,
+        logger: new Logger({ serviceName: 'anshin-menu', logLevel: 'SILENT' }),
+      }),
+      log,
+    });
+    stops.push(menu.close);
+
     const api = await startLocalApi({
       port: ports.api ?? 0,
       region,
       credentials: LOCAL_CREDENTIALS,
       handler: createApiHandler({
-        clients: { dynamodb: clients.dynamodb, kms: clients.kms },
+        clients: { dynamodb: clients.dynamodb, kms: clients.kms, cognito: cognitoClient, ses: clients.sesv2 },
+        mailer: noticeMailer,
         settings: {
+          ...accounts,
           aliasesTable: LOCAL_TABLE_NAMES.aliases,
           storesTable: LOCAL_TABLE_NAMES.stores,
           receiptsTable: LOCAL_TABLE_NAMES.receipts,
@@ -201,7 +239,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           evidenceRetentionDays: DEFAULT_CONFIG.retention.classes.evidence.retentionDays,
         },
         destructions: localDestructions({ clients, inboundBucket: INBOUND_BUCKET, hmacKeyId: kms.hmacKey.arn }),
-        logger: new Logger({ serviceName: 'anshin-api', logLevel: 'SILENT' }),
+        logger: new Logger({ serviceName: 'anshin-api', logLevel: process.env.ANSHIN_DEBUG ? 'DEBUG' : 'SILENT' }),
       }),
       log,
     });
@@ -215,6 +253,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       kms: kms.url,
       control: control.url,
       api: api.url,
+      menu: menu.url,
+      cognito: { url: cognito.url, userPoolId: cognito.userPoolId, clientId: cognito.clientId },
       relayDomain: settings.relayDomain,
       region,
       outboxDir,

@@ -18,6 +18,8 @@ function tryIt(endpoints: LocalEndpoints): string {
     `  3. send a mail from news@shop.example to the alias (…@${endpoints.relayDomain}) via ${endpoints.smtp} (e.g. with swaks or nodemailer),`,
     `     then open ${endpoints.outbox} or ${endpoints.outboxDir}/`,
     '  Simulate failed checks with a header such as "X-Local-Verdict: spf=FAIL, dkim=FAIL" in the submitted mail.',
+    `  4. the store's menu: its invitation (store ID and temporary password) is in ${endpoints.outboxDir}/;`,
+    `     log in at ${endpoints.menu}/login (?lang=en for English), set a password, add and verify a sender`,
     `  The marketplace API: curl --aws-sigv4 "aws:amz:ap-northeast-1:execute-api" --user local:local ${endpoints.api}/stores/demo-shop`,
   ].join('\n');
 }
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
       `  KMS           ${endpoints.kms}`,
       `  control       ${endpoints.control}   (for \`anshin dlq replay\` and \`anshin dev redeliver\`)`,
       `  API           ${endpoints.api}   (marketplace API; SigV4 with access key "local", secret "local", service execute-api)`,
+      `  menu          ${endpoints.menu}   (merchant menu: stores log in with store ID and password)`,
+      `  Cognito       ${endpoints.cognito.url}   (cognito-local: the stores' user pool ${endpoints.cognito.userPoolId})`,
       '',
       tryIt(endpoints),
       '',

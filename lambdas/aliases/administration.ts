@@ -5,7 +5,7 @@ import type { MacService } from '../keys/ports';
 
 /** The marketplace's view of its aliases: status and expiry by name, disabling; never an address. */
 
-type AliasStatus = 'active' | 'paused' | 'expired' | 'disabled';
+export type AliasStatus = 'active' | 'paused' | 'expired' | 'disabled';
 
 export interface AliasView {
   readonly alias: string;
@@ -21,7 +21,7 @@ export class AliasNotFoundError extends Error {
   override readonly name = 'AliasNotFoundError';
 }
 
-function aliasStatus(record: AliasRecord, now: Date): AliasStatus {
+export function aliasStatus(record: AliasRecord, now: Date): AliasStatus {
   if (record.disabledAt !== undefined) return 'disabled';
   if (isExpired(record, now)) return 'expired';
   return isPaused(record, now) ? 'paused' : 'active';

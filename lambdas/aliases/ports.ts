@@ -91,3 +91,9 @@ export interface StoreDirectory {
   putSender(sender: RegisteredSender): Promise<void>;
   removeSender(storeId: string, addressHash: string): Promise<void>;
 }
+
+/** Verifying a sender the store added itself, once the link mailed to it is opened. */
+export interface SenderVerifications {
+  /** Marks a registered sender verified by a link; false when there is no such sender. */
+  markSenderVerified(storeId: string, addressHash: string, at: Date): Promise<boolean>;
+}

@@ -4,7 +4,7 @@ import type { RegisteredSender, StoreDirectory, StoreRecord } from './ports';
 import type { KeyService } from '../keys/ports';
 import { storeContactContext, storeSenderContext } from './encryption-contexts';
 import { STORE_ID_PATTERN } from './identifiers';
-import { isStoreGone } from './lifecycle';
+import { isStoreGone, isVerifiedSender } from './lifecycle';
 
 /** Registering a store: its contact address and the senders allowed to write to its customers. */
 
@@ -111,16 +111,20 @@ export async function putStore(request: StoreRequest, deps: StoreDeps): Promise<
   return { store: { storeId, displayName, status: 'active', senderCount: wanted.size }, created: profile.store === undefined };
 }
 
-async function addSenderItem(storeId: string, addressHash: string, sender: string, deps: StoreDeps): Promise<RegisteredSender> {
+/**
+ * Who vouches for a new sender: the marketplace (its API or an operator), whose word verifies it, or
+ * nobody yet (added in the merchant menu): pending until a link mailed to it is opened.
+ */
+type Voucher = 'marketplace' | 'none';
+
+async function addSenderItem(storeId: string, addressHash: string, sender: string, deps: StoreDeps, voucher: Voucher = 'marketplace'): Promise<RegisteredSender> {
   const item: RegisteredSender = {
     storeId,
     senderId: newSenderId(deps.random),
     addressHash,
     addressCipher: await deps.keys.encrypt(sender, storeSenderContext(storeId)),
     createdAt: deps.now.toISOString(),
-    // Registered through the marketplace API or by an operator: verified by the marketplace's word.
-    status: 'verified',
-    verifiedBy: 'marketplace',
+    ...(voucher === 'marketplace' ? { status: 'verified' as const, verifiedBy: 'marketplace' as const } : { status: 'pending' as const }),
   };
   await deps.stores.putSender(item);
   return item;
@@ -140,15 +144,48 @@ async function liveStore(storeId: string, deps: Pick<StoreDeps, 'stores' | 'now'
   return profile;
 }
 
-/** Registers one more sender; the same address again returns the sender it already is. Never echoes the address. */
-export async function addSender(storeId: string, address: string, deps: StoreDeps): Promise<{ readonly senderId: string; readonly created: boolean }> {
+/** A sender as added: its ID, whether it is new, whether mail from it is relayed yet, its look-up hash. */
+export interface AddedSender {
+  readonly senderId: string;
+  readonly created: boolean;
+  readonly verified: boolean;
+  readonly addressHash: string;
+}
+
+/**
+ * Registers one more sender; the same address again returns the sender it already is. Never echoes
+ * the address. `voucher: 'none'` (the merchant menu) registers it pending verification.
+ */
+export async function addSender(storeId: string, address: string, deps: StoreDeps, voucher: Voucher = 'marketplace'): Promise<AddedSender> {
   const sender = requireAddress(address, 'address');
   const profile = await liveStore(storeId, deps);
   const addressHash = await deps.keys.mac(addressMacInput(sender));
   const existing = profile.senders.find((item) => item.addressHash === addressHash);
-  if (existing) return { senderId: existing.senderId ?? legacySenderId(existing), created: false };
-  const item = await addSenderItem(storeId, addressHash, sender, deps);
-  return { senderId: item.senderId ?? '', created: true };
+  if (existing) return { senderId: existing.senderId ?? legacySenderId(existing), created: false, verified: isVerifiedSender(existing), addressHash };
+  const item = await addSenderItem(storeId, addressHash, sender, deps, voucher);
+  return { senderId: item.senderId ?? '', created: true, verified: isVerifiedSender(item), addressHash };
+}
+
+/** A registered sender as its own store sees it in the merchant menu. */
+export interface SenderView {
+  readonly senderId: string;
+  readonly address: string;
+  readonly status: 'verified' | 'pending';
+  readonly createdAt: string;
+}
+
+/** The store's senders with their addresses decrypted, oldest first: only ever shown to the store itself. */
+export async function listSenders(storeId: string, deps: Pick<StoreDeps, 'stores' | 'keys' | 'now'>): Promise<SenderView[]> {
+  const profile = await liveStore(storeId, deps);
+  const senders = [...profile.senders].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  return Promise.all(
+    senders.map(async (sender) => ({
+      senderId: sender.senderId ?? legacySenderId(sender),
+      address: await deps.keys.decrypt(sender.addressCipher, storeSenderContext(storeId)),
+      status: isVerifiedSender(sender) ? ('verified' as const) : ('pending' as const),
+      createdAt: sender.createdAt,
+    })),
+  );
 }
 
 /** Removes one registered sender by its ID; the store keeps at least one. */

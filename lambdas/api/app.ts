@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Router } from '@aws-lambda-powertools/event-handler/http';
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -12,7 +14,15 @@ import { disableAlias, getAliasView } from '../aliases/administration';
 import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
 import { DynamoStoreDirectory } from '../aliases/aws/dynamo-store-directory';
 import { issueAlias } from '../aliases/issuance';
-import { addSender, getStoreView, putStore, removeSender, requireStoreId } from '../aliases/stores';
+import { storeContactContext } from '../aliases/encryption-contexts';
+import { addSender, getStoreView, putStore, removeSender, requireStoreId, StoreNotFoundError, StoreTerminatedError } from '../aliases/stores';
+import { isStoreGone } from '../aliases/lifecycle';
+import { CognitoIdentityProvider } from '../menu/aws/cognito-identity-provider';
+import { inviteStore } from '../menu/invitations';
+import { ComposedNoticeMailer } from '../menu/notice-mailer';
+import type { InvitationDeps } from '../menu/invitations';
+import { SesMailer } from '../relay/aws/ses-mailer';
+import type { Mailer } from '../relay/ports';
 import { KmsKeyService } from '../keys/aws/kms-key-service';
 import { CachingKeyService } from '../keys/caching-key-service';
 import type { KeyService } from '../keys/ports';
@@ -48,13 +58,26 @@ interface ApiSettings {
   readonly evidenceRetentionDays: number;
   /** The destruction function deletion requests are handed to (`destructions` replaces it). */
   readonly destructionFunctionName?: string;
+  /** The stores' menu accounts: a new store gets one, invited by mail to its contact address. */
+  readonly userPoolId: string;
+  readonly userPoolClientId: string;
+  readonly menuUrl: string;
+  readonly noticeSender: string;
 }
 
 export interface ApiDependencies {
-  readonly clients: { readonly dynamodb: DynamoDBClient; readonly kms: KMSClient; readonly lambda?: LambdaClient };
+  readonly clients: {
+    readonly dynamodb: DynamoDBClient;
+    readonly kms: KMSClient;
+    readonly cognito: CognitoIdentityProviderClient;
+    readonly ses: SESv2Client;
+    readonly lambda?: LambdaClient;
+  };
   readonly settings: ApiSettings;
   /** Defaults to invoking `settings.destructionFunctionName` with the `lambda` client. */
   readonly destructions?: DestructionStarter;
+  /** Replaces the SES mailer of invitations (the local stack keeps a copy of what is sent). */
+  readonly mailer?: Mailer;
   readonly clock?: () => Date;
   readonly logger?: Logger;
 }
@@ -69,6 +92,7 @@ interface ApiPorts {
   readonly requests: DeletionRequestLog;
   readonly receipts: ReceiptLog;
   readonly destructions: DestructionStarter;
+  readonly invitations: InvitationDeps;
 }
 
 function createApiPorts(deps: ApiDependencies): ApiPorts {
@@ -83,6 +107,11 @@ function createApiPorts(deps: ApiDependencies): ApiPorts {
     requests: new DynamoDeletionRequests(clients.dynamodb, settings.receiptsTable),
     receipts: new DynamoReceiptLog(clients.dynamodb, settings.receiptsTable),
     destructions,
+    invitations: {
+      identity: new CognitoIdentityProvider(clients.cognito, { userPoolId: settings.userPoolId, clientId: settings.userPoolClientId }),
+      mailer: new ComposedNoticeMailer(deps.mailer ?? new SesMailer(clients.ses), settings.noticeSender),
+      menuUrl: settings.menuUrl,
+    },
   };
 }
 
@@ -128,6 +157,7 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
     putStore: async ({ req, params }) => {
       const body = await bodyOf(req, StoreBody);
       const { store, created } = await putStore({ storeId: params.storeId ?? '', ...body }, { stores: ports.stores, keys: ports.keys, now: clock(), random });
+      if (created) await inviteStore(store.storeId, body.contact, ports.invitations);
       return json(created ? 201 : 200, store);
     },
     getStore: async ({ params }) => {
@@ -143,6 +173,15 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
     removeSender: async ({ params }) => {
       await removeSender(params.storeId ?? '', params.senderId ?? '', { stores: ports.stores, now: clock() });
       return new Response(null, { status: 204 });
+    },
+    inviteStore: async ({ params }) => {
+      const storeId = requireStoreId(params.storeId ?? '');
+      const store = await ports.stores.getStore(storeId);
+      if (!store) throw new StoreNotFoundError(`store ${storeId} does not exist`);
+      if (isStoreGone(store, clock())) throw new StoreTerminatedError(`store ${storeId} was terminated`);
+      const contact = await ports.keys.decrypt(store.contactCipher, storeContactContext(storeId));
+      const { temporaryPassword, created } = await inviteStore(storeId, contact, ports.invitations);
+      return json(201, { storeId, temporaryPassword, created });
     },
     terminateStore: async ({ params, event }) => {
       const storeId = requireStoreId(params.storeId ?? '');
@@ -209,7 +248,7 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
       } catch (error) {
         const problem = problemOf(error);
         // Names only: a message from a dependency could quote what it was given.
-        if (problem.status >= 500) logger.error('api_failed', { operationId: route.operationId, errorName: error instanceof Error ? error.name : 'unknown' });
+        if (problem.status >= 500) logger.error('api_failed', { operationId: route.operationId, errorName: error instanceof Error ? error.name : 'unknown', debug: process.env.ANSHIN_DEBUG ? String(error) : undefined });
         else logger.info('api_refused', { operationId: route.operationId, status: problem.status, type: problem.type });
         return new Response(JSON.stringify(problem), { status: problem.status, headers: { 'content-type': PROBLEM_JSON } });
       }

@@ -1,12 +1,14 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { API_ENV, requireEnv, requirePositiveIntegerEnv } from '../env';
 import { createApiHandler } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createApiHandler({
-  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), lambda: new LambdaClient({}) },
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), cognito: new CognitoIdentityProviderClient({}), ses: new SESv2Client({}), lambda: new LambdaClient({}) },
   settings: {
     aliasesTable: requireEnv(API_ENV.aliasesTable),
     storesTable: requireEnv(API_ENV.storesTable),
@@ -18,5 +20,9 @@ export const handler = createApiHandler({
     aliasSupportDays: requirePositiveIntegerEnv(API_ENV.aliasSupportDays),
     evidenceRetentionDays: requirePositiveIntegerEnv(API_ENV.evidenceRetentionDays),
     destructionFunctionName: requireEnv(API_ENV.destructionFunctionName),
+    userPoolId: requireEnv(API_ENV.userPoolId),
+    userPoolClientId: requireEnv(API_ENV.userPoolClientId),
+    menuUrl: requireEnv(API_ENV.menuUrl),
+    noticeSender: requireEnv(API_ENV.noticeSender),
   },
 });

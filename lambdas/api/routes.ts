@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { Alias, AliasBody, AliasName, DeletionRequest, DeletionRequestBody, IssuedAlias, Receipt, RequestId, Sender, SenderBody, SenderId, Store, StoreBody, StoreId } from './schemas';
+import { Alias, AliasBody, AliasName, DeletionRequest, DeletionRequestBody, Invitation, IssuedAlias, Receipt, RequestId, Sender, SenderBody, SenderId, Store, StoreBody, StoreId } from './schemas';
 
 /**
  * Every operation of the marketplace API, once: the handler routes by it, the OpenAPI document is
@@ -26,7 +26,7 @@ export const ROUTES = [
     method: 'PUT',
     path: '/stores/{storeId}',
     operationId: 'putStore',
-    summary: 'Create a store or replace its name, contact address and senders',
+    summary: 'Create a store or replace its name, contact address and senders; a new store gets its menu account, invited by mail',
     pathParameters: { storeId: StoreId },
     body: StoreBody,
     success: { status: 201, body: Store, alsoStatus: 200 },
@@ -50,6 +50,15 @@ export const ROUTES = [
     summary: 'Remove one registered sender',
     pathParameters: { storeId: StoreId, senderId: SenderId },
     success: { status: 204 },
+    problems: [404, 409],
+  },
+  {
+    method: 'POST',
+    path: '/stores/{storeId}/invitations',
+    operationId: 'inviteStore',
+    summary: "Give the store's menu account a new temporary password (creating the account if needed), mailed to its contact address",
+    pathParameters: { storeId: StoreId },
+    success: { status: 201, body: Invitation },
     problems: [404, 409],
   },
   {

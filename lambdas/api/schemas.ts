@@ -48,6 +48,14 @@ export const Store = z
 
 export const Sender = z.object({ senderId: SenderId }).meta({ id: 'Sender' });
 
+export const Invitation = z
+  .object({
+    storeId: StoreId,
+    temporaryPassword: z.string().meta({ description: 'The new temporary password, also mailed to the contact address: for an operator who hands it over another way. Never stored.' }),
+    created: z.boolean().meta({ description: 'True when the menu account was created by this invitation.' }),
+  })
+  .meta({ id: 'Invitation' });
+
 export const IssuedAlias = z.object({ alias: z.string(), expiresAt: z.iso.datetime() }).meta({ id: 'IssuedAlias' });
 
 export const Alias = z

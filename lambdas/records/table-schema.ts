@@ -124,7 +124,12 @@ export const TABLES = {
   transmissions: {
     partitionKey: 'transmissionId',
     ttlAttribute: PURGE_AT_ATTRIBUTE,
-    indexes: [{ name: 'byAlias', partitionKey: 'aliasId', sortKey: 'receivedAt' }, EXPIRY_INDEX],
+    indexes: [
+      { name: 'byAlias', partitionKey: 'aliasId', sortKey: 'receivedAt' },
+      EXPIRY_INDEX,
+      /** A store's records newest first, for its merchant menu; records of mail to no store are not in it. */
+      { name: 'byStore', partitionKey: 'storeId', sortKey: 'receivedAt' },
+    ],
   },
   /**
    * Merchant-menu access records (data class "access"): one item per access of a store's menu,

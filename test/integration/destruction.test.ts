@@ -1,7 +1,7 @@
 import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { accessRecord, DynamoAccessLog } from '../../lambdas/menu/aws/dynamo-access-log';
+import { DynamoAccessLog } from '../../lambdas/menu/aws/dynamo-access-log';
 import { retiredAliasKey } from '../../lambdas/aliases/aws/dynamo-alias-store';
 import { documentClient } from '../../lambdas/aws/dynamo-document';
 import { DynamoFeedbackLog } from '../../lambdas/feedback/aws/dynamo-feedback-log';
@@ -52,9 +52,9 @@ const key = (shop: Shop, customer: string): string => `${shop.storeId}/${custome
 
 async function createShop(shop: Shop): Promise<void> {
   await relay.cli(['store', 'create', '--store-id', shop.storeId, '--contact', shop.contact, '--sender', shop.sender]);
-  const log = new DynamoAccessLog(relay.stack.clients.dynamodb, relay.stack.endpoints.tables.access);
-  for (const action of ['login', 'view_transmissions']) {
-    await log.record(accessRecord({ storeId: shop.storeId, at: new Date(), clientIp: '203.0.113.7', action, result: 'succeeded' }, policy.classes.access.retentionDays));
+  const log = new DynamoAccessLog(relay.stack.clients.dynamodb, relay.stack.endpoints.tables.access, policy.classes.access.retentionDays);
+  for (const action of ['login', 'GET /messages']) {
+    await log.record({ storeId: shop.storeId, at: new Date(), clientIp: '203.0.113.7', action, result: 'success' });
   }
 }
 

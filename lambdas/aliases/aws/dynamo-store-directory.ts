@@ -1,6 +1,6 @@
-import { DeleteCommand, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
-import { DynamoTable } from '../../aws/dynamo-document';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { RegisteredSender, SenderVerifications, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
+import { conditionHeld, DynamoTable } from '../../aws/dynamo-document';
 import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM } from '../../records/table-schema';
 
 
@@ -15,7 +15,7 @@ function senderFromItem(item: Record<string, unknown>): RegisteredSender {
 }
 
 /** Stores table: the store itself (`item = "store"`) and one item per registered sender. */
-export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory {
+export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory, SenderVerifications {
   async getStore(storeId: string): Promise<StoreRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { storeId, item: STORE_ITEM } }));
     return Item ? storeFromItem(Item) : undefined;
@@ -55,5 +55,20 @@ export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory 
 
   async removeSender(storeId: string, addressHash: string): Promise<void> {
     await this.db.send(new DeleteCommand({ TableName: this.tableName, Key: { storeId, item: senderItem(addressHash) } }));
+  }
+
+  async markSenderVerified(storeId: string, addressHash: string, at: Date): Promise<boolean> {
+    return conditionHeld(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { storeId, item: senderItem(addressHash) },
+          UpdateExpression: 'SET #status = :verified, verifiedBy = :link, verifiedAt = :at',
+          ConditionExpression: 'attribute_exists(storeId)',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':verified': 'verified', ':link': 'link', ':at': at.toISOString() },
+        }),
+      ),
+    );
   }
 }

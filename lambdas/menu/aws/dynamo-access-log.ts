@@ -2,68 +2,95 @@ import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { epochSecondsAfter } from '../../records/retention-policy';
 import { DynamoTable, expiryIndexAttributes } from '../../aws/dynamo-document';
+import type { AccessEntry, AccessLog, AccessLogEntry, AccessResult } from '../ports';
 
 /**
  * Merchant-menu access records (data class "access"): who reached a store's menu, from where, and
  * what came of it. One partition per store, so a store's whole access log is one query away, and
- * erased with it.
+ * erased with it; a request that named no store goes to its IP address's partition (`ip#…`).
  */
 export interface AccessRecord {
   readonly storeId: string;
-  /** `<ISO time>#<random hex>`: unique, and sorts by time within the store. */
+  /** `<ISO time>#<random hex>`: unique, and sorts by time within the partition. */
   readonly accessId: string;
   readonly at: string;
   readonly clientIp: string;
-  /** What was attempted, e.g. `login`. */
+  /** What was asked: a page (`GET /senders`) or an action (`login`), never its parameters. */
   readonly action: string;
-  readonly result: 'succeeded' | 'failed';
+  readonly result: AccessResult;
   /** Epoch seconds: the access plus the access-record retention. */
   readonly purgeAt: number;
 }
 
-export interface AccessEvent {
-  readonly storeId: string;
-  readonly at: Date;
-  readonly clientIp: string;
-  readonly action: string;
-  readonly result: AccessRecord['result'];
-}
-
 /** The record of one access, kept `retentionDays` from the access. */
-export function accessRecord(event: AccessEvent, retentionDays: number): AccessRecord {
+function accessRecord(entry: AccessEntry, retentionDays: number): AccessRecord {
   return {
-    storeId: event.storeId,
-    accessId: `${event.at.toISOString()}#${randomBytes(4).toString('hex')}`,
-    at: event.at.toISOString(),
-    clientIp: event.clientIp,
-    action: event.action,
-    result: event.result,
-    purgeAt: epochSecondsAfter(event.at, retentionDays),
+    storeId: entry.storeId ?? `ip#${entry.clientIp}`,
+    accessId: `${entry.at.toISOString()}#${randomBytes(4).toString('hex')}`,
+    at: entry.at.toISOString(),
+    clientIp: entry.clientIp,
+    action: entry.action,
+    result: entry.result,
+    purgeAt: epochSecondsAfter(entry.at, retentionDays),
   };
 }
 
-export class DynamoAccessLog extends DynamoTable {
-  async record(record: AccessRecord): Promise<void> {
+/** Access records sort first in a store's partition (they start with a year); sessions start with `session#`. */
+const ACCESS_RECORDS = { from: '0', to: '9~' } as const;
+/** Login history reads at most this many pages of a store's log looking for sign-ins. */
+const MAX_HISTORY_PAGES = 10;
+
+export class DynamoAccessLog extends DynamoTable implements AccessLog {
+  constructor(
+    client: ConstructorParameters<typeof DynamoTable>[0],
+    tableName: string,
+    private readonly retentionDays: number,
+  ) {
+    super(client, tableName);
+  }
+
+  async record(entry: AccessEntry): Promise<void> {
+    await this.put(accessRecord(entry, this.retentionDays));
+  }
+
+  async put(record: AccessRecord): Promise<void> {
     await this.db.send(
       new PutCommand({ TableName: this.tableName, Item: { ...record, ...expiryIndexAttributes(record.purgeAt, `${record.storeId}/${record.accessId}`) } }),
     );
   }
 
-  /** Newest first. */
-  async list(storeId: string, limit: number): Promise<AccessRecord[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: '#store = :store',
-        ExpressionAttributeNames: { '#store': 'storeId' },
-        ExpressionAttributeValues: { ':store': storeId },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (Items ?? []).map((item) => {
-      const { expiryBucket: _bucket, ...record } = item;
-      return record as AccessRecord;
-    });
+  async logins(storeId: string, limit: number): Promise<AccessLogEntry[]> {
+    return (await this.query(storeId, limit, true)).map(({ at, clientIp, action, result }) => ({ at, clientIp, action, result }));
+  }
+
+  /** Newest first; with `loginsOnly`, the sign-in steps only. */
+  async list(storeId: string, limit: number, loginsOnly = false): Promise<AccessRecord[]> {
+    return this.query(storeId, limit, loginsOnly);
+  }
+
+  private async query(storeId: string, limit: number, loginsOnly: boolean): Promise<AccessRecord[]> {
+    const records: AccessRecord[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    for (let page = 0; page < MAX_HISTORY_PAGES && records.length < limit; page += 1) {
+      const { Items, LastEvaluatedKey } = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#store = :store AND #id BETWEEN :from AND :to',
+          ...(loginsOnly ? { FilterExpression: 'begins_with(#action, :login)' } : {}),
+          ExpressionAttributeNames: { '#store': 'storeId', '#id': 'accessId', ...(loginsOnly ? { '#action': 'action' } : {}) },
+          ExpressionAttributeValues: { ':store': storeId, ':from': ACCESS_RECORDS.from, ':to': ACCESS_RECORDS.to, ...(loginsOnly ? { ':login': 'login' } : {}) },
+          ScanIndexForward: false,
+          Limit: limit,
+          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+        }),
+      );
+      for (const item of Items ?? []) {
+        const { expiryBucket: _bucket, ...record } = item;
+        records.push(record as AccessRecord);
+      }
+      cursor = LastEvaluatedKey;
+      if (!cursor) break;
+    }
+    return records.slice(0, limit);
   }
 }

@@ -5,6 +5,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import libmime from 'libmime';
+import { simpleParser } from 'mailparser';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer';
 import { buildProgram } from '../../../cli/program';
@@ -54,6 +55,13 @@ export function decodedHeaders(headerText: string): string {
  * A local stack in a fresh temporary directory, with helpers to drive it as a person would: the
  * `anshin` CLI for set-up, a real SMTP client for mail, the outbox and tables for what came out.
  */
+/** A service notice as its recipient reads it. */
+export interface Notice {
+  readonly subject: string;
+  readonly text: string;
+  readonly sentAt: string;
+}
+
 export class RelayHarness {
   private constructor(
     readonly stack: LocalStack,
@@ -173,8 +181,21 @@ export class RelayHarness {
     return { raw, headerText: header.toString('latin1'), body, envelope };
   }
 
+  /** The service's own mails (invitations, verification links) sent to `to`, oldest first. */
+  async notices(to: string): Promise<Notice[]> {
+    const notices: Notice[] = [];
+    for (const id of await this.outboxIds()) {
+      const { envelope, raw } = await this.outbound(id);
+      if (!envelope.from.startsWith('no-reply@') || !envelope.destinations.includes(to)) continue;
+      const parsed = await simpleParser(raw);
+      notices.push({ subject: parsed.subject ?? '', text: parsed.text ?? '', sentAt: (parsed.date ?? new Date(0)).toISOString() });
+    }
+    return notices;
+  }
+
+  /** Relayed mail only: the service's own notices are left out. */
   async outboxCount(): Promise<number> {
-    return (await this.outboxIds()).length;
+    return (await this.relayedIds()).length;
   }
 
   /** Message IDs of everything in the outbox, sorted. */
@@ -183,5 +204,15 @@ export class RelayHarness {
       .filter((f) => f.endsWith('.eml'))
       .map((f) => f.slice(0, -'.eml'.length))
       .sort();
+  }
+
+  /** Message IDs of relayed mail in the outbox, sorted: everything but the service's notices. */
+  async relayedIds(): Promise<string[]> {
+    const ids: string[] = [];
+    for (const id of await this.outboxIds()) {
+      const envelope = JSON.parse(await readFile(join(this.stack.endpoints.outboxDir, `${id}.json`), 'utf8')) as Outbound['envelope'];
+      if (!envelope.from.startsWith('no-reply@')) ids.push(id);
+    }
+    return ids;
   }
 }

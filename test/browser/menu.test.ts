@@ -1,0 +1,210 @@
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
+import { DynamoAccessLog } from '../../lambdas/menu/aws/dynamo-access-log';
+import { DEFAULT_CONFIG } from '../../lib/config';
+import { RelayHarness } from '../integration/support/relay-harness';
+import { follow, launchChromium, screenshot, textOf, visible } from './support/chromium';
+import type { HeadlessChromium } from './support/chromium';
+
+/**
+ * The merchant menu as a store uses it, in headless Chromium: by the accessible names of its
+ * controls, against the whole local stack (cognito-local holding the accounts, the relay behind).
+ */
+
+const SHOP = { storeId: 'sakura-menu', contact: 'owner@sakura-menu.example', sender: 'news@sakura-menu.example' };
+const NEW_SENDER = 'support@sakura-menu.example';
+const PENDING_SENDER = 'sales@sakura-menu.example';
+const CUSTOMER = 'hanako.customer@example.com';
+const NEW_PASSWORD = 'Sakura-Menu-2026!';
+
+let relay: RelayHarness;
+let chrome: HeadlessChromium;
+let alias: IssueAliasResult;
+
+const menuUrl = (path: string): string => `${relay.stack.endpoints.menu}${path}`;
+
+async function createStore(storeId: string, contact: string, sender: string): Promise<void> {
+  await relay.cli(['store', 'create', '--store-id', storeId, '--name', 'さくら雑貨店', '--contact', contact, '--sender', sender]);
+}
+
+/** The temporary password from the newest invitation mailed to `contact`. */
+async function temporaryPassword(contact: string): Promise<string> {
+  const invitation = (await relay.notices(contact)).filter((notice) => notice.subject.includes('Your store menu account')).at(-1);
+  const password = /Temporary password: (\S+)/.exec(invitation?.text ?? '')?.[1];
+  if (!password) throw new Error(`no invitation for ${contact}`);
+  return password;
+}
+
+async function logIn(page: Page, storeId: string, password: string): Promise<void> {
+  await page.goto(menuUrl('/login'));
+  await page.getByLabel('Store ID').fill(storeId);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await follow(page, page.getByRole('button', { name: 'Log in' }));
+}
+
+/** A signed-in context for SHOP, its password already set by the first test. */
+async function signedIn(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await chrome.newContext();
+  const page = await context.newPage();
+  await logIn(page, SHOP.storeId, NEW_PASSWORD);
+  await visible(page.getByRole('heading', { name: 'Senders' }));
+  return { context, page };
+}
+
+beforeAll(async () => {
+  relay = await RelayHarness.start();
+  chrome = await launchChromium();
+  await createStore(SHOP.storeId, SHOP.contact, SHOP.sender);
+  alias = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', SHOP.storeId, '--order-id', 'A-1001', '--customer', CUSTOMER]);
+});
+
+afterAll(async () => {
+  await chrome?.close();
+  await relay?.stop();
+});
+
+describe('the merchant menu in a browser', () => {
+  it('takes a first login through setting a new password, and shows it in the login history from 127.0.0.1', async () => {
+    const context = await chrome.newContext();
+    const page = await context.newPage();
+    await page.goto(menuUrl('/login'));
+    await screenshot(page, '01-login');
+
+    await logIn(page, SHOP.storeId, await temporaryPassword(SHOP.contact));
+    await visible(page.getByRole('heading', { name: 'Set a new password' }));
+    await screenshot(page, '02-new-password');
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Confirm new password').fill(NEW_PASSWORD);
+    await follow(page, page.getByRole('button', { name: 'Set password' }));
+
+    await visible(page.getByRole('heading', { name: 'Senders' }));
+    const nav = page.getByRole('navigation');
+    for (const name of ['Senders', 'Aliases', 'Messages', 'Login history', 'Log out']) await visible(nav.getByRole('link', { name }));
+
+    await follow(page, nav.getByRole('link', { name: 'Login history' }));
+    const rows = page.getByRole('row');
+    expect(await rows.filter({ hasText: '127.0.0.1' }).filter({ hasText: 'success' }).count()).toBe(1);
+    await screenshot(page, '03-login-history');
+
+    await context.close();
+
+    // The temporary password is spent.
+    const again = await chrome.newContext();
+    const other = await again.newPage();
+    await logIn(other, SHOP.storeId, await temporaryPassword(SHOP.contact));
+    expect(await textOf(other.getByRole('alert'))).toBe('Store ID or password is incorrect');
+    await again.close();
+  });
+
+  it('relays mail only from a sender verified by the link mailed to it', async () => {
+    const { context, page } = await signedIn();
+    await page.getByLabel('Sender address').fill(NEW_SENDER);
+    await follow(page, page.getByRole('button', { name: 'Add sender' }));
+    expect(await textOf(page.getByRole('status'))).toContain('verification mail was sent');
+    expect(await textOf(page.getByRole('row').filter({ hasText: NEW_SENDER }))).toContain('pending');
+    await page.getByLabel('Sender address').fill(PENDING_SENDER);
+    await follow(page, page.getByRole('button', { name: 'Add sender' }));
+    await screenshot(page, '04-senders-pending');
+
+    const pendingMail = await relay.send({ from: NEW_SENDER, to: alias.address, subject: 'before verification', text: 'x' });
+    expect((await relay.transmission(pendingMail.sesMessageId)).reason).toBe('unregistered_sender');
+
+    const [verification] = await relay.notices(NEW_SENDER);
+    const link = /(http:\/\/\S+\/verify\?\S+)/.exec(verification?.text ?? '')?.[1];
+    expect(link).toBeDefined();
+    const opened = await context.newPage();
+    await opened.goto(link!);
+    await visible(opened.getByRole('heading', { name: 'Sender verified' }));
+    await screenshot(opened, '05-sender-verified');
+    // Single use.
+    await opened.goto(link!);
+    await visible(opened.getByRole('heading', { name: 'This link is not valid' }));
+
+    await page.reload();
+    expect(await textOf(page.getByRole('row').filter({ hasText: NEW_SENDER }))).toContain('verified');
+    expect(await textOf(page.getByRole('row').filter({ hasText: PENDING_SENDER }))).toContain('pending');
+    await screenshot(page, '06-senders');
+
+    const verifiedMail = await relay.send({ from: NEW_SENDER, to: alias.address, subject: 'after verification', text: 'x' });
+    expect((await relay.transmission(verifiedMail.sesMessageId)).outcome).toBe('relayed');
+    const stillPending = await relay.send({ from: PENDING_SENDER, to: alias.address, subject: 'never verified', text: 'x' });
+    expect((await relay.transmission(stillPending.sesMessageId)).reason).toBe('unregistered_sender');
+    await context.close();
+  });
+
+  it('shows aliases and messages, refusals with their reason, and no real address anywhere', async () => {
+    await relay.send({ from: SHOP.sender, to: alias.address, subject: 'ご注文ありがとうございます', text: 'y' });
+    const { context, page } = await signedIn();
+    const secrets = [SHOP.contact, SHOP.sender, NEW_SENDER, PENDING_SENDER, CUSTOMER];
+
+    await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Aliases' }));
+    const aliasRow = page.getByRole('row').filter({ hasText: alias.alias });
+    expect(await textOf(aliasRow)).toContain('A-1001');
+    expect(await textOf(aliasRow)).toContain('active');
+    await screenshot(page, '07-aliases');
+    for (const secret of secrets) expect((await page.content()).toLowerCase()).not.toContain(secret);
+
+    await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Messages' }));
+    expect(await page.getByRole('row').filter({ hasText: 'unregistered_sender' }).count()).toBeGreaterThan(0);
+    expect(await page.getByRole('row').filter({ hasText: 'relayed' }).count()).toBeGreaterThan(0);
+    await screenshot(page, '08-messages');
+    const html = (await page.content()).toLowerCase();
+    for (const secret of [...secrets, 'ご注文ありがとうございます']) expect(html).not.toContain(secret.toLowerCase());
+
+    await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Aliases' }));
+    await follow(page, page.getByRole('button', { name: `Disable ${alias.alias}` }));
+    expect(await textOf(page.getByRole('status'))).toBe('The alias was disabled');
+    expect(await textOf(page.getByRole('row').filter({ hasText: alias.alias }))).toContain('disabled');
+    await context.close();
+  });
+
+  it('refuses a form posted without its CSRF token', async () => {
+    const { context, page } = await signedIn();
+    const response = await page.request.post(menuUrl('/senders'), { form: { address: 'forged@sakura-menu.example' }, maxRedirects: 0 });
+    expect(response.status()).toBe(403);
+    const wrongToken = await page.request.post(menuUrl('/senders'), { form: { address: 'forged@sakura-menu.example', csrf: 'x'.repeat(43) }, maxRedirects: 0 });
+    expect(wrongToken.status()).toBe(403);
+    await page.reload();
+    expect(await page.getByRole('row').filter({ hasText: 'forged@' }).count()).toBe(0);
+    await context.close();
+  });
+
+  it('ends the session on log out', async () => {
+    const { context, page } = await signedIn();
+    await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Log out' }));
+    await visible(page.getByRole('heading', { name: 'Log in' }));
+    await page.goto(menuUrl('/senders'));
+    await visible(page.getByRole('heading', { name: 'Log in' }));
+    await context.close();
+  });
+
+  it('locks a store ID after five wrong passwords, says so, and records each attempt', async () => {
+    const locked = { storeId: 'lock-test', contact: 'owner@lock-test.example', sender: 'news@lock-test.example' };
+    await createStore(locked.storeId, locked.contact, locked.sender);
+    const context = await chrome.newContext();
+    const page = await context.newPage();
+    for (let attempt = 0; attempt < 5; attempt += 1) {
+      await logIn(page, locked.storeId, `Wrong-password-${attempt}!`);
+      expect(await textOf(page.getByRole('alert'))).toBe('Store ID or password is incorrect');
+    }
+    await logIn(page, locked.storeId, await temporaryPassword(locked.contact));
+    expect(await textOf(page.getByRole('alert'))).toContain('locked for 15 minutes');
+    await screenshot(page, '09-locked');
+    await context.close();
+
+    const log = new DynamoAccessLog(relay.stack.clients.dynamodb, relay.stack.endpoints.tables.access, DEFAULT_CONFIG.retention.classes.access.retentionDays);
+    const results = (await log.logins(locked.storeId, 10)).map((login) => [login.result, login.clientIp]);
+    expect(results).toEqual([['locked', '127.0.0.1'], ...Array.from({ length: 5 }, () => ['wrong_password', '127.0.0.1'])]);
+  });
+
+  it('speaks Japanese by default', async () => {
+    const context = await chrome.browser.newContext({ locale: 'ja-JP' });
+    const page = await context.newPage();
+    await page.goto(menuUrl('/login'));
+    await visible(page.getByRole('button', { name: 'ログイン' }));
+    await visible(page.getByLabel('店舗ID'));
+    await screenshot(page, '10-login-ja');
+    await context.close();
+  });
+});
