@@ -32,10 +32,11 @@ function deployedFunctions(target: Target): NonNullable<Target['functions']> {
 const quietLogger = (serviceName: string) => new Logger({ serviceName, logLevel: 'SILENT' });
 
 function localDestruction(target: Target, now: () => Date) {
+  if (!target.menuAccounts) throw new TargetError('the local stack names no user pool; restart it with the current version (`npm start`)');
   return createDestruction({
     logger: quietLogger('anshin-destruction'),
-    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3 },
-    settings: { tables: target.tables, inboundBucket: target.inboundBucket, hmacKeyId: target.keys.hmacKeyId, policy: target.config.retention },
+    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, cognito: target.menuAccounts.cognito },
+    settings: { tables: target.tables, inboundBucket: target.inboundBucket, hmacKeyId: target.keys.hmacKeyId, userPoolId: target.menuAccounts.userPoolId, policy: target.config.retention },
     clock: now,
   });
 }

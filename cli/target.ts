@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -29,6 +30,8 @@ export interface Target {
   readonly control?: string;
   /** The marketplace API: its base URL and the credentials requests to it are signed with. */
   readonly api?: MarketplaceApi;
+  /** The stores' user pool on the local stack, where destruction runs in-process (on AWS the function erases accounts). */
+  readonly menuAccounts?: { readonly cognito: CognitoIdentityProviderClient; readonly userPoolId: string };
 }
 
 export class TargetError extends Error {
@@ -52,6 +55,7 @@ export async function localTarget(dir: string): Promise<Target> {
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
     control: endpoints.control,
     ...(endpoints.api ? { api: new MarketplaceApi(endpoints.api, endpoints.region, async () => endpoints.credentials) } : {}),
+    menuAccounts: { cognito: new CognitoIdentityProviderClient({ ...common, endpoint: endpoints.cognito.url }), userPoolId: endpoints.cognito.userPoolId },
   };
 }
 

@@ -79,6 +79,8 @@ export const DATA_ENV = {
   hmacKeyId: 'HMAC_KEY_ID',
   /** The destruction function, which the retention run asks to erase stores whose support ended (retention only). */
   destructionFunctionName: 'DESTRUCTION_FUNCTION_NAME',
+  /** The stores' user pool, whose accounts destruction erases (destruction only). */
+  userPoolId: 'USER_POOL_ID',
 } as const;
 
 /** Names of the marketplace API function's environment variables. */

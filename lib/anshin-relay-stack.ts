@@ -7,6 +7,7 @@ import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';
 import { DestructionFunction } from './constructs/destruction-function';
 import { MailIngress } from './constructs/mail-ingress';
+import { MerchantMenu } from './constructs/merchant-menu';
 import { API_STAGE, MarketplaceApi } from './constructs/marketplace-api';
 import { RelayFunction } from './constructs/relay-function';
 import { RetentionFunction } from './constructs/retention-function';
@@ -37,6 +38,8 @@ export interface AnshinRelayStackProps extends StackProps {
    * @default lambdas/api/handler.ts
    */
   readonly apiEntry?: string;
+  /** @default lambdas/menu/handler.ts */
+  readonly menuEntry?: string;
 }
 
 /**
@@ -53,6 +56,7 @@ export class AnshinRelayStack extends Stack {
   readonly destruction: DestructionFunction;
   readonly retention: RetentionFunction;
   readonly api: MarketplaceApi;
+  readonly menu: MerchantMenu;
 
   readonly aliasesTableName: CfnOutput;
   readonly storesTableName: CfnOutput;
@@ -74,6 +78,8 @@ export class AnshinRelayStack extends Stack {
   readonly retentionPolicyVersion: CfnOutput;
   readonly retentionPolicy: CfnOutput;
   readonly apiUrl: CfnOutput;
+  readonly menuUrl: CfnOutput;
+  readonly userPoolId: CfnOutput;
 
   constructor(scope: Construct, id: string, props: AnshinRelayStackProps) {
     super(scope, id, props);
@@ -121,11 +127,20 @@ export class AnshinRelayStack extends Stack {
       ...(props.retentionEntry === undefined ? {} : { entry: props.retentionEntry }),
     });
 
+    this.menu = new MerchantMenu(this, 'Menu', {
+      config,
+      keys: this.keys,
+      tables: this.tables,
+      ...(props.menuEntry === undefined ? {} : { entry: props.menuEntry }),
+    });
+    this.destruction.eraseMenuAccountsOf(this.menu.userPool);
+
     this.api = new MarketplaceApi(this, 'MarketplaceApi', {
       config,
       keys: this.keys,
       tables: this.tables,
       destruction: this.destruction,
+      menu: this.menu,
       ...(props.apiEntry === undefined ? {} : { entry: props.apiEntry }),
     });
 
@@ -151,6 +166,8 @@ export class AnshinRelayStack extends Stack {
     // Every receipt names the policy version it was made under; this is the deployed one.
     this.retentionPolicyVersion = output('RetentionPolicyVersion', policyVersion(config.retention), 'Version of the deployed retention policy');
     this.retentionPolicy = output('RetentionPolicy', JSON.stringify(config.retention), 'The deployed retention policy (JSON)');
+    this.menuUrl = output('MenuUrl', this.menu.url, 'Merchant menu base URL: stores log in at <url>/login');
+    this.userPoolId = output('UserPoolId', this.menu.userPool.userPoolId, "The stores' menu accounts (Cognito user pool)");
     this.apiUrl = output('ApiUrl', this.api.api.urlForPath('/').replace(/\/$/, ''), `Marketplace API base URL (stage ${API_STAGE}); requests are SigV4-signed for execute-api`);
   }
 }

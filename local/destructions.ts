@@ -1,4 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -13,11 +14,16 @@ import { LOCAL_TABLE_NAMES } from './tables';
  * local servers. A deletion request is carried out before the API answers 202, so its receipt is
  * there when the caller asks.
  */
-export function localDestructions(deps: { readonly clients: { dynamodb: DynamoDBClient; kms: KMSClient; s3: S3Client }; readonly inboundBucket: string; readonly hmacKeyId: string }): DestructionStarter {
+export function localDestructions(deps: {
+  readonly clients: { dynamodb: DynamoDBClient; kms: KMSClient; s3: S3Client; cognito: CognitoIdentityProviderClient };
+  readonly inboundBucket: string;
+  readonly hmacKeyId: string;
+  readonly userPoolId: string;
+}): DestructionStarter {
   const destruction = createDestruction({
     logger: new Logger({ serviceName: 'anshin-destruction', logLevel: 'SILENT' }),
     clients: deps.clients,
-    settings: { tables: LOCAL_TABLE_NAMES, inboundBucket: deps.inboundBucket, hmacKeyId: deps.hmacKeyId, policy: DEFAULT_CONFIG.retention },
+    settings: { tables: LOCAL_TABLE_NAMES, inboundBucket: deps.inboundBucket, hmacKeyId: deps.hmacKeyId, userPoolId: deps.userPoolId, policy: DEFAULT_CONFIG.retention },
   });
   const requests = new DynamoDeletionRequests(deps.clients.dynamodb, LOCAL_TABLE_NAMES.receipts);
   return {

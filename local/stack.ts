@@ -238,7 +238,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           aliasSupportDays: DEFAULT_CONFIG.retention.classes.address.supportDays,
           evidenceRetentionDays: DEFAULT_CONFIG.retention.classes.evidence.retentionDays,
         },
-        destructions: localDestructions({ clients, inboundBucket: INBOUND_BUCKET, hmacKeyId: kms.hmacKey.arn }),
+        destructions: localDestructions({ clients: { ...clients, cognito: cognitoClient }, inboundBucket: INBOUND_BUCKET, hmacKeyId: kms.hmacKey.arn, userPoolId: cognito.userPoolId }),
         logger: new Logger({ serviceName: 'anshin-api', logLevel: process.env.ANSHIN_DEBUG ? 'DEBUG' : 'SILENT' }),
       }),
       log,

@@ -3,7 +3,7 @@ import { receiptLines } from '../receipt-report';
 import { apiOf, collect, confirmed } from './context';
 import type { CommandContext } from './context';
 
-/** `anshin store …`: registering a store (through the marketplace API) and terminating it. */
+/** `anshin store …`: registering a store (through the marketplace API), inviting it to its menu, terminating it. */
 export function storeCommands(context: CommandContext): void {
   const { program, output, now } = context;
   const store = program.command('store').description('stores and their registered senders');
@@ -16,13 +16,38 @@ export function storeCommands(context: CommandContext): void {
     .option('--name <display name>', "shown as the sender's name when the store's mail has none (default: the store ID)")
     .action(async (opts: { storeId: string; contact: string; sender: string[]; name?: string }) => {
       const { target: t, options } = await context.target();
-      const { body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}`, {
+      const { status, body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}`, {
         contact: opts.contact,
         senders: opts.sender,
         ...(opts.name ? { displayName: opts.name } : {}),
       });
       const result = body as { storeId: string; displayName: string; senderCount: number };
-      context.print(options, { ...result, target: t.name }, `store ${result.storeId} (${result.displayName}) saved with ${result.senderCount} registered sender(s) on ${t.name}`);
+      const created = status === 201;
+      context.print(
+        options,
+        { ...result, created, target: t.name },
+        `store ${result.storeId} (${result.displayName}) ${created ? 'created' : 'saved'} with ${result.senderCount} registered sender(s) on ${t.name}` +
+          (created ? '\nits menu account was created; the invitation (store ID and temporary password) went to the contact address' : ''),
+      );
+    });
+
+  store
+    .command('invite')
+    .description("give the store's menu account a new temporary password, mailed to its contact address and printed here for an operator who hands it over another way")
+    .requiredOption('--store-id <id>', 'store ID')
+    .action(async (opts: { storeId: string }) => {
+      const { target: t, options } = await context.target();
+      const { body } = await apiOf(t).request('POST', `/stores/${encodeURIComponent(opts.storeId)}/invitations`);
+      const result = body as { storeId: string; temporaryPassword: string; created: boolean };
+      context.print(
+        options,
+        { ...result, target: t.name },
+        [
+          `store ${result.storeId}: ${result.created ? 'menu account created' : 'new temporary password set'} on ${t.name}; the invitation went to the contact address`,
+          `temporary password: ${result.temporaryPassword}`,
+          'it must be changed at the first login; it is valid for 7 days',
+        ].join('\n'),
+      );
     });
 
   store

@@ -1,3 +1,4 @@
+import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
@@ -5,6 +6,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDeletionRequests } from '../records/aws/dynamo-deletion-requests';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
 import type { DeletionRequestLog } from '../records/deletion-requests';
+import { CognitoIdentityProvider } from '../menu/aws/cognito-identity-provider';
 import { DynamoSubjectAccessRecords } from '../menu/aws/dynamo-subject-access';
 import { DynamoSubjectAliases } from '../aliases/aws/dynamo-subject-aliases';
 import { DynamoSubjectStoreItems } from '../aliases/aws/dynamo-subject-stores';
@@ -30,10 +32,12 @@ interface DestructionSettings {
   readonly inboundBucket: string;
   readonly hmacKeyId: string;
   readonly policy: RetentionPolicy;
+  /** The stores' user pool: a store's menu account is erased with it. */
+  readonly userPoolId: string;
 }
 
 export interface DestructionDependencies {
-  readonly clients: { readonly dynamodb: DynamoDBClient; readonly kms: KMSClient; readonly s3: S3Client };
+  readonly clients: { readonly dynamodb: DynamoDBClient; readonly kms: KMSClient; readonly s3: S3Client; readonly cognito: CognitoIdentityProviderClient };
   readonly settings: DestructionSettings;
   /** Defaults to the inbound bucket through `clients.s3`. */
   readonly rawMail?: RawMailArchive;
@@ -50,6 +54,8 @@ export interface Destruction {
 
 function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
   const { clients, settings } = deps;
+  // Destruction only looks accounts up and deletes them: no sign-in, so no app client.
+  const accounts = new CognitoIdentityProvider(clients.cognito, { userPoolId: settings.userPoolId, clientId: '' });
   return {
     // Destruction never encrypts or decrypts: only the HMAC key, for the look-up hash of a customer's
     // address and the receipt's subject hash.
@@ -58,6 +64,7 @@ function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
     stores: new DynamoSubjectStoreItems(clients.dynamodb, settings.tables.stores),
     transmissions: new DynamoSubjectTransmissions(clients.dynamodb, settings.tables.transmissions),
     access: new DynamoSubjectAccessRecords(clients.dynamodb, settings.tables.access),
+    menuAccounts: { exists: (storeId) => accounts.hasAccount(storeId), remove: (storeId) => accounts.deleteAccount(storeId) },
     rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
     receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts),
   };

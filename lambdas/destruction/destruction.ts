@@ -57,6 +57,8 @@ interface Findings {
   /** Stores-table items to remove: a store's whole partition, or a customer's sender registrations. */
   readonly storeItems: readonly StoreItemKey[];
   readonly accessIds: readonly string[];
+  /** The store's menu account (store subjects only). */
+  readonly menuAccount: boolean;
   readonly keptStoreContacts: number;
 }
 
@@ -83,6 +85,7 @@ async function findCustomer(addressHash: string, ports: SubjectPorts): Promise<F
     customerAliases,
     storeItems: storeItems.filter((key) => !isStoreItem(key)),
     accessIds: [],
+    menuAccount: false,
     keptStoreContacts: storeItems.filter(isStoreItem).length,
   };
 }
@@ -94,6 +97,7 @@ async function findStore(storeId: string, ports: SubjectPorts): Promise<Findings
     customerAliases: new Set([...aliases].filter((alias) => parseAliasName(alias)?.kind === 'customer')),
     storeItems: await ports.stores.itemsOfStore(storeId),
     accessIds: await ports.access.idsOfStore(storeId),
+    menuAccount: await ports.menuAccounts.exists(storeId),
     keptStoreContacts: 0,
   };
 }
@@ -121,7 +125,9 @@ async function eraseRecords(aliases: Iterable<string>, ports: SubjectPorts, eras
 
 async function erase(subject: DestructionSubject, findings: Findings, ports: SubjectPorts, erasure: Erasure): Promise<void> {
   if (subject.kind === 'store') {
-    // The store goes first: without it no alias is issued for it and nothing is relayed for it.
+    // Its menu account first, so nobody signs in while the rest goes; then the store: without it no
+    // alias is issued for it and nothing is relayed for it.
+    if (findings.menuAccount) erasure.report('access', (await ports.menuAccounts.remove(subject.storeId)) ? 1 : 0, 'menu account');
     erasure.report('address', await countWhere(findings.storeItems.filter(isStoreItem), (key) => ports.stores.remove(key)), 'store');
   }
   await eraseRecords(findings.aliases, ports, erasure, '', false);
@@ -150,7 +156,7 @@ async function remaining(lookup: Lookup, findings: Findings, ports: SubjectPorts
   const counts: Record<DataClass, number> = {
     address: (await ports.aliases.stored(aliases)).length + storeItems.length,
     transmission: (await ports.transmissions.stored(records.map((record) => record.transmissionId))).length,
-    access: again.accessIds.length,
+    access: again.accessIds.length + (again.menuAccount ? 1 : 0),
     content: messageIds.length === 0 ? 0 : await ports.rawMail.countMessageVersions(messageIds),
     evidence: 0,
   };

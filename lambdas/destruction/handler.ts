@@ -1,3 +1,4 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -7,10 +8,11 @@ import { createDestructionHandler } from './app';
 
 // Clients and configuration are created once per container and reused across invocations.
 const handle = createDestructionHandler({
-  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}) },
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), cognito: new CognitoIdentityProviderClient({}) },
   settings: {
     ...dataSettingsFromEnv(),
     hmacKeyId: requireEnv(DATA_ENV.hmacKeyId),
+    userPoolId: requireEnv(DATA_ENV.userPoolId),
   },
 });
 

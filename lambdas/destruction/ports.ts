@@ -99,12 +99,20 @@ export interface SubjectAccessRecords {
   bringForward(storeId: string, accessId: string, purgeAt: number): Promise<boolean>;
 }
 
+/** The stores' menu accounts in the managed identity service: one per store ID. */
+interface SubjectMenuAccounts {
+  exists(storeId: string): Promise<boolean>;
+  /** True when there was an account to delete. */
+  remove(storeId: string): Promise<boolean>;
+}
+
 export interface SubjectPorts {
   readonly keys: MacService;
   readonly aliases: SubjectAliases;
   readonly stores: SubjectStoreItems;
   readonly transmissions: SubjectTransmissions;
   readonly access: SubjectAccessRecords;
+  readonly menuAccounts: SubjectMenuAccounts;
   readonly rawMail: Pick<RawMailArchive, 'eraseMessages' | 'countMessageVersions'>;
   readonly receipts: Pick<ReceiptLog, 'record'>;
 }

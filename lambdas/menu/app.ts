@@ -110,7 +110,9 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
   const activity = new DynamoStoreActivity(clients.dynamodb, { aliases: settings.aliasesTable, transmissions: settings.transmissionsTable });
   const keys = new CachingKeyService(new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId }));
   const mailer = new ComposedNoticeMailer(deps.mailer ?? new SesMailer(clients.ses), settings.noticeSender);
-  const cookieOptions = { httpOnly: true, secure: settings.secureCookies, sameSite: 'Strict', path: '/' } as const;
+  // On API Gateway's own endpoint the menu lives under its stage (`/v1`); behind a custom domain or locally, at the root.
+  const base = new URL(settings.menuUrl).pathname.replace(/\/+$/, '');
+  const cookieOptions = { httpOnly: true, secure: settings.secureCookies, sameSite: 'Strict', path: `${base}/` } as const;
 
   const clientIp = (c: MenuContext): string => c.env?.requestContext?.identity?.sourceIp ?? 'unknown';
   const note = (c: MenuContext, entry: AccessNote): void => {
@@ -121,7 +123,7 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     const signedIn = session?.state === 'signed_in' ? { storeId: session.storeId, csrfToken: session.csrfToken } : {};
     const notice = NOTICES[c.req.query('done') ?? ''];
     const error = ERRORS[c.req.query('error') ?? ''];
-    return { lang: c.get('lang'), ...signedIn, ...(notice ? { notice } : {}), ...(error ? { error } : {}), ...extra };
+    return { lang: c.get('lang'), base, ...signedIn, ...(notice ? { notice } : {}), ...(error ? { error } : {}), ...extra };
   };
 
   const startSession = async (c: MenuContext, storeId: string, state: MenuSession['state'], challenge?: string): Promise<void> => {
@@ -149,13 +151,13 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     switch (outcome.kind) {
       case 'signed_in':
         await startSession(c, storeId, 'signed_in');
-        return c.redirect('/senders', 303);
+        return c.redirect(`${base}/senders`, 303);
       case 'new_password_required':
         await startSession(c, storeId, 'new_password', outcome.challenge);
-        return c.redirect('/password', 303);
+        return c.redirect(`${base}/password`, 303);
       case 'mfa_required':
         await startSession(c, storeId, 'mfa', outcome.challenge);
-        return c.redirect('/mfa', 303);
+        return c.redirect(`${base}/mfa`, 303);
       case 'locked':
         await endSession(c);
         return loginForm(c, 429, storeId, outcome.until);
@@ -242,9 +244,9 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
   // Browsers ask for it on every page; there is none.
   app.get('/favicon.ico', (c) => c.body(null, 204));
 
-  app.get('/', (c) => c.redirect(c.get('session')?.state === 'signed_in' ? '/senders' : '/login', 303));
+  app.get('/', (c) => c.redirect(`${base}${c.get('session')?.state === 'signed_in' ? '/senders' : '/login'}`, 303));
 
-  app.get('/login', (c) => (c.get('session')?.state === 'signed_in' ? c.redirect('/senders', 303) : loginForm(c, 200)));
+  app.get('/login', (c) => (c.get('session')?.state === 'signed_in' ? c.redirect(`${base}/senders`, 303) : loginForm(c, 200)));
 
   app.post('/login', async (c) => {
     const form = await formOf(c);
@@ -259,11 +261,11 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
   const challengeStep = (state: 'new_password' | 'mfa') => {
     const render = (c: MenuContext, error?: TextKey, status: 200 | 400 | 401 = 200): Promise<Response> => {
       const session = c.get('session');
-      const frame: Frame = { lang: c.get('lang'), csrfToken: session?.csrfToken ?? '', ...(error ? { error } : {}) };
+      const frame: Frame = { lang: c.get('lang'), base, csrfToken: session?.csrfToken ?? '', ...(error ? { error } : {}) };
       return Promise.resolve(c.html(state === 'new_password' ? newPasswordPage(frame) : mfaPage(frame), status));
     };
     return {
-      show: (c: MenuContext) => (c.get('session')?.state === state ? render(c) : c.redirect('/login', 303)),
+      show: (c: MenuContext) => (c.get('session')?.state === state ? render(c) : c.redirect(`${base}/login`, 303)),
       answer: async (c: MenuContext) => {
         const session = c.get('session');
         note(c, { action: state === 'new_password' ? 'login_new_password' : 'login_mfa' });
@@ -294,7 +296,7 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
   app.get('/logout', async (c) => {
     note(c, { action: 'logout' });
     await endSession(c);
-    return c.redirect('/login', 303);
+    return c.redirect(`${base}/login`, 303);
   });
 
   app.get('/verify', async (c) => {
@@ -312,7 +314,7 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     const session = c.get('session');
     if (session?.state !== 'signed_in') {
       note(c, { result: 'refused' });
-      return c.redirect('/login', 303);
+      return c.redirect(`${base}/login`, 303);
     }
     if (c.req.method === 'POST') {
       const form = await formOf(c);
@@ -331,7 +333,7 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     note(c, { action: 'add_sender' });
     try {
       const added = await addSenderFromMenu(storeOf(c), form.address ?? '', { stores, keys, tokens, mailer, menuUrl: settings.menuUrl, now: clock(), random: () => randomBytes(8).toString('hex') });
-      return c.redirect(`/senders?done=${added.mailed ? 'sender_added' : 'sender_verified'}`, 303);
+      return c.redirect(`${base}/senders?done=${added.mailed ? 'sender_added' : 'sender_verified'}`, 303);
     } catch (error) {
       if (!(error instanceof InvalidRequestError)) throw error;
       note(c, { result: 'refused' });
@@ -343,9 +345,9 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     note(c, { action: 'remove_sender' });
     try {
       await removeSender(storeOf(c), c.req.param('senderId'), { stores, now: clock() });
-      return c.redirect('/senders?done=sender_removed', 303);
+      return c.redirect(`${base}/senders?done=sender_removed`, 303);
     } catch (error) {
-      if (error instanceof InvalidRequestError) return c.redirect('/senders?error=last_sender', 303);
+      if (error instanceof InvalidRequestError) return c.redirect(`${base}/senders?error=last_sender`, 303);
       if (error instanceof StoreNotFoundError) return refuse(c, 404, 'senders', 'notFound');
       throw error;
     }
@@ -369,7 +371,7 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
       if (error instanceof AliasNotFoundError) return refuse(c, 404, 'aliases', 'notFound');
       throw error;
     }
-    return c.redirect('/aliases?done=alias_disabled', 303);
+    return c.redirect(`${base}/aliases?done=alias_disabled`, 303);
   });
 
   member.get('/messages', async (c) => c.html(messagesPage(frameOf(c), await activity.messages(storeOf(c), PAGE_ROWS))));

@@ -14,6 +14,8 @@ type Markup = ReturnType<typeof html>;
 
 export interface Frame {
   readonly lang: Lang;
+  /** Path the menu is served under (`/v1` on API Gateway's own endpoint), prefixed to every link and form. */
+  readonly base: string;
   /** Present once signed in: the navigation is shown and forms carry the token. */
   readonly storeId?: string;
   readonly csrfToken?: string;
@@ -38,12 +40,12 @@ function page(frame: Frame, title: TextKey, body: Markup): Markup {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${t(lang, title)} | anshin-relay ${t(lang, 'menuTitle')}</title>
-<link rel="stylesheet" href="/assets/menu.css">
+<link rel="stylesheet" href="${frame.base}/assets/menu.css">
 </head>
 <body>
 <header>
 <p class="brand">anshin-relay ${t(lang, 'menuTitle')}${frame.storeId ? html` <span class="store">${frame.storeId}</span>` : ''}</p>
-${frame.storeId ? html`<nav aria-label="${t(lang, 'navigation')}"><ul>${NAV.map(([href, key]) => html`<li><a href="${href}">${t(lang, key)}</a></li>`)}</ul></nav>` : ''}
+${frame.storeId ? html`<nav aria-label="${t(lang, 'navigation')}"><ul>${NAV.map(([href, key]) => html`<li><a href="${frame.base}${href}">${t(lang, key)}</a></li>`)}</ul></nav>` : ''}
 <p class="lang"><a href="?lang=${other}" lang="${other}">${t(lang, 'language')}</a></p>
 </header>
 <main>
@@ -64,7 +66,7 @@ export function loginPage(frame: Frame, storeId = '', lockedUntil?: Date): Marku
     frame,
     'logIn',
     html`${lockedUntil ? html`<p class="error" role="alert">${t(lang, 'locked')} (${t(lang, 'lockedUntil')}: ${jst(lockedUntil)})</p>` : ''}
-<form method="post" action="/login">
+<form method="post" action="${frame.base}/login">
 ${csrfField(frame)}
 <p><label for="storeId">${t(lang, 'storeId')}</label><input id="storeId" name="storeId" autocomplete="username" required maxlength="64" value="${storeId}"></p>
 <p><label for="password">${t(lang, 'password')}</label><input id="password" name="password" type="password" autocomplete="current-password" required maxlength="256"></p>
@@ -79,7 +81,7 @@ export function newPasswordPage(frame: Frame): Markup {
     frame,
     'newPasswordTitle',
     html`<p>${t(lang, 'newPasswordLead')}</p>
-<form method="post" action="/password">
+<form method="post" action="${frame.base}/password">
 ${csrfField(frame)}
 <p><label for="newPassword">${t(lang, 'newPassword')}</label><input id="newPassword" name="newPassword" type="password" autocomplete="new-password" required minlength="12" maxlength="256"></p>
 <p><label for="confirmPassword">${t(lang, 'confirmNewPassword')}</label><input id="confirmPassword" name="confirmPassword" type="password" autocomplete="new-password" required minlength="12" maxlength="256"></p>
@@ -94,7 +96,7 @@ export function mfaPage(frame: Frame): Markup {
     frame,
     'mfaTitle',
     html`<p>${t(lang, 'mfaLead')}</p>
-<form method="post" action="/mfa">
+<form method="post" action="${frame.base}/mfa">
 ${csrfField(frame)}
 <p><label for="code">${t(lang, 'mfaCode')}</label><input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required maxlength="6"></p>
 <p><button type="submit">${t(lang, 'verify')}</button></p>
@@ -115,12 +117,12 @@ ${senders.map(
   (sender) => html`<tr>
 <td>${sender.address}</td>
 <td><span class="status ${sender.status}">${t(lang, sender.status)}</span></td>
-<td><form method="post" action="/senders/${sender.senderId}/remove">${csrfField(frame)}<button type="submit" aria-label="${t(lang, 'remove')} ${sender.address}">${t(lang, 'remove')}</button></form></td>
+<td><form method="post" action="${frame.base}/senders/${sender.senderId}/remove">${csrfField(frame)}<button type="submit" aria-label="${t(lang, 'remove')} ${sender.address}">${t(lang, 'remove')}</button></form></td>
 </tr>`,
 )}
 </tbody>
 </table>
-<form method="post" action="/senders">
+<form method="post" action="${frame.base}/senders">
 ${csrfField(frame)}
 <p><label for="address">${t(lang, 'senderAddress')}</label><input id="address" name="address" type="email" autocomplete="email" required maxlength="254"></p>
 <p><button type="submit">${t(lang, 'addSender')}</button></p>
@@ -145,7 +147,7 @@ export function aliasesPage(frame: Frame, aliases: readonly AliasSummary[]): Mar
 ${aliases.map(
   (alias) => html`<tr>
 <td>${alias.alias}</td><td>${alias.orderId}</td><td>${t(lang, alias.status)}</td><td>${jst(alias.expiresAt)}</td><td>${alias.toCustomer}</td><td>${alias.fromCustomer}</td>
-<td>${alias.status === 'active' || alias.status === 'paused' ? html`<form method="post" action="/aliases/${alias.alias}/disable">${csrfField(frame)}<button type="submit" aria-label="${t(lang, 'disable')} ${alias.alias}">${t(lang, 'disable')}</button></form>` : ''}</td>
+<td>${alias.status === 'active' || alias.status === 'paused' ? html`<form method="post" action="${frame.base}/aliases/${alias.alias}/disable">${csrfField(frame)}<button type="submit" aria-label="${t(lang, 'disable')} ${alias.alias}">${t(lang, 'disable')}</button></form>` : ''}</td>
 </tr>`,
 )}
 </tbody>

@@ -15,7 +15,8 @@ export type SignInOutcome =
 
 /** The stores' menu accounts, held by a managed identity service: the project never stores a password. */
 export interface IdentityProvider {
-  signIn(storeId: string, password: string): Promise<SignInOutcome>;
+  /** `clientIp` is the browser's address, for the identity service's own risk checks. */
+  signIn(storeId: string, password: string, clientIp: string): Promise<SignInOutcome>;
   completeNewPassword(storeId: string, challenge: string, newPassword: string): Promise<SignInOutcome>;
   answerMfa(storeId: string, challenge: string, code: string): Promise<SignInOutcome>;
   /** Creates the account with a temporary password, or gives an existing one a new temporary password. */

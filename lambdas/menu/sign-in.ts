@@ -42,7 +42,7 @@ async function unlessLocked(storeId: string, clientIp: string, deps: SignInDeps,
  */
 export async function signIn(storeId: string, password: string, clientIp: string, deps: SignInDeps): Promise<SignInStep> {
   return unlessLocked(storeId, clientIp, deps, async () =>
-    STORE_ID_PATTERN.test(storeId) && password.length > 0 ? deps.identity.signIn(storeId, password) : { kind: 'rejected' },
+    STORE_ID_PATTERN.test(storeId) && password.length > 0 ? deps.identity.signIn(storeId, password, clientIp) : { kind: 'rejected' },
   );
 }
 

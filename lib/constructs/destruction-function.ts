@@ -1,3 +1,4 @@
+import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
@@ -136,5 +137,10 @@ export class DestructionFunction extends Construct {
         conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
       }),
     );
+  }
+  /** A store's menu account is erased with the store: looked up and deleted in the stores' user pool, nothing else. */
+  eraseMenuAccountsOf(userPool: IUserPool): void {
+    this.anshinFunction.setEnvironment(DATA_ENV.userPoolId, userPool.userPoolId);
+    this.anshinFunction.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['cognito-idp:AdminGetUser', 'cognito-idp:AdminDeleteUser'], resources: [userPool.userPoolArn] }));
   }
 }

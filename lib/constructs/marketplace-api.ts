@@ -28,12 +28,16 @@ import { AnshinFunction } from './anshin-function';
 import type { DataKeys } from './data-keys';
 import type { DataTables, IndexOf } from './data-tables';
 import type { DestructionFunction } from './destruction-function';
+import { grantNoticeSending, noticeSender } from './merchant-menu';
+import type { MerchantMenu } from './merchant-menu';
 
 export interface MarketplaceApiProps {
   readonly config: RelayConfig;
   readonly keys: DataKeys;
   readonly tables: DataTables;
   readonly destruction: DestructionFunction;
+  /** A new store gets its menu account here, invited by mail. */
+  readonly menu: MerchantMenu;
   /**
    * Handler module exporting `handler`.
    * @default lambdas/api/handler.ts
@@ -103,7 +107,20 @@ export class MarketplaceApi extends Construct {
       .setEnvironment(API_ENV.aliasValidityDays, String(address.retentionDays))
       .setEnvironment(API_ENV.aliasSupportDays, String(address.supportDays))
       .setEnvironment(API_ENV.evidenceRetentionDays, String(evidence.retentionDays))
-      .setEnvironment(API_ENV.destructionFunctionName, props.destruction.function.functionName);
+      .setEnvironment(API_ENV.destructionFunctionName, props.destruction.function.functionName)
+      .setEnvironment(API_ENV.userPoolId, props.menu.userPool.userPoolId)
+      .setEnvironment(API_ENV.userPoolClientId, props.menu.userPoolClient.userPoolClientId)
+      .setEnvironment(API_ENV.menuUrl, props.menu.url)
+      .setEnvironment(API_ENV.noticeSender, noticeSender(config));
+    // Menu accounts: created with a temporary password, or given a new one; nothing else of the pool.
+    this.anshinFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminSetUserPassword'], resources: [props.menu.userPool.userPoolArn] }),
+    );
+    // The invitation goes to the store's contact address: only contact ciphertexts decrypt here.
+    this.anshinFunction.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: ['kms:Decrypt'], resources: [keys.dataKey.keyArn], conditions: { StringEquals: { 'kms:EncryptionContext:purpose': 'contact' } } }),
+    );
+    grantNoticeSending(this.anshinFunction, config);
     // Deletion requests, and receipts read back by ID: only the `deletion-request` partition is written.
     this.anshinFunction.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['dynamodb:GetItem'], resources: [tables.receipts.tableArn] }));
     this.anshinFunction.role.addToPrincipalPolicy(

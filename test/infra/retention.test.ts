@@ -246,6 +246,8 @@ function namesOf(stack: AnshinRelayStack): Map<string, string> {
     ['destructionFailures', stack.destruction.failures],
     ['retentionFunction', stack.retention.function],
     ['destructionFunction', stack.destruction.function],
+    ['userPool', stack.menu.userPool],
+    ['menuLogs', stack.menu.anshinFunction.logGroup],
   ];
   return new Map(named.map(([name, construct]) => [logicalId(stack, construct), name]));
 }
@@ -291,7 +293,7 @@ describe('least privilege', () => {
     expect(actions.filter((action) => action === '*' || action.endsWith(':*'))).toEqual([]);
   });
 
-  it('lets only the retention and the destruction function delete, the API function only a store’s senders, and the relay and feedback functions not at all', () => {
+  it('lets only the retention and the destruction function delete, the API function only a store’s senders, the menu only in the store’s own partitions, and the relay and feedback functions not at all', () => {
     const { stack, resources } = synth();
 
     const deleting = allowStatements(resources).filter(({ statement }) =>
@@ -300,11 +302,36 @@ describe('least privilege', () => {
     const roles = new Set(deleting.flatMap(({ roles: attached }) => attached));
 
     const api = logicalId(stack, stack.api.anshinFunction.role);
-    expect([...roles].sort()).toEqual([logicalId(stack, stack.retention.anshinFunction.role), logicalId(stack, stack.destruction.anshinFunction.role), api].sort());
+    const menu = logicalId(stack, stack.menu.anshinFunction.role);
+    expect([...roles].sort()).toEqual([logicalId(stack, stack.retention.anshinFunction.role), logicalId(stack, stack.destruction.anshinFunction.role), api, menu].sort());
     for (const role of [stack.relay.anshinFunction.role, stack.sending.anshinFunction.role]) expect(roles.has(logicalId(stack, role))).toBe(false);
     // A sender the marketplace removes, or leaves out when it replaces a store's senders, is deleted.
     const apiDeletes = Object.entries(grantsOf(resources, stack, api)).filter(([, actions]) => actions.includes('dynamodb:DeleteItem'));
     expect(apiDeletes.map(([resource]) => resource)).toEqual(['stores']);
+    // Its senders and verification links; its sessions and lockout counters.
+    const menuDeletes = Object.entries(grantsOf(resources, stack, menu)).filter(([, actions]) => actions.includes('dynamodb:DeleteItem'));
+    expect(menuDeletes.map(([resource]) => resource).sort()).toEqual(['access', 'stores']);
+  });
+
+  it('lets the menu function read a store’s aliases and records, keep its access log, and use the data key only for senders', () => {
+    const { stack, resources } = synth();
+
+    const grants = grantsOf(resources, stack, logicalId(stack, stack.menu.anshinFunction.role));
+
+    expect(grants).toEqual({
+      ...TRACING,
+      menuLogs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      aliases: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
+      'aliases/index/byStore': ['dynamodb:Query'],
+      stores: ['dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      'transmissions/index/byStore': ['dynamodb:Query'],
+      'transmissions/index/byAlias': ['dynamodb:Query'],
+      access: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      'dataKey if {"StringEquals":{"kms:EncryptionContext:purpose":"sender"}}': ['kms:Decrypt', 'kms:Encrypt'],
+      [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      hmacKey: ['kms:GenerateMac'],
+      'arn:aws:ses:ap-northeast-1:{"Ref":"AWS::AccountId"}:identity/relay.example.jp if {"StringEquals":{"ses:FromAddress":"no-reply@relay.example.jp"}}': ['ses:SendEmail', 'ses:SendRawEmail'],
+    });
   });
 
   it('gives the relay and feedback functions nothing on the access and receipts tables', () => {
@@ -369,6 +396,7 @@ describe('least privilege', () => {
       [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt'],
       [`dataKey${VIA_SQS}`]: ['kms:Decrypt', 'kms:GenerateDataKey'],
       destructionFailures: ['sqs:SendMessage'],
+      userPool: ['cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser'],
     });
   });
 

@@ -1,6 +1,8 @@
+import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CognitoIdentityProvider } from '../../lambdas/menu/aws/cognito-identity-provider';
 import { DynamoAccessLog } from '../../lambdas/menu/aws/dynamo-access-log';
 import { retiredAliasKey } from '../../lambdas/aliases/aws/dynamo-alias-store';
 import { documentClient } from '../../lambdas/aws/dynamo-document';
@@ -150,6 +152,15 @@ async function aliasItem(alias: string): Promise<Record<string, unknown> | undef
   return Item;
 }
 
+function menuAccounts(): CognitoIdentityProviderClient {
+  const { endpoints } = relay.stack;
+  return new CognitoIdentityProviderClient({ region: endpoints.region, endpoint: endpoints.cognito.url, credentials: endpoints.credentials });
+}
+
+async function hasMenuAccount(storeId: string): Promise<boolean> {
+  return new CognitoIdentityProvider(menuAccounts(), { userPoolId: relay.stack.endpoints.cognito.userPoolId, clientId: '' }).hasAccount(storeId);
+}
+
 async function partition(table: 'stores' | 'access', storeId: string): Promise<Record<string, unknown>[]> {
   const { Items } = await documentClient(relay.stack.clients.dynamodb).send(
     new QueryCommand({ TableName: relay.stack.endpoints.tables[table], KeyConditionExpression: 'storeId = :s', ExpressionAttributeValues: { ':s': storeId } }),
@@ -173,8 +184,8 @@ beforeAll(async () => {
   relay = await RelayHarness.start();
   const { endpoints, clients } = relay.stack;
   destruction = createDestruction({
-    clients: { dynamodb: clients.dynamodb, kms: clients.kms, s3: clients.s3 },
-    settings: { tables: endpoints.tables, inboundBucket: endpoints.inboundBucket, hmacKeyId: endpoints.keys.hmac, policy },
+    clients: { dynamodb: clients.dynamodb, kms: clients.kms, s3: clients.s3, cognito: menuAccounts() },
+    settings: { tables: endpoints.tables, inboundBucket: endpoints.inboundBucket, hmacKeyId: endpoints.keys.hmac, userPoolId: endpoints.cognito.userPoolId, policy },
   });
   for (const shop of [SHOP_A, SHOP_B]) await createShop(shop);
   await converse(SHOP_A, 'A-1', TARO);
@@ -272,14 +283,17 @@ describe('destroying a store', () => {
     expect(text).not.toContain(hanakos.alias.alias);
     expect(text).not.toContain(reverseAlias(hanakos));
     expect(await aliasItem(retiredAliasKey(hanakos.alias.alias))).toBeDefined();
-    // The store, its sender, Hanako's two aliases; her conversation's three records and two raw mails; two access records.
-    expect(receipt).toMatchObject({ verified: true, counts: { address: 4, transmission: 3, access: 2, content: 2 } });
+    // The store, its sender, Hanako's two aliases; her conversation's three records and two raw mails;
+    // two access records and the menu account.
+    expect(receipt).toMatchObject({ verified: true, counts: { address: 4, transmission: 3, access: 3, content: 2 } });
+    expect(await hasMenuAccount(SHOP_B.storeId)).toBe(false);
     expect(JSON.stringify(receipt)).not.toContain('shop-b');
   });
 
   it('leaves the other store in place, still relaying', async () => {
     expect(await partition('stores', SHOP_A.storeId)).toHaveLength(2);
     expect(await partition('access', SHOP_A.storeId)).toHaveLength(2);
+    expect(await hasMenuAccount(SHOP_A.storeId)).toBe(true);
     const { text } = await everythingStored();
     expect(text).toContain(conversation(SHOP_A, HANAKO).alias.alias);
     await expectRelayed((await writeAs(SHOP_A, conversation(SHOP_A, HANAKO))).sesMessageId);

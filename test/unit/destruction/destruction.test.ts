@@ -167,8 +167,11 @@ describe('destroying a customer', () => {
 });
 
 describe('destroying a store', () => {
-  it('erases the store, its senders, aliases, records, access log and raw mail, and retires its customer aliases', async () => {
+  it('erases the store, its menu account, senders, aliases, records, access log and raw mail, and retires its customer aliases', async () => {
+    world.menuAccounts.add('shop-a');
+    world.menuAccounts.add('shop-b');
     const receipt = await destroySubject({ kind: 'store', storeId: 'shop-a' }, 'retention', world.ports(), options);
+    expect([...world.menuAccounts]).toEqual(['shop-b']);
     expect([...world.stores.values()].filter((item) => item.storeId === 'shop-a')).toEqual([]);
     expect([...world.access.values()].filter((item) => item.storeId === 'shop-a')).toEqual([]);
     for (const conversation of [taroAtShopA, hanakoAtShopA]) {
@@ -182,7 +185,7 @@ describe('destroying a store', () => {
       kind: 'destruction',
       requestedBy: 'retention',
       verified: true,
-      counts: { address: 6, transmission: 6, access: 2, content: 6 },
+      counts: { address: 6, transmission: 6, access: 3, content: 6 },
       subject: { kind: 'store', hash: await hashOf(receiptSubjectMacInput('store', 'shop-a')) },
     });
     expect(JSON.stringify(receipt)).not.toContain('shop-a');
@@ -194,6 +197,12 @@ describe('destroying a store', () => {
     expect(world.aliases.has(taroAtShopB.customerAlias)).toBe(true);
     expect(world.rawMail.has(taroAtShopB.messages[0])).toBe(true);
     expect([...world.access.values()].filter((item) => item.storeId === 'shop-b')).toHaveLength(2);
+  });
+
+  it('does not call itself verified while the menu account is still there', async () => {
+    world.menuAccounts.add('shop-a');
+    const stubborn = { ...world.ports(), menuAccounts: { exists: async () => true, remove: async () => false } };
+    await expect(destroySubject({ kind: 'store', storeId: 'shop-a' }, 'cli', stubborn, options)).rejects.toThrow(/access/);
   });
 
   it('reports nothing left to do the second time, and for a store that never existed', async () => {

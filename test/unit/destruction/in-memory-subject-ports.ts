@@ -51,6 +51,8 @@ export class InMemorySubjectWorld {
   readonly stores = new Map<string, StoreItem>();
   readonly transmissions = new Map<string, TransmissionItem>();
   readonly access = new Map<string, AccessItem>();
+  /** Store IDs with a menu account. */
+  readonly menuAccounts = new Set<string>();
   /** Versions stored per inbound SES message ID. */
   readonly rawMail = new Map<string, number>();
   readonly receipts: Receipt[] = [];
@@ -84,6 +86,7 @@ export class InMemorySubjectWorld {
       stores: [...this.stores.values()],
       transmissions: [...this.transmissions.values()],
       access: [...this.access.values()],
+      menuAccounts: [...this.menuAccounts],
       rawMail: [...this.rawMail.keys()],
       receipts: this.receipts,
     });
@@ -153,6 +156,10 @@ export class InMemorySubjectWorld {
           item.purgeAt = purgeAt;
           return true;
         },
+      },
+      menuAccounts: {
+        exists: async (storeId) => this.menuAccounts.has(storeId),
+        remove: async (storeId) => this.menuAccounts.delete(storeId),
       },
       access: {
         idsOfStore: async (storeId) => [...this.access.values()].filter((item) => item.storeId === storeId).map((item) => item.accessId),

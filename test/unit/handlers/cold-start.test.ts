@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { API_ENV, DATA_ENV, FEEDBACK_ENV, RELAY_ENV } from '../../../lambdas/env';
+import { API_ENV, DATA_ENV, FEEDBACK_ENV, MENU_ENV, RELAY_ENV } from '../../../lambdas/env';
 import { DEFAULT_CONFIG } from '../../../lib/config';
 
 /**
@@ -17,6 +17,8 @@ const NUMBERS: Record<string, string> = {
   [API_ENV.aliasSupportDays]: '90',
   [API_ENV.evidenceRetentionDays]: '1827',
   [DATA_ENV.retentionPolicy]: JSON.stringify(DEFAULT_CONFIG.retention),
+  [MENU_ENV.accessRetentionDays]: '365',
+  [MENU_ENV.menuUrl]: 'https://menu.example.jp',
 };
 
 const HANDLERS = [
@@ -25,11 +27,12 @@ const HANDLERS = [
   ['api', API_ENV, () => import('../../../lambdas/api/handler')],
   ['retention', DATA_ENV, () => import('../../../lambdas/retention/handler')],
   ['destruction', DATA_ENV, () => import('../../../lambdas/destruction/handler')],
+  ['menu', MENU_ENV, () => import('../../../lambdas/menu/handler')],
 ] as const;
 
 /** The names a handler reads: every name of its map but those another function alone needs. */
 const NOT_READ: Partial<Record<string, readonly string[]>> = {
-  retention: [DATA_ENV.hmacKeyId],
+  retention: [DATA_ENV.hmacKeyId, DATA_ENV.userPoolId],
   destruction: [DATA_ENV.destructionFunctionName],
 };
 

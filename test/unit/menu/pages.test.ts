@@ -10,18 +10,18 @@ const render = async (markup: ReturnType<typeof loginPage>): Promise<string> => 
 describe('menu pages', () => {
   it('escape everything they show, so stored text can never become markup', async () => {
     const hostile = '"><script>alert(1)</script>@x.example';
-    const senders = await render(sendersPage({ lang: 'en', storeId: 'shop', csrfToken: 'token' }, [{ senderId: 'snd_1', address: hostile, status: 'pending', createdAt: '2026-12-07T00:00:00Z' }]));
+    const senders = await render(sendersPage({ lang: 'en', base: '', storeId: 'shop', csrfToken: 'token' }, [{ senderId: 'snd_1', address: hostile, status: 'pending', createdAt: '2026-12-07T00:00:00Z' }]));
     expect(senders).not.toContain('<script>');
     expect(senders).toContain('&lt;script&gt;');
-    const login = await render(loginPage({ lang: 'en', csrfToken: 'token' }, '"><img src=x>'));
+    const login = await render(loginPage({ lang: 'en', base: '', csrfToken: 'token' }, '"><img src=x>'));
     expect(login).not.toContain('<img');
   });
 
   it('have no inline script or style for the Content-Security-Policy to allow', async () => {
     const pages = [
-      await render(loginPage({ lang: 'ja', csrfToken: 't' })),
-      await render(historyPage({ lang: 'ja', storeId: 's', csrfToken: 't' }, [{ at: '2026-12-07T00:00:00Z', clientIp: '127.0.0.1', action: 'login', result: 'success' }])),
-      await render(messagesPage({ lang: 'en', storeId: 's', csrfToken: 't' }, [{ at: '2026-12-07T00:00:00Z', direction: 'merchant_to_customer', alias: 'c-abc', outcome: 'refused', reason: 'unregistered_sender', sizeBytes: 10 }])),
+      await render(loginPage({ lang: 'ja', base: '', csrfToken: 't' })),
+      await render(historyPage({ lang: 'ja', base: '', storeId: 's', csrfToken: 't' }, [{ at: '2026-12-07T00:00:00Z', clientIp: '127.0.0.1', action: 'login', result: 'success' }])),
+      await render(messagesPage({ lang: 'en', base: '', storeId: 's', csrfToken: 't' }, [{ at: '2026-12-07T00:00:00Z', direction: 'merchant_to_customer', alias: 'c-abc', outcome: 'refused', reason: 'unregistered_sender', sizeBytes: 10 }])),
     ];
     for (const html of pages) {
       expect(html).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
@@ -29,8 +29,15 @@ describe('menu pages', () => {
     }
   });
 
+  it('serve every link, form and stylesheet under the base path, for the menu under an API stage', async () => {
+    const html = await render(sendersPage({ lang: 'en', base: '/v1', storeId: 'shop', csrfToken: 't' }, [{ senderId: 'snd_1', address: 'a@b.example', status: 'verified', createdAt: '' }]));
+    const targets = [...html.matchAll(/(?:href|action)="([^"?][^"]*)"/g)].map((match) => match[1]);
+    expect(targets.length).toBeGreaterThan(6);
+    for (const target of targets) expect(target).toMatch(/^\/v1\//);
+  });
+
   it('put the CSRF token in every form of a signed-in page', async () => {
-    const html = await render(sendersPage({ lang: 'en', storeId: 'shop', csrfToken: 'tok-123' }, [{ senderId: 'snd_1', address: 'a@b.example', status: 'verified', createdAt: '' }]));
+    const html = await render(sendersPage({ lang: 'en', base: '', storeId: 'shop', csrfToken: 'tok-123' }, [{ senderId: 'snd_1', address: 'a@b.example', status: 'verified', createdAt: '' }]));
     const forms = html.match(/<form[\s\S]*?<\/form>/g) ?? [];
     expect(forms).toHaveLength(2);
     for (const form of forms) expect(form).toContain('name="csrf" value="tok-123"');
@@ -43,7 +50,7 @@ describe('menu pages', () => {
     expect(chooseLang(undefined, undefined, 'ja,en;q=0.9')).toBe('ja');
     expect(chooseLang(undefined, 'en', 'ja')).toBe('en');
     expect(chooseLang('ja', 'en', 'en')).toBe('ja');
-    expect(await render(loginPage({ lang: 'ja', csrfToken: 't' }))).toContain('>ログイン</button>');
+    expect(await render(loginPage({ lang: 'ja', base: '', csrfToken: 't' }))).toContain('>ログイン</button>');
   });
 });
 
