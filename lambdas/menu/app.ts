@@ -28,7 +28,7 @@ import { DynamoSessions } from './aws/dynamo-sessions';
 import { DynamoStoreActivity } from './aws/dynamo-store-activity';
 import { DynamoVerificationTokens } from './aws/dynamo-verification-tokens';
 import { ComposedNoticeMailer } from './notice-mailer';
-import { aliasesPage, historyPage, loginPage, messagePage, messagesPage, mfaPage, newPasswordPage, sendersPage, STYLESHEET, verificationPage } from './pages';
+import { aliasesPage, historyPage, loginPage, messagePage, messagesPage, mfaPage, newPasswordPage, securityPage, sendersPage, STYLESHEET, verificationPage } from './pages';
 import type { Frame } from './pages';
 import type { AccessResult, IdentityProvider, MenuSession } from './ports';
 import { addSenderFromMenu, confirmSender } from './sender-verification';
@@ -88,8 +88,8 @@ type MenuContext = Context<MenuEnv>;
 const PAGE_ROWS = 100;
 
 /** `?done=` and `?error=` values a redirect may carry, and the text each shows: nothing else is echoed. */
-const NOTICES: Record<string, TextKey> = { sender_added: 'senderAdded', sender_verified: 'senderAlreadyVerified', sender_removed: 'senderRemoved', alias_disabled: 'aliasDisabled' };
-const ERRORS: Record<string, TextKey> = { last_sender: 'lastSender' };
+const NOTICES: Record<string, TextKey> = { totp_enabled: 'totpEnabled', sender_added: 'senderAdded', sender_verified: 'senderAlreadyVerified', sender_removed: 'senderRemoved', alias_disabled: 'aliasDisabled' };
+const ERRORS: Record<string, TextKey> = { last_sender: 'lastSender', wrong_code: 'mfaFailed' };
 
 /**
  * The merchant menu: a store signs in with its store ID and password (held by Cognito), sees its
@@ -126,12 +126,20 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     return { lang: c.get('lang'), base, ...signedIn, ...(notice ? { notice } : {}), ...(error ? { error } : {}), ...extra };
   };
 
-  const startSession = async (c: MenuContext, storeId: string, state: MenuSession['state'], challenge?: string): Promise<void> => {
+  const startSession = async (c: MenuContext, storeId: string, state: MenuSession['state'], held: { challenge?: string; accessToken?: string } = {}): Promise<void> => {
     const previous = c.get('session');
     if (previous) await sessions.remove(previous.storeId, previous.secretHash);
     const now = clock();
     const secret = newSecret();
-    const session: MenuSession = { storeId, secretHash: hashSecret(secret), state, ...(challenge ? { challenge } : {}), csrfToken: newSecret(), lastSeenAt: now.getTime() };
+    const session: MenuSession = {
+      storeId,
+      secretHash: hashSecret(secret),
+      state,
+      ...(held.challenge ? { challenge: held.challenge } : {}),
+      ...(held.accessToken ? { accessToken: held.accessToken } : {}),
+      csrfToken: newSecret(),
+      lastSeenAt: now.getTime(),
+    };
     await sessions.put(session, new Date(now.getTime() + timeoutOf(state)));
     setCookie(c, SESSION_COOKIE, sessionCookieValue(storeId, secret), cookieOptions);
     c.set('session', session);
@@ -150,13 +158,13 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     const { outcome } = step;
     switch (outcome.kind) {
       case 'signed_in':
-        await startSession(c, storeId, 'signed_in');
+        await startSession(c, storeId, 'signed_in', { accessToken: outcome.accessToken });
         return c.redirect(`${base}/senders`, 303);
       case 'new_password_required':
-        await startSession(c, storeId, 'new_password', outcome.challenge);
+        await startSession(c, storeId, 'new_password', { challenge: outcome.challenge });
         return c.redirect(`${base}/password`, 303);
       case 'mfa_required':
-        await startSession(c, storeId, 'mfa', outcome.challenge);
+        await startSession(c, storeId, 'mfa', { challenge: outcome.challenge });
         return c.redirect(`${base}/mfa`, 303);
       case 'locked':
         await endSession(c);
@@ -323,7 +331,7 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     await next();
     return undefined;
   };
-  for (const path of ['/senders', '/senders/*', '/aliases', '/aliases/*', '/messages', '/history']) member.use(path, signedInOnly);
+  for (const path of ['/senders', '/senders/*', '/aliases', '/aliases/*', '/messages', '/history', '/security', '/security/*']) member.use(path, signedInOnly);
   const storeOf = (c: MenuContext): string => c.get('session')?.storeId ?? '';
 
   member.get('/senders', async (c) => c.html(sendersPage(frameOf(c), await listSenders(storeOf(c), { stores, keys, now: clock() }))));
@@ -375,6 +383,24 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
   });
 
   member.get('/messages', async (c) => c.html(messagesPage(frameOf(c), await activity.messages(storeOf(c), PAGE_ROWS))));
+
+  const accessTokenOf = (c: MenuContext): string => c.get('session')?.accessToken ?? '';
+
+  member.get('/security', async (c) => c.html(securityPage(frameOf(c), { enabled: await identity.totpEnabled(accessTokenOf(c)) })));
+
+  member.post('/security/totp', async (c) => {
+    note(c, { action: 'totp_setup' });
+    return c.html(securityPage(frameOf(c), { enabled: false, secret: await identity.startTotpSetup(accessTokenOf(c)) }));
+  });
+
+  member.post('/security/totp/verify', async (c) => {
+    const form = await formOf(c);
+    note(c, { action: 'totp_enable' });
+    const code = (form.code ?? '').trim();
+    if (/^\d{6}$/.test(code) && (await identity.finishTotpSetup(accessTokenOf(c), code))) return c.redirect(`${base}/security?done=totp_enabled`, 303);
+    note(c, { result: 'refused' });
+    return c.redirect(`${base}/security?error=wrong_code`, 303);
+  });
 
   member.get('/history', async (c) => c.html(historyPage(frameOf(c), await access.logins(storeOf(c), PAGE_ROWS))));
 

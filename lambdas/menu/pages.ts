@@ -28,6 +28,7 @@ const NAV: readonly (readonly [string, TextKey])[] = [
   ['/aliases', 'aliases'],
   ['/messages', 'messages'],
   ['/history', 'loginHistory'],
+  ['/security', 'security'],
   ['/logout', 'logOut'],
 ];
 
@@ -130,6 +131,36 @@ ${csrfField(frame)}
   );
 }
 
+/**
+ * Two-step verification: on or off, and while setting it up, the key to add to an authenticator app
+ * (also as an `otpauth:` link, which a phone opens in its app) and the form for its first code.
+ */
+export function securityPage(frame: Frame, state: { readonly enabled: boolean; readonly secret?: string }): Markup {
+  const { lang } = frame;
+  if (state.enabled) return page(frame, 'security', html`<p>${t(lang, 'totpOn')}</p>`);
+  if (state.secret === undefined) {
+    return page(
+      frame,
+      'security',
+      html`<p>${t(lang, 'totpOff')}</p>
+<form method="post" action="${frame.base}/security/totp">${csrfField(frame)}<p><button type="submit">${t(lang, 'setUpTotp')}</button></p></form>`,
+    );
+  }
+  const label = encodeURIComponent(`anshin-relay:${frame.storeId ?? ''}`);
+  const uri = `otpauth://totp/${label}?secret=${state.secret}&issuer=anshin-relay`;
+  return page(
+    frame,
+    'security',
+    html`<p>${t(lang, 'totpSecretLead')}</p>
+<p>${t(lang, 'secretKey')}: <code class="secret">${state.secret.replace(/(.{4})/g, '$1 ').trim()}</code> (<a href="${uri}">otpauth</a>)</p>
+<form method="post" action="${frame.base}/security/totp/verify">
+${csrfField(frame)}
+<p><label for="code">${t(lang, 'mfaCode')}</label><input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9]{6}" required maxlength="6"></p>
+<p><button type="submit">${t(lang, 'turnOn')}</button></p>
+</form>`,
+  );
+}
+
 export function verificationPage(frame: Frame, verified: boolean): Markup {
   const { lang } = frame;
   return page(frame, verified ? 'verifiedTitle' : 'verifyFailedTitle', html`<p>${t(lang, verified ? 'verifiedLead' : 'verifyFailedLead')}</p>`);
@@ -216,5 +247,6 @@ td form { margin: 0; }
 .error { background: #fdecea; border-left: 4px solid #b3261e; padding: .5rem 1rem; }
 .status.verified { color: #1e7e34; font-weight: 600; }
 .status.pending { color: #8a5a00; font-weight: 600; }
+.secret { font-size: 1.1rem; letter-spacing: .05em; background: #fff; padding: .2rem .4rem; }
 .visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 `;

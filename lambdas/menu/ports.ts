@@ -2,7 +2,8 @@
 
 /** How one sign-in step ended, as the identity service answered it. */
 export type SignInOutcome =
-  | { readonly kind: 'signed_in' }
+  /** `accessToken` lets the signed-in store change its own account (its authenticator app). */
+  | { readonly kind: 'signed_in'; readonly accessToken: string }
   /** First login: the temporary password worked and a new one must be set; `challenge` continues it. */
   | { readonly kind: 'new_password_required'; readonly challenge: string }
   | { readonly kind: 'mfa_required'; readonly challenge: string }
@@ -19,6 +20,12 @@ export interface IdentityProvider {
   signIn(storeId: string, password: string, clientIp: string): Promise<SignInOutcome>;
   completeNewPassword(storeId: string, challenge: string, newPassword: string): Promise<SignInOutcome>;
   answerMfa(storeId: string, challenge: string, code: string): Promise<SignInOutcome>;
+  /** Whether the signed-in store has an authenticator app (TOTP) turned on. */
+  totpEnabled(accessToken: string): Promise<boolean>;
+  /** Starts setting up an authenticator app: the shared secret (Base32) to enter into it. */
+  startTotpSetup(accessToken: string): Promise<string>;
+  /** Finishes it with a code from the app; false when the code is wrong. */
+  finishTotpSetup(accessToken: string, code: string): Promise<boolean>;
   /** Creates the account with a temporary password, or gives an existing one a new temporary password. */
   invite(storeId: string, temporaryPassword: string): Promise<{ readonly created: boolean }>;
   /** True when an account was there to delete. */
@@ -34,6 +41,8 @@ export interface MenuSession {
   readonly state: 'signed_in' | 'new_password' | 'mfa';
   /** The identity service's continuation of a challenge (`new_password`, `mfa` only). */
   readonly challenge?: string;
+  /** The identity service's access token of a signed-in session, for changes to the store's own account. */
+  readonly accessToken?: string;
   readonly csrfToken: string;
   /** Epoch milliseconds of the last request. */
   readonly lastSeenAt: number;

@@ -1,3 +1,4 @@
+import { generate } from 'otplib';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
@@ -196,6 +197,65 @@ describe('the merchant menu in a browser', () => {
     const log = new DynamoAccessLog(relay.stack.clients.dynamodb, relay.stack.endpoints.tables.access, DEFAULT_CONFIG.retention.classes.access.retentionDays);
     const results = (await log.logins(locked.storeId, 10)).map((login) => [login.result, login.clientIp]);
     expect(results).toEqual([['locked', '127.0.0.1'], ...Array.from({ length: 5 }, () => ['wrong_password', '127.0.0.1'])]);
+  });
+
+  it('lets an operator hand over a new temporary password, mailed too, with which the store sets its own', async () => {
+    const invited = { storeId: 'invite-test', contact: 'owner@invite-test.example', sender: 'news@invite-test.example' };
+    await createStore(invited.storeId, invited.contact, invited.sender);
+    const first = await temporaryPassword(invited.contact);
+    const invitation = await relay.cli<{ storeId: string; temporaryPassword: string; created: boolean }>(['store', 'invite', '--store-id', invited.storeId]);
+    expect(invitation).toMatchObject({ storeId: invited.storeId, created: false });
+    expect(invitation.temporaryPassword).not.toBe(first);
+    expect(await temporaryPassword(invited.contact)).toBe(invitation.temporaryPassword);
+
+    const context = await chrome.newContext();
+    const page = await context.newPage();
+    await logIn(page, invited.storeId, first);
+    expect(await textOf(page.getByRole('alert'))).toBe('Store ID or password is incorrect');
+    await logIn(page, invited.storeId, invitation.temporaryPassword);
+    await visible(page.getByRole('heading', { name: 'Set a new password' }));
+    await page.getByLabel('New password', { exact: true }).fill('short');
+    await page.getByLabel('Confirm new password').fill('short');
+    // The browser's own check (minlength) would stop this form; the server's is what is tested.
+    await page.locator('form').evaluate((form) => form.setAttribute('novalidate', ''));
+    await follow(page, page.getByRole('button', { name: 'Set password' }));
+    expect(await textOf(page.getByRole('alert'))).toBe('The password does not meet the requirements');
+    await context.close();
+  });
+
+  it('turns on two-step verification with an authenticator app, then asks every login for its code', async () => {
+    const secure = { storeId: 'totp-test', contact: 'owner@totp-test.example', sender: 'news@totp-test.example' };
+    await createStore(secure.storeId, secure.contact, secure.sender);
+    const context = await chrome.newContext();
+    const page = await context.newPage();
+    await logIn(page, secure.storeId, await temporaryPassword(secure.contact));
+    await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
+    await page.getByLabel('Confirm new password').fill(NEW_PASSWORD);
+    await follow(page, page.getByRole('button', { name: 'Set password' }));
+
+    await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Two-step verification' }));
+    expect(await textOf(page.getByRole('main'))).toContain('Two-step verification is off');
+    await follow(page, page.getByRole('button', { name: 'Set up authenticator app' }));
+    const secret = (await textOf(page.locator('code.secret'))).replace(/\s/g, '');
+    await screenshot(page, '11-two-step-setup');
+    await page.getByLabel('One-time code').fill(await generate({ secret }));
+    await follow(page, page.getByRole('button', { name: 'Turn on' }));
+    expect(await textOf(page.getByRole('status'))).toBe('Two-step verification is on');
+    await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Log out' }));
+
+    await logIn(page, secure.storeId, NEW_PASSWORD);
+    await visible(page.getByRole('heading', { name: 'One-time code' }));
+    await page.getByLabel('One-time code').fill('000000');
+    await follow(page, page.getByRole('button', { name: 'Verify' }));
+    expect(await textOf(page.getByRole('alert'))).toBe('The code is incorrect');
+    await page.getByLabel('One-time code').fill(await generate({ secret }));
+    await follow(page, page.getByRole('button', { name: 'Verify' }));
+    await visible(page.getByRole('heading', { name: 'Senders' }));
+
+    await follow(page, page.getByRole('navigation').getByRole('link', { name: 'Login history' }));
+    const results = await page.getByRole('row').allInnerTexts();
+    expect(results.slice(1, 4).map((row) => row.split('\t').at(-1)?.trim())).toEqual(['success', 'MFA failed', 'further step required']);
+    await context.close();
   });
 
   it('speaks Japanese by default', async () => {

@@ -1,4 +1,8 @@
 import {
+  AssociateSoftwareTokenCommand,
+  GetUserCommand,
+  SetUserMFAPreferenceCommand,
+  VerifySoftwareTokenCommand,
   AdminCreateUserCommand,
   AdminDeleteUserCommand,
   AdminGetUserCommand,
@@ -41,7 +45,7 @@ const REJECTED: Record<string, SignInOutcome> = {
 };
 
 function outcomeOf(response: Pick<InitiateAuthCommandOutput, 'AuthenticationResult' | 'ChallengeName' | 'Session'>): SignInOutcome {
-  if (response.AuthenticationResult) return { kind: 'signed_in' };
+  if (response.AuthenticationResult) return { kind: 'signed_in', accessToken: response.AuthenticationResult.AccessToken ?? '' };
   const challenge = response.Session ?? '';
   if (response.ChallengeName === 'NEW_PASSWORD_REQUIRED') return { kind: 'new_password_required', challenge };
   if (response.ChallengeName === 'SOFTWARE_TOKEN_MFA') return { kind: 'mfa_required', challenge };
@@ -103,6 +107,27 @@ export class CognitoIdentityProvider implements IdentityProvider {
         ),
       { CodeMismatchException: { kind: 'mfa_rejected' }, ExpiredCodeException: { kind: 'mfa_rejected' }, NotAuthorizedException: { kind: 'rejected' } },
     );
+  }
+
+  async totpEnabled(accessToken: string): Promise<boolean> {
+    const { UserMFASettingList } = await this.cognito.send(new GetUserCommand({ AccessToken: accessToken }));
+    return (UserMFASettingList ?? []).includes('SOFTWARE_TOKEN_MFA');
+  }
+
+  async startTotpSetup(accessToken: string): Promise<string> {
+    const { SecretCode } = await this.cognito.send(new AssociateSoftwareTokenCommand({ AccessToken: accessToken }));
+    if (!SecretCode) throw new Error('Cognito answered AssociateSoftwareToken without a secret');
+    return SecretCode;
+  }
+
+  async finishTotpSetup(accessToken: string, code: string): Promise<boolean> {
+    const verified = await answering(
+      async () => (await this.cognito.send(new VerifySoftwareTokenCommand({ AccessToken: accessToken, UserCode: code, FriendlyDeviceName: 'anshin-menu' }))).Status === 'SUCCESS',
+      { CodeMismatchException: false, EnableSoftwareTokenMFAException: false },
+    );
+    if (!verified) return false;
+    await this.cognito.send(new SetUserMFAPreferenceCommand({ AccessToken: accessToken, SoftwareTokenMfaSettings: { Enabled: true, PreferredMfa: true } }));
+    return true;
   }
 
   async invite(storeId: string, temporaryPassword: string): Promise<{ readonly created: boolean }> {

@@ -188,9 +188,9 @@ export class RelayHarness {
       const { envelope, raw } = await this.outbound(id);
       if (!envelope.from.startsWith('no-reply@') || !envelope.destinations.includes(to)) continue;
       const parsed = await simpleParser(raw);
-      notices.push({ subject: parsed.subject ?? '', text: parsed.text ?? '', sentAt: (parsed.date ?? new Date(0)).toISOString() });
+      notices.push({ subject: parsed.subject ?? '', text: parsed.text ?? '', sentAt: (envelope as Outbound['envelope'] & { sentAt: string }).sentAt });
     }
-    return notices;
+    return notices.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
   }
 
   /** Relayed mail only: the service's own notices are left out. */

@@ -30,15 +30,24 @@ class Accounts implements IdentityProvider {
 
   async signIn(storeId: string, password: string): Promise<SignInOutcome> {
     this.calls += 1;
-    return this.passwords[storeId] === password ? { kind: 'signed_in' } : { kind: 'rejected' };
+    return this.passwords[storeId] === password ? { kind: 'signed_in', accessToken: 'token' } : { kind: 'rejected' };
   }
   async completeNewPassword(): Promise<SignInOutcome> {
     this.calls += 1;
-    return { kind: 'signed_in' };
+    return { kind: 'signed_in', accessToken: 'token' };
   }
   async answerMfa(_storeId: string, _challenge: string, code: string): Promise<SignInOutcome> {
     this.calls += 1;
-    return code === '123456' ? { kind: 'signed_in' } : { kind: 'mfa_rejected' };
+    return code === '123456' ? { kind: 'signed_in', accessToken: 'token' } : { kind: 'mfa_rejected' };
+  }
+  async totpEnabled(): Promise<boolean> {
+    return false;
+  }
+  async startTotpSetup(): Promise<string> {
+    return 'SECRET';
+  }
+  async finishTotpSetup(): Promise<boolean> {
+    return true;
   }
   async invite(): Promise<{ created: boolean }> {
     return { created: true };
