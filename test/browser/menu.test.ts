@@ -267,4 +267,20 @@ describe('the merchant menu in a browser', () => {
     await screenshot(page, '10-login-ja');
     await context.close();
   });
+
+  it('loses the menu account, its sessions, access log and login history when the store is destroyed', async () => {
+    const { context, page } = await signedIn();
+    const receipt = await relay.cli<{ counts: Record<string, number>; verified: boolean }>(['destroy', '--store-id', SHOP.storeId, '--yes']);
+    expect(receipt.verified).toBe(true);
+    expect(receipt.counts.access).toBeGreaterThan(1);
+
+    const log = new DynamoAccessLog(relay.stack.clients.dynamodb, relay.stack.endpoints.tables.access, DEFAULT_CONFIG.retention.classes.access.retentionDays);
+    expect(await log.logins(SHOP.storeId, 10)).toEqual([]);
+    // The open session went with the store.
+    await page.goto(menuUrl('/senders'));
+    await visible(page.getByRole('heading', { name: 'Log in' }));
+    await logIn(page, SHOP.storeId, NEW_PASSWORD);
+    expect(await textOf(page.getByRole('alert'))).toBe('Store ID or password is incorrect');
+    await context.close();
+  });
 });
