@@ -8,6 +8,18 @@ import type { TableKey } from './records/table-schema';
  * silently; nothing else names them.
  */
 
+/** The one region where user data may be stored, used or accessed. */
+export const HOME_REGION = 'ap-northeast-1';
+
+/**
+ * Refuses to start anywhere but {@link HOME_REGION}: a function deployed or copied to another region
+ * must not touch user data from there. Every handler calls it first, at cold start.
+ */
+export function requireHomeRegion(): void {
+  const region = process.env.AWS_REGION;
+  if (region !== HOME_REGION) throw new Error(`this function runs only in ${HOME_REGION}; AWS_REGION is ${region === undefined || region === '' ? 'not set' : region}`);
+}
+
 /** Reads a required environment variable once, at cold start, failing with its name. */
 export function requireEnv(name: string): string {
   const value = process.env[name];

@@ -1,5 +1,6 @@
 import { Aspects, CfnOutput, Stack } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
+import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { policyVersion } from '../lambdas/records/retention-policy';
 import type { RelayConfig } from './config';
@@ -12,7 +13,7 @@ import { API_STAGE, MarketplaceApi } from './constructs/marketplace-api';
 import { RelayFunction } from './constructs/relay-function';
 import { RetentionFunction } from './constructs/retention-function';
 import { SendingFeedback } from './constructs/sending-feedback';
-import { ResidencyError, ResidencyGuard, assertHomeRegion } from './residency';
+import { ResidencyError, ResidencyGuard, assertHomeRegion, boundToHomeRegion } from './residency';
 import { RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
 
 export interface AnshinRelayStackProps extends StackProps {
@@ -56,6 +57,8 @@ export class AnshinRelayStack extends Stack {
   readonly destruction: DestructionFunction;
   readonly retention: RetentionFunction;
   readonly api: MarketplaceApi;
+  /** Permissions boundary of every role: nothing outside ap-northeast-1. */
+  readonly regionBoundary: ManagedPolicy;
   readonly menu: MerchantMenu;
 
   readonly aliasesTableName: CfnOutput;
@@ -88,6 +91,7 @@ export class AnshinRelayStack extends Stack {
       throw new ResidencyError(`anshin.region is ${props.config.region} but the stack targets ${this.region}`);
     }
     Aspects.of(this).add(new ResidencyGuard());
+    this.regionBoundary = boundToHomeRegion(this);
     const { config } = props;
     this.config = config;
 

@@ -7,10 +7,11 @@
 import { SPAM_VERDICT_ACTIONS } from '../lambdas/relay/screening';
 import type { SpamVerdictAction } from '../lambdas/relay/screening';
 import { DATA_CLASSES, RetentionPolicyError, validateRetentionPolicy } from '../lambdas/records/retention-policy';
+import { HOME_REGION } from '../lambdas/env';
 import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/records/retention-policy';
 
-/** The only region user data may live in (designated telecommunications carrier, Japan). */
-export const HOME_REGION = 'ap-northeast-1';
+/** The only region user data may live in (designated telecommunications carrier, Japan); the functions check it too. */
+export { HOME_REGION };
 
 /** DynamoDB point-in-time recovery keeps between 1 and 35 days of backups. */
 const MAX_BACKUP_DAYS = 35;

@@ -4,7 +4,8 @@
  * rejected by an aspect that walks the whole construct tree at synthesis, so a construct added later
  * (or by a library) cannot slip one in.
  */
-import { CfnResource, Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Effect, ManagedPolicy, PermissionsBoundary, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IAspect } from 'aws-cdk-lib';
 import { CfnGlobalTable } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnKey } from 'aws-cdk-lib/aws-kms';
@@ -73,3 +74,32 @@ function violation(resource: CfnResource): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The permissions boundary of every IAM role in the stack, custom-resource roles included: whatever
+ * a role's own policies allow, nothing is allowed against another region. No global service is
+ * exempted: no function or custom resource of the stack calls IAM, STS, CloudFront or Route 53.
+ */
+export function boundToHomeRegion(stack: Stack): ManagedPolicy {
+  const boundary = new ManagedPolicy(stack, 'HomeRegionBoundary', {
+    description: `Permissions boundary of every role of ${stack.stackName}: no action outside ${HOME_REGION}`,
+    document: new PolicyDocument({
+      statements: [
+        // A boundary only caps: each role's own policy still grants exactly what it needs.
+        new PolicyStatement({ sid: 'CapAtOwnPolicies', effect: Effect.ALLOW, actions: ['*'], resources: ['*'] }),
+        new PolicyStatement({
+          sid: 'DenyOutsideHomeRegion',
+          effect: Effect.DENY,
+          actions: ['*'],
+          resources: ['*'],
+          conditions: { StringNotEquals: { 'aws:RequestedRegion': HOME_REGION } },
+        }),
+      ],
+    }),
+  });
+  PermissionsBoundary.of(stack).apply(boundary);
+  const reason = "A permissions boundary, attached to no role as a policy: its Allow * only caps each role at its own policy's grants, and its Deny removes every other region.";
+  Validations.of(boundary).acknowledge({ id: 'AwsSolutions-IAM5[Action::*]', reason }, { id: 'AwsSolutions-IAM5[Resource::*]', reason });
+  return boundary;
+}
+

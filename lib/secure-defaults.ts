@@ -3,14 +3,16 @@
  * read the security posture without reading the constructs. Values that differ per deployment live in
  * `config.ts`; values here are the same for every deployment.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { AttributeType, BillingMode } from 'aws-cdk-lib/aws-dynamodb';
 import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { ConfigError } from './config';
+import { ConfigError, HOME_REGION } from './config';
 
 /** S3 key prefix SES writes raw inbound mail under; the relay may read only below it. */
 export { RAW_MAIL_PREFIX } from '../lambdas/records/raw-mail';
@@ -146,4 +148,34 @@ export function logRetention(days: number): RetentionDays {
     throw new ConfigError(`log retention of ${days} days is not one CloudWatch Logs accepts`);
   }
   return days as RetentionDays;
+}
+
+/**
+ * A topic that carries user data (receipt notifications, bounce events) delivers only to SQS queues
+ * of this account in the home region: a subscription by any other protocol (e-mail, HTTP(S), SMS,
+ * Lambda) or to a queue elsewhere is refused by the topic itself, whoever asks.
+ */
+export function onlyHomeQueueSubscriptions(topic: ITopic): void {
+  const stack = Stack.of(topic);
+  const homeQueues = `arn:${stack.partition}:sqs:${HOME_REGION}:${stack.account}:*`;
+  topic.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'DenySubscriptionsOtherThanSqs',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['sns:Subscribe'],
+      resources: [topic.topicArn],
+      conditions: { StringNotEquals: { 'sns:Protocol': 'sqs' } },
+    }),
+  );
+  topic.addToResourcePolicy(
+    new PolicyStatement({
+      sid: 'DenySubscriptionsOfOtherQueues',
+      effect: Effect.DENY,
+      principals: [new AnyPrincipal()],
+      actions: ['sns:Subscribe'],
+      resources: [topic.topicArn],
+      conditions: { StringNotLike: { 'sns:Endpoint': homeQueues } },
+    }),
+  );
 }

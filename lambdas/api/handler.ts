@@ -3,8 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { API_ENV, requireEnv, requirePositiveIntegerEnv } from '../env';
+import { API_ENV, requireEnv, requireHomeRegion, requirePositiveIntegerEnv } from '../env';
 import { createApiHandler } from './app';
+
+requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createApiHandler({

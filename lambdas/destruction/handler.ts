@@ -3,8 +3,10 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Receipt } from '../records/receipts';
-import { DATA_ENV, dataSettingsFromEnv, requireEnv } from '../env';
+import { DATA_ENV, dataSettingsFromEnv, requireEnv, requireHomeRegion } from '../env';
 import { createDestructionHandler } from './app';
+
+requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 const handle = createDestructionHandler({

@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { FEEDBACK_ENV, requireEnv, requirePositiveIntegerEnv } from '../env';
+import { FEEDBACK_ENV, requireEnv, requireHomeRegion, requirePositiveIntegerEnv } from '../env';
 import { createFeedbackHandler } from './app';
+
+requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createFeedbackHandler({

@@ -2,8 +2,10 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
-import { MENU_ENV, requireEnv, requirePositiveIntegerEnv } from '../env';
+import { MENU_ENV, requireEnv, requireHomeRegion, requirePositiveIntegerEnv } from '../env';
 import { createMenuHandler } from './app';
+
+requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createMenuHandler({

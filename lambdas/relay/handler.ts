@@ -5,8 +5,10 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SPAM_VERDICT_ACTIONS } from './screening';
 import type { SpamVerdictAction } from './screening';
-import { RELAY_ENV, requireEnv, requirePositiveIntegerEnv } from '../env';
+import { RELAY_ENV, requireEnv, requireHomeRegion, requirePositiveIntegerEnv } from '../env';
 import { createRelayHandler } from './app';
+
+requireHomeRegion();
 
 function requireSpamVerdictActionEnv(): SpamVerdictAction {
   const value = requireEnv(RELAY_ENV.spamVerdictAction);

@@ -5,8 +5,10 @@ import type { Context } from 'aws-lambda';
 import type { Receipt } from '../records/receipts';
 import { parseRetentionEvent } from './request';
 import type { RetentionEvent } from './request';
-import { DATA_ENV, dataSettingsFromEnv, requireEnv } from '../env';
+import { DATA_ENV, dataSettingsFromEnv, requireEnv, requireHomeRegion } from '../env';
 import { createRetentionRun } from './app';
+
+requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 const run = createRetentionRun({

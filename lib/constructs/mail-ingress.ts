@@ -13,7 +13,7 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
 import { allowSesThrough, subscribeQueue } from './encrypted-messaging';
-import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, logRetention, queueRetention } from '../secure-defaults';
+import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, logRetention, onlyHomeQueueSubscriptions, queueRetention } from '../secure-defaults';
 
 export interface MailIngressProps {
   /** Domain SES receives mail for; every address at it is handed to the relay. */
@@ -166,6 +166,8 @@ export class MailIngress extends Construct {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': receiptRuleArn } },
       }),
     );
+
+    onlyHomeQueueSubscriptions(this.topic);
 
     // SES writes to the bucket and publishes to the topic through S3 and SNS, which use the key on
     // SES's behalf.

@@ -2,13 +2,13 @@ import { fileURLToPath } from 'node:url';
 import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { ConfigurationSet, EmailSendingEvent, EventDestination, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
+import { ConfigurationSet, ConfigurationSetTlsPolicy, EmailSendingEvent, EventDestination, SuppressionReasons } from 'aws-cdk-lib/aws-ses';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FEEDBACK_ENV } from '../../lambdas/env';
 import type { RelayConfig } from '../config';
-import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS, queueRetention } from '../secure-defaults';
+import { FUNCTION_DEFAULTS, QUEUE_DEFAULTS, onlyHomeQueueSubscriptions, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
 import type { DataKeys } from './data-keys';
 import type { DataTables } from './data-tables';
@@ -67,6 +67,8 @@ export class SendingFeedback extends Construct {
       // An address that bounced hard or complained is not sent to again from this set, whichever
       // alias it sits behind; SES reports such a send as a permanent bounce, which pauses the alias.
       suppressionReasons: SuppressionReasons.BOUNCES_AND_COMPLAINTS,
+      // Mail carries personal data: SES delivers it only over TLS, or not at all.
+      tlsPolicy: ConfigurationSetTlsPolicy.REQUIRE,
     });
 
     // Named, so the key policy can name the topic by ARN without depending on it (see subscribeQueue).
@@ -79,6 +81,7 @@ export class SendingFeedback extends Construct {
       enforceSSL: true,
     });
     allowSesThrough(keys.dataKey, 'sns');
+    onlyHomeQueueSubscriptions(this.topic);
     // Bounces and complaints only: opens and clicks would have SES rewrite the body, which the relay
     // passes on byte for byte. The destination also allows SES to publish, for this set only.
     const destination = this.configurationSet.addEventDestination('BouncesAndComplaints', {

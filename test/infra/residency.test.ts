@@ -118,3 +118,38 @@ describe('ResidencyGuard', () => {
     expect(() => Template.fromStack(stack)).not.toThrow();
   });
 });
+
+describe('roles bounded to the home region', () => {
+  it('gives every role of the stack, custom-resource roles included, the boundary that denies any other region', () => {
+    const { stack } = relayApp();
+    const template = Template.fromStack(stack);
+    const boundary = stack.resolve(stack.regionBoundary.managedPolicyArn) as unknown;
+    const roles = Object.entries(template.findResources('AWS::IAM::Role'));
+
+    // Six functions, the retention schedule and the bucket-notification custom resource.
+    expect(roles.length).toBeGreaterThanOrEqual(8);
+    for (const [id, role] of roles) expect({ id, boundary: role.Properties.PermissionsBoundary as unknown }).toEqual({ id, boundary });
+    const statements = (template.findResources('AWS::IAM::ManagedPolicy')[stack.getLogicalId(stack.regionBoundary.node.defaultChild as CfnResource)]?.Properties as {
+      PolicyDocument: { Statement: unknown[] };
+    }).PolicyDocument.Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Action: '*', Resource: '*', Condition: { StringNotEquals: { 'aws:RequestedRegion': 'ap-northeast-1' } } }),
+    );
+  });
+});
+
+describe('topics that carry user data', () => {
+  it('accept only SQS subscriptions of this account’s queues in the home region', () => {
+    const { stack } = relayApp();
+    const template = Template.fromStack(stack);
+    const policies = Object.values(template.findResources('AWS::SNS::TopicPolicy'));
+
+    expect(policies).toHaveLength(2);
+    for (const policy of policies) {
+      const statements = (policy.Properties as { PolicyDocument: { Statement: { Sid?: string; Effect: string; Condition?: unknown }[] } }).PolicyDocument.Statement;
+      expect(statements).toContainEqual(expect.objectContaining({ Effect: 'Deny', Action: 'sns:Subscribe', Condition: { StringNotEquals: { 'sns:Protocol': 'sqs' } } }));
+      const endpoint = statements.find((statement) => statement.Sid === 'DenySubscriptionsOfOtherQueues');
+      expect(JSON.stringify(stack.resolve(endpoint?.Condition))).toContain(':sqs:ap-northeast-1:');
+    }
+  });
+});

@@ -33,6 +33,8 @@ describe('SendingFeedback configuration set', () => {
       ReputationOptions: { ReputationMetricsEnabled: true },
       SendingOptions: { SendingEnabled: true },
       SuppressionOptions: { SuppressedReasons: ['BOUNCE', 'COMPLAINT'] },
+      // Outbound mail carries personal data: SES delivers it over TLS or not at all.
+      DeliveryOptions: { TlsPolicy: 'REQUIRE' },
     });
   });
 

@@ -53,6 +53,12 @@ describe.each(HANDLERS)('the %s handler at cold start', (name, names, load) => {
     expect(typeof module.handler).toBe('function');
   });
 
+  it.each(['us-east-1', ''])('refuses to start in any region but ap-northeast-1 (AWS_REGION=%j)', async (region) => {
+    setEnvironment(names);
+    vi.stubEnv('AWS_REGION', region);
+    await expect(load()).rejects.toThrow(/runs only in ap-northeast-1/);
+  });
+
   it.each(Object.values(names).filter((variable) => !(NOT_READ[name] ?? []).includes(variable)))('refuses to start without %s, naming it', async (missing) => {
     setEnvironment(names);
     vi.stubEnv(missing, '');
