@@ -4,6 +4,7 @@ import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { policyVersion } from '../lambdas/records/retention-policy';
 import type { RelayConfig } from './config';
+import { AuditTrail } from './constructs/audit-trail';
 import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';
 import { DestructionFunction } from './constructs/destruction-function';
@@ -60,6 +61,8 @@ export class AnshinRelayStack extends Stack {
   /** Permissions boundary of every role: nothing outside ap-northeast-1. */
   readonly regionBoundary: ManagedPolicy;
   readonly menu: MerchantMenu;
+  /** Who read or changed personal data: CloudTrail in the home region. */
+  readonly audit: AuditTrail;
 
   readonly aliasesTableName: CfnOutput;
   readonly storesTableName: CfnOutput;
@@ -105,6 +108,14 @@ export class AnshinRelayStack extends Stack {
       logDays: config.retention.logDays,
       consumerTimeout: RELAY_FUNCTION_DEFAULTS.timeout,
       activateReceiptRuleSet: config.activateReceiptRuleSet,
+    });
+    const { aliases, stores, transmissions, access, receipts } = this.tables;
+    this.audit = new AuditTrail(this, 'Audit', {
+      key: this.keys.dataKey,
+      tables: [aliases, stores, transmissions, access, receipts],
+      rawMailBucket: this.ingress.bucket,
+      accessLogBucket: this.ingress.accessLogBucket,
+      retentionDays: config.retention.classes.evidence.retentionDays,
     });
     this.sending = new SendingFeedback(this, 'Sending', { config, keys: this.keys, tables: this.tables });
     this.relay = new RelayFunction(this, 'Relay', {
