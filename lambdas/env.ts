@@ -41,8 +41,8 @@ export const RELAY_ENV = {
   aliasesTable: 'ALIASES_TABLE',
   storesTable: 'STORES_TABLE',
   transmissionsTable: 'TRANSMISSIONS_TABLE',
-  /** Symmetric customer-managed key that encrypts real addresses. */
-  dataKeyId: 'DATA_KEY_ID',
+  /** The address key: the symmetric customer-managed key that encrypts real addresses, and only them. */
+  addressKeyId: 'ADDRESS_KEY_ID',
   /** HMAC_256 KMS key for address hashes and alias derivation; its secret never leaves KMS. */
   hmacKeyId: 'HMAC_KEY_ID',
   relayDomain: 'RELAY_DOMAIN',
@@ -100,7 +100,7 @@ export const API_ENV = {
   aliasesTable: 'ALIASES_TABLE',
   storesTable: 'STORES_TABLE',
   receiptsTable: 'RECEIPTS_TABLE',
-  dataKeyId: 'DATA_KEY_ID',
+  addressKeyId: 'ADDRESS_KEY_ID',
   hmacKeyId: 'HMAC_KEY_ID',
   relayDomain: 'RELAY_DOMAIN',
   aliasValidityDays: 'ALIAS_VALIDITY_DAYS',
@@ -119,7 +119,7 @@ export const MENU_ENV = {
   storesTable: 'STORES_TABLE',
   transmissionsTable: 'TRANSMISSIONS_TABLE',
   accessTable: 'ACCESS_TABLE',
-  dataKeyId: 'DATA_KEY_ID',
+  addressKeyId: 'ADDRESS_KEY_ID',
   hmacKeyId: 'HMAC_KEY_ID',
   userPoolId: 'USER_POOL_ID',
   userPoolClientId: 'USER_POOL_CLIENT_ID',

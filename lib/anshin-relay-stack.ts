@@ -70,6 +70,7 @@ export class AnshinRelayStack extends Stack {
   readonly accessTableName: CfnOutput;
   readonly receiptsTableName: CfnOutput;
   readonly dataKeyArn: CfnOutput;
+  readonly addressKeyArn: CfnOutput;
   readonly hmacKeyArn: CfnOutput;
   readonly inboundBucketName: CfnOutput;
   readonly inboundTopicArn: CfnOutput;
@@ -98,7 +99,7 @@ export class AnshinRelayStack extends Stack {
     const { config } = props;
     this.config = config;
 
-    this.keys = new DataKeys(this, 'Keys');
+    this.keys = new DataKeys(this, 'Keys', config.keys.breakGlassRoleArn === undefined ? {} : { breakGlassRoleArn: config.keys.breakGlassRoleArn });
     this.tables = new DataTables(this, 'Tables', { encryptionKey: this.keys.dataKey, backupDays: config.retention.backupDays });
     this.ingress = new MailIngress(this, 'Ingress', {
       relayDomain: config.relayDomain,
@@ -166,7 +167,8 @@ export class AnshinRelayStack extends Stack {
     this.transmissionsTableName = output('TransmissionsTableName', this.tables.transmissions.tableName, 'Transmission records table');
     this.accessTableName = output('AccessTableName', this.tables.access.tableName, 'Merchant-menu access records table');
     this.receiptsTableName = output('ReceiptsTableName', this.tables.receipts.tableName, 'Retention, destruction and termination receipts table');
-    this.dataKeyArn = output('DataKeyArn', this.keys.dataKey.keyArn, 'Customer-managed key for addresses and data at rest');
+    this.dataKeyArn = output('DataKeyArn', this.keys.dataKey.keyArn, 'Customer-managed key for every data store at rest');
+    this.addressKeyArn = output('AddressKeyArn', this.keys.addressKey.keyArn, 'Customer-managed key for real addresses, and only them');
     this.hmacKeyArn = output('HmacKeyArn', this.keys.hmacKey.keyArn, 'HMAC key for address hashes and aliases');
     this.inboundBucketName = output('InboundBucketName', this.ingress.bucket.bucketName, 'Raw inbound mail bucket');
     this.inboundTopicArn = output('InboundTopicArn', this.ingress.topic.topicArn, 'Topic SES publishes receipts to');

@@ -58,6 +58,16 @@ export interface RelayConfig {
   readonly spamVerdictAction: SpamVerdictAction;
   readonly bounces: BounceConfig;
   readonly api: ApiConfig;
+  readonly keys: KeysConfig;
+}
+
+/** Who, besides the functions, may use the keys. */
+interface KeysConfig {
+  /**
+   * An IAM role that may decrypt addresses in an emergency (its use is recorded by the audit trail);
+   * absent: nobody but the function roles can.
+   */
+  readonly breakGlassRoleArn?: string;
 }
 
 /** The marketplace API. */
@@ -112,6 +122,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   spamVerdictAction: 'drop',
   bounces: { maxPerSenderPerHour: 10 },
   api: { allowedPrincipals: [], throttle: { rateLimit: 100, burstLimit: 200 } },
+  keys: {},
 };
 
 export class ConfigError extends Error {
@@ -164,6 +175,11 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
   const bouncesGiven = (given.bounces ?? {}) as Partial<Record<keyof BounceConfig, unknown>>;
   const apiGiven = (given.api ?? {}) as Partial<Record<keyof ApiConfig, unknown>>;
   const throttleGiven = (apiGiven.throttle ?? {}) as Partial<Record<keyof ApiConfig['throttle'], unknown>>;
+  rejectUnknownFields(given.keys, ['breakGlassRoleArn'], 'keys');
+  const breakGlass = ((given.keys ?? {}) as Partial<Record<keyof KeysConfig, unknown>>).breakGlassRoleArn;
+  if (breakGlass !== undefined && (typeof breakGlass !== 'string' || !/^arn:aws:iam::\d{12}:role\/[\w+=,.@/-]+$/.test(breakGlass))) {
+    throw new ConfigError(`anshin.keys.breakGlassRoleArn must be an IAM role ARN, got ${JSON.stringify(breakGlass)}`);
+  }
   const relayDomain = domain(given.relayDomain ?? DEFAULT_CONFIG.relayDomain, 'relayDomain');
   const retention = retentionConfig(given.retention);
   const region = given.region ?? DEFAULT_CONFIG.region;
@@ -196,6 +212,7 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
         burstLimit: positiveInteger(throttleGiven.burstLimit ?? DEFAULT_CONFIG.api.throttle.burstLimit, 'api.throttle.burstLimit'),
       },
     },
+    keys: breakGlass === undefined ? {} : { breakGlassRoleArn: breakGlass },
   };
 }
 

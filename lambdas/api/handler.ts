@@ -15,7 +15,7 @@ export const handler = createApiHandler({
     aliasesTable: requireEnv(API_ENV.aliasesTable),
     storesTable: requireEnv(API_ENV.storesTable),
     receiptsTable: requireEnv(API_ENV.receiptsTable),
-    dataKeyId: requireEnv(API_ENV.dataKeyId),
+    dataKeyId: requireEnv(API_ENV.addressKeyId),
     hmacKeyId: requireEnv(API_ENV.hmacKeyId),
     relayDomain: requireEnv(API_ENV.relayDomain),
     aliasValidityDays: requirePositiveIntegerEnv(API_ENV.aliasValidityDays),

@@ -15,7 +15,7 @@ export const handler = createMenuHandler({
     storesTable: requireEnv(MENU_ENV.storesTable),
     transmissionsTable: requireEnv(MENU_ENV.transmissionsTable),
     accessTable: requireEnv(MENU_ENV.accessTable),
-    dataKeyId: requireEnv(MENU_ENV.dataKeyId),
+    dataKeyId: requireEnv(MENU_ENV.addressKeyId),
     hmacKeyId: requireEnv(MENU_ENV.hmacKeyId),
     userPoolId: requireEnv(MENU_ENV.userPoolId),
     userPoolClientId: requireEnv(MENU_ENV.userPoolClientId),

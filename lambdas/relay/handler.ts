@@ -25,7 +25,7 @@ export const handler = createRelayHandler({
     aliasesTable: requireEnv(RELAY_ENV.aliasesTable),
     storesTable: requireEnv(RELAY_ENV.storesTable),
     transmissionsTable: requireEnv(RELAY_ENV.transmissionsTable),
-    dataKeyId: requireEnv(RELAY_ENV.dataKeyId),
+    dataKeyId: requireEnv(RELAY_ENV.addressKeyId),
     hmacKeyId: requireEnv(RELAY_ENV.hmacKeyId),
     relayDomain: requireEnv(RELAY_ENV.relayDomain),
     transmissionRetentionDays: requirePositiveIntegerEnv(RELAY_ENV.transmissionRetentionDays),

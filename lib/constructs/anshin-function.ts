@@ -2,13 +2,14 @@ import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
+import type { IKey, Key } from 'aws-cdk-lib/aws-kms';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { CfnEventSourceMapping } from 'aws-cdk-lib/aws-lambda';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { HOME_REGION } from '../config';
+import { DataKeys } from './data-keys';
 import { ASYNC_INVOKE_DEFAULTS, BUNDLING_DEFAULTS, FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
 
 /** AWS services that use a customer-managed key on a function's behalf. */
@@ -129,10 +130,20 @@ export class AnshinFunction extends Construct {
     return this;
   }
 
-  /** Names the key in `envName` (by ARN, so KMS refuses a ciphertext of any other key) and grants the given actions on it. */
-  bindKey(envName: string, key: IKey, actions: readonly string[]): this {
+  /**
+   * Names the key in `envName` (by ARN, so KMS refuses a ciphertext of any other key) and lets the
+   * role use it for the given actions, under `conditions` (encryption-context keys and values), in
+   * the role's policy and in the key's: the address and HMAC keys admit only the roles they name.
+   */
+  bindKey(envName: string, key: Key, actions: readonly string[], conditions?: Record<string, unknown>): this {
     this.setEnvironment(envName, key.keyArn);
-    key.grant(this.role, ...actions);
+    return this.useKey(key, actions, conditions);
+  }
+
+  /** Another use of a key bound with {@link bindKey}, under other conditions. */
+  useKey(key: Key, actions: readonly string[], conditions?: Record<string, unknown>): this {
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: [key.keyArn], ...(conditions ? { conditions } : {}) }));
+    DataKeys.allowUse(key, this.role, actions, conditions);
     return this;
   }
 

@@ -1,7 +1,10 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AccountRootPrincipal, ArnPrincipal, PolicyDocument, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { IRole } from 'aws-cdk-lib/aws-iam';
 import { Key, KeySpec, KeyUsage } from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { customerAddressContext, storeContactContext } from '../../lambdas/aliases/encryption-contexts';
+import { HOME_REGION } from '../config';
 import { logsServicePrincipalName } from '../secure-defaults';
 
 export interface DataKeysProps {
@@ -11,19 +14,61 @@ export interface DataKeysProps {
    * @default Duration.days(30)
    */
   readonly pendingWindow?: Duration;
+  /**
+   * The one role besides the functions that may decrypt addresses: for an emergency, with its use
+   * recorded by the audit trail. None by default.
+   */
+  readonly breakGlassRoleArn?: string;
 }
 
 /**
- * The two customer-managed keys of the service:
- * - `dataKey` (symmetric, rotated yearly) encrypts real addresses and every store at rest: tables,
- *   inbound bucket, topic, queues and log groups.
- * - `hmacKey` (HMAC_256) computes the keyed hash of real addresses and derives aliases. Its secret never
- *   leaves KMS, so it appears in no template, environment variable or log.
+ * What the account may do with a key: manage it (its policy, rotation, aliases, tags, deletion), never
+ * use it. `kms:CreateGrant` is left out: a grant would give a principal use without the key policy.
+ */
+const ADMINISTRATION_ACTIONS = [
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:UpdateAlias',
+  'kms:Describe*',
+  'kms:List*',
+  'kms:Get*',
+  'kms:Put*',
+  'kms:Update*',
+  'kms:Enable*',
+  'kms:Disable*',
+  'kms:RevokeGrant',
+  'kms:RetireGrant',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+  'kms:RotateKeyOnDemand',
+];
+
+/** A key policy with administration for the account and no use by anyone yet. */
+function administeredOnly(): PolicyDocument {
+  return new PolicyDocument({
+    statements: [new PolicyStatement({ sid: 'AccountAdministersTheKey', principals: [new AccountRootPrincipal()], actions: ADMINISTRATION_ACTIONS, resources: ['*'] })],
+  });
+}
+
+/**
+ * The three customer-managed keys of the service, each with a key policy that separates
+ * administration (the account) from use (named principals only; no `kms:*` for anyone):
+ * - `addressKey` (symmetric, rotated yearly) encrypts real addresses and nothing else. Only the
+ *   function roles that need it may use it, each for the encryption contexts it uses, and the
+ *   break-glass role if one is configured.
+ * - `dataKey` (symmetric, rotated yearly) encrypts every store at rest: tables, buckets, topics,
+ *   queues, log groups, the audit trail. Principals of the account may use it only through those
+ *   services (DynamoDB, SQS, SNS, S3 in the home region), never directly.
+ * - `hmacKey` (HMAC_256) computes the keyed hash of real addresses and derives aliases; only the
+ *   function roles named may use it. Its secret never leaves KMS.
  *
- * Both are retained when the stack is deleted: without them the stored data can no longer be read, and
+ * All are retained when the stack is deleted: without them the stored data can no longer be read, and
  * deleting them is a decision for the destruction procedure, not for `cdk destroy`.
  */
 export class DataKeys extends Construct {
+  readonly addressKey: Key;
   readonly dataKey: Key;
   readonly hmacKey: Key;
 
@@ -32,12 +77,40 @@ export class DataKeys extends Construct {
     const pendingWindow = props.pendingWindow ?? Duration.days(30);
     const stack = Stack.of(this);
 
-    this.dataKey = new Key(this, 'DataKey', {
-      description: 'anshin-relay: encrypts real addresses and every data store at rest',
+    this.addressKey = new Key(this, 'AddressKey', {
+      description: 'anshin-relay: encrypts real addresses, and only them',
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow,
+      policy: administeredOnly(),
     });
+    if (props.breakGlassRoleArn !== undefined) {
+      this.addressKey.addToResourcePolicy(
+        new PolicyStatement({ sid: 'BreakGlassMayDecryptAddresses', principals: [new ArnPrincipal(props.breakGlassRoleArn)], actions: ['kms:Decrypt'], resources: ['*'] }),
+      );
+    }
+
+    this.dataKey = new Key(this, 'DataKey', {
+      description: 'anshin-relay: encrypts every data store at rest (tables, buckets, topics, queues, logs)',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow,
+      policy: administeredOnly(),
+    });
+    this.dataKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'AccountUsesTheKeyOnlyThroughDataServices',
+        principals: [new AccountRootPrincipal()],
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*', 'kms:DescribeKey'],
+        resources: ['*'],
+        conditions: {
+          StringEquals: {
+            'kms:CallerAccount': stack.account,
+            'kms:ViaService': ['dynamodb', 'sqs', 'sns', 's3'].map((service) => `${service}.${HOME_REGION}.amazonaws.com`),
+          },
+        },
+      }),
+    );
 
     // CloudWatch Logs encrypts with the key itself and needs a key-policy grant; the encryption
     // context condition limits it to log groups of this account and region.
@@ -61,6 +134,7 @@ export class DataKeys extends Construct {
       keyUsage: KeyUsage.GENERATE_VERIFY_MAC,
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow,
+      policy: administeredOnly(),
     });
     Validations.of(this.hmacKey).acknowledge({
       id: 'AwsSolutions-KMS5',
@@ -68,4 +142,30 @@ export class DataKeys extends Construct {
         'KMS cannot rotate HMAC keys automatically, and rotating by hand would change every address hash and derived alias; the key never leaves KMS and only GenerateMac is granted.',
     });
   }
+  /**
+   * Names a role as a user of a key in the key's own policy: with no account-wide use, the key
+   * policy is what lets a role use the address and HMAC keys at all.
+   */
+  static allowUse(key: Key, role: IRole, actions: readonly string[], conditions?: Record<string, unknown>): void {
+    key.addToResourcePolicy(new PolicyStatement({ principals: [role], actions: [...actions], resources: ['*'], ...(conditions ? { conditions } : {}) }));
+  }
+}
+
+/**
+ * Key-policy conditions that hold only for a customer's address: its encryption context has exactly
+ * the keys the code binds it with (`lambdas/aliases/encryption-contexts.ts`).
+ */
+export function customerAddressCondition(): Record<string, unknown> {
+  const [key = 'alias'] = Object.keys(customerAddressContext('c-x'));
+  return { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': [key] }, Null: { [`kms:EncryptionContext:${key}`]: 'false' } };
+}
+
+/** Conditions that hold only for a store's addresses of the given purposes (`contact`, `sender`). */
+export function storeAddressCondition(purposes: readonly ('contact' | 'sender')[]): Record<string, unknown> {
+  const keys = Object.keys(storeContactContext('s'));
+  return {
+    'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': keys },
+    StringEquals: { 'kms:EncryptionContext:purpose': [...purposes] },
+    Null: Object.fromEntries(keys.map((key) => [`kms:EncryptionContext:${key}`, 'false'])),
+  };
 }

@@ -25,6 +25,7 @@ import { API_ENV } from '../../lambdas/env';
 import type { RelayConfig } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
+import { customerAddressCondition, storeAddressCondition } from './data-keys';
 import type { DataKeys } from './data-keys';
 import type { DataTables, IndexOf } from './data-tables';
 import type { DestructionFunction } from './destruction-function';
@@ -100,7 +101,10 @@ export class MarketplaceApi extends Construct {
       // Stores: the store and its senders are one partition; a replaced or removed sender is deleted.
       .bindTable(API_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] })
       .bindTable(API_ENV.receiptsTable, tables.receipts, { actions: [] })
-      .bindKey(API_ENV.dataKeyId, keys.dataKey, ['kms:Encrypt'])
+      .bindKey(API_ENV.addressKeyId, keys.addressKey, ['kms:Encrypt'], customerAddressCondition())
+      .useKey(keys.addressKey, ['kms:Encrypt'], storeAddressCondition(['contact', 'sender']))
+      // The invitation goes to the store's contact address: only contact ciphertexts decrypt here.
+      .useKey(keys.addressKey, ['kms:Decrypt'], storeAddressCondition(['contact']))
       .bindKey(API_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
       .useKeyThrough(keys.dataKey, ['kms:Decrypt', 'kms:GenerateDataKey'], ['dynamodb'])
       .setEnvironment(API_ENV.relayDomain, config.relayDomain)
@@ -115,10 +119,6 @@ export class MarketplaceApi extends Construct {
     // Menu accounts: created with a temporary password, or given a new one; nothing else of the pool.
     this.anshinFunction.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['cognito-idp:AdminCreateUser', 'cognito-idp:AdminSetUserPassword'], resources: [props.menu.userPool.userPoolArn] }),
-    );
-    // The invitation goes to the store's contact address: only contact ciphertexts decrypt here.
-    this.anshinFunction.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['kms:Decrypt'], resources: [keys.dataKey.keyArn], conditions: { StringEquals: { 'kms:EncryptionContext:purpose': 'contact' } } }),
     );
     grantNoticeSending(this.anshinFunction, config);
     // Deletion requests, and receipts read back by ID: only the `deletion-request` partition is written.

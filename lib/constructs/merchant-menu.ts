@@ -13,6 +13,7 @@ import type { RelayConfig } from '../config';
 import { HOME_REGION } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
+import { storeAddressCondition } from './data-keys';
 import type { DataKeys } from './data-keys';
 import type { DataTables, IndexOf } from './data-tables';
 
@@ -137,7 +138,9 @@ export class MerchantMenu extends Construct {
       .bindTable(MENU_ENV.transmissionsTable, tables.transmissions, { actions: [], indexes: ['byStore', 'byAlias'] satisfies IndexOf<'transmissions'>[] })
       // Access records, sessions and lockout counters.
       .bindTable(MENU_ENV.accessTable, tables.access, { actions: ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'] })
-      .setEnvironment(MENU_ENV.dataKeyId, keys.dataKey.keyArn)
+      // A sender's address is encrypted when added and decrypted to show the store its own senders:
+      // only ciphertexts bound to a sender, never a customer's address or a store's contact.
+      .bindKey(MENU_ENV.addressKeyId, keys.addressKey, ['kms:Encrypt', 'kms:Decrypt'], storeAddressCondition(['sender']))
       .bindKey(MENU_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
       .useKeyThrough(keys.dataKey, ['kms:Decrypt', 'kms:GenerateDataKey'], ['dynamodb'])
       .setEnvironment(MENU_ENV.userPoolId, this.userPool.userPoolId)
@@ -145,11 +148,6 @@ export class MerchantMenu extends Construct {
       .setEnvironment(MENU_ENV.menuUrl, this.url)
       .setEnvironment(MENU_ENV.noticeSender, noticeSender(config))
       .setEnvironment(MENU_ENV.accessRetentionDays, String(access.retentionDays));
-    // A sender's address is encrypted when added and decrypted to show the store its own senders:
-    // only ciphertexts bound to a sender, never a customer's address or a store's contact.
-    this.anshinFunction.role.addToPrincipalPolicy(
-      new PolicyStatement({ actions: ['kms:Encrypt', 'kms:Decrypt'], resources: [keys.dataKey.keyArn], conditions: { StringEquals: { 'kms:EncryptionContext:purpose': 'sender' } } }),
-    );
     grantNoticeSending(this.anshinFunction, config);
 
     this.webAcl = new CfnWebACL(this, 'WebAcl', {

@@ -10,6 +10,7 @@ import { ConfigError, HOME_REGION } from '../config';
 import type { RelayConfig } from '../config';
 import { EVENT_SOURCE_MAX_CONCURRENCY, QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FUNCTION_DEFAULTS } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
+import { customerAddressCondition, storeAddressCondition } from './data-keys';
 import type { DataKeys } from './data-keys';
 import type { DataTables } from './data-tables';
 import type { MailIngress } from './mail-ingress';
@@ -79,7 +80,9 @@ export class RelayFunction extends Construct {
       })
       // Decrypt covers the real addresses and, through DynamoDB, S3 and SQS, the stores encrypted
       // with the same key.
-      .bindKey(RELAY_ENV.dataKeyId, keys.dataKey, ['kms:Decrypt'])
+      .bindKey(RELAY_ENV.addressKeyId, keys.addressKey, ['kms:Decrypt'], customerAddressCondition())
+      // The store's contact (replies) and senders (kept out of the rewritten header).
+      .useKey(keys.addressKey, ['kms:Decrypt'], storeAddressCondition(['contact', 'sender']))
       .bindKey(RELAY_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
       .setEnvironment(RELAY_ENV.relayDomain, config.relayDomain)
       .setEnvironment(RELAY_ENV.transmissionRetentionDays, String(config.retention.classes.transmission.retentionDays))

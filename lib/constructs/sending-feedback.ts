@@ -136,9 +136,9 @@ export class SendingFeedback extends Construct {
       .setEnvironment(FEEDBACK_ENV.relayDomain, config.relayDomain)
       .setEnvironment(FEEDBACK_ENV.hardBouncePauseDays, String(config.feedback.hardBouncePauseDays))
       .setEnvironment(FEEDBACK_ENV.transmissionRetentionDays, String(config.retention.classes.transmission.retentionDays));
-    // Decrypt only, as for the relay: the queue and both tables are encrypted with the data key, and
-    // the function encrypts nothing itself.
-    keys.dataKey.grant(this.anshinFunction.role, 'kms:Decrypt');
+    // The queue and both tables are encrypted with the data key: SQS and DynamoDB decrypt for the
+    // function; it never uses a key itself (and may not use the address key at all).
+    this.anshinFunction.useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['sqs', 'dynamodb']);
 
     this.function.addEventSource(new SqsEventSource(this.queue, { batchSize: FEEDBACK_BATCH_SIZE, reportBatchItemFailures: true }));
     this.anshinFunction.acknowledgeQueueConsumerFindings('The feedback function', 'the feedback queue');

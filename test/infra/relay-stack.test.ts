@@ -25,6 +25,7 @@ function relayStatements() {
     stores: logicalId(stack, stack.tables.stores),
     transmissions: logicalId(stack, stack.tables.transmissions),
     dataKey: logicalId(stack, stack.keys.dataKey),
+    addressKey: logicalId(stack, stack.keys.addressKey),
     hmacKey: logicalId(stack, stack.keys.hmacKey),
     bucket: logicalId(stack, stack.ingress.bucket),
     queue: logicalId(stack, stack.ingress.queue),
@@ -466,7 +467,7 @@ describe('RelayFunction runtime', () => {
       [RELAY_ENV.aliasesTable]: { Ref: logicalId(stack, stack.tables.aliases) },
       [RELAY_ENV.storesTable]: { Ref: logicalId(stack, stack.tables.stores) },
       [RELAY_ENV.transmissionsTable]: { Ref: logicalId(stack, stack.tables.transmissions) },
-      [RELAY_ENV.dataKeyId]: { 'Fn::GetAtt': [logicalId(stack, stack.keys.dataKey), 'Arn'] },
+      [RELAY_ENV.addressKeyId]: { 'Fn::GetAtt': [logicalId(stack, stack.keys.addressKey), 'Arn'] },
       [RELAY_ENV.hmacKeyId]: { 'Fn::GetAtt': [logicalId(stack, stack.keys.hmacKey), 'Arn'] },
       [RELAY_ENV.relayDomain]: 'relay.shop.example.jp',
       [RELAY_ENV.transmissionRetentionDays]: '45',
@@ -547,13 +548,26 @@ describe('RelayFunction permissions', () => {
     expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toHaveLength(7);
   });
 
-  it('may decrypt with the data key and compute MACs with the HMAC key, nothing more', () => {
+  it('may decrypt addresses only under their encryption contexts, and compute MACs with the HMAC key, nothing more', () => {
     const { statements, ids } = relayStatements();
-    const unconditional = statements.filter((statement) => statement.Condition === undefined);
 
-    expect(actionsOn(unconditional, ids.dataKey)).toEqual(['kms:Decrypt']);
+    const onAddressKey = statements.filter((statement) => JSON.stringify(statement.Resource).includes(ids.addressKey));
+    expect(onAddressKey.map((statement) => [statement.Action, statement.Condition])).toEqual([
+      ['kms:Decrypt', { 'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['alias'] }, Null: { 'kms:EncryptionContext:alias': 'false' } }],
+      [
+        'kms:Decrypt',
+        {
+          'ForAllValues:StringEquals': { 'kms:EncryptionContextKeys': ['store', 'purpose'] },
+          StringEquals: { 'kms:EncryptionContext:purpose': ['contact', 'sender'] },
+          Null: { 'kms:EncryptionContext:store': 'false', 'kms:EncryptionContext:purpose': 'false' },
+        },
+      ],
+    ]);
     expect(actionsOn(statements, ids.hmacKey)).toEqual(['kms:GenerateMac']);
-    expect(actionsOf(statements).filter((action) => action.startsWith('kms:')).sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateMac']);
+    // The data key's own policy admits its use through DynamoDB, SQS, SNS and S3 only: the event
+    // source's Decrypt reads the queue, GenerateDataKey (via SQS) writes the dead-letter queue.
+    expect(actionsOn(statements, ids.dataKey)).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+    expect([...new Set(actionsOf(statements).filter((action) => action.startsWith('kms:')))].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateMac']);
   });
 
   it('may have a data key generated only by SQS, for messages it sends to the encrypted dead-letter queue', () => {
