@@ -131,6 +131,17 @@ export class AnshinFunction extends Construct {
   }
 
   /**
+   * Grants item writes on a table only for partition keys matching the patterns (`m-*`,
+   * `retired#*`, a receipt kind): the role cannot create or overwrite any other item.
+   */
+  writeOnlyUnder(table: ITable, actions: readonly TableAction[], leadingKeys: readonly string[]): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({ actions: [...actions], resources: [table.tableArn], conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } } }),
+    );
+    return this;
+  }
+
+  /**
    * Names the key in `envName` (by ARN, so KMS refuses a ciphertext of any other key) and lets the
    * role use it for the given actions, under `conditions` (encryption-context keys and values), in
    * the role's policy and in the key's: the address and HMAC keys admit only the roles they name.

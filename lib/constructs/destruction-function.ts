@@ -10,6 +10,7 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/destruction/events';
 import { DATA_ENV } from '../../lambdas/env';
+import { RETIRED_ALIAS_PREFIX } from '../../lambdas/records/table-schema';
 import type { RelayConfig } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, EVENT_DELIVERY_DEFAULTS, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
@@ -35,7 +36,7 @@ export interface DestructionFunctionProps {
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../lambdas/destruction/handler.ts', import.meta.url));
 
 /** On a subject's items: read them, write a retired alias's hash, re-date them on termination, erase them. */
-const SUBJECT_ITEM_ACTIONS: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+const SUBJECT_ITEM_ACTIONS: readonly TableAction[] = ['dynamodb:GetItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
 
 /**
  * The destruction function: erases everything about one store or one customer (addresses, aliases,
@@ -86,7 +87,10 @@ export class DestructionFunction extends Construct {
         indexes: ['byAlias'] satisfies IndexOf<'transmissions'>[],
       })
       .bindTable(DATA_ENV.accessTable, tables.access, { actions: [...SUBJECT_ITEM_ACTIONS, 'dynamodb:Query'] })
-      .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: ['dynamodb:PutItem'] })
+      .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: [] })
+      // Its own receipts only; a customer alias's retired name, and no other alias item.
+      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['destruction', 'termination'])
+      .writeOnlyUnder(tables.aliases, ['dynamodb:PutItem'], [`${RETIRED_ALIAS_PREFIX}*`])
       .bindKey(DATA_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
       // The tables are encrypted with the data key; the function never decrypts an address itself.
       .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])

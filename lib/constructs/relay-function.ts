@@ -73,7 +73,9 @@ export class RelayFunction extends Construct {
     // Look-ups are by key, and a store's items are read as one partition (Query on the table); the
     // relay queries no index, so none is granted.
     this.anshinFunction
-      .bindTable(RELAY_ENV.aliasesTable, tables.aliases, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem'] })
+      .bindTable(RELAY_ENV.aliasesTable, tables.aliases, { actions: ['dynamodb:GetItem'] })
+      // Reverse aliases (`m-…`) are the only items it creates; it cannot overwrite a customer alias.
+      .writeOnlyUnder(tables.aliases, ['dynamodb:PutItem'], ['m-*'])
       .bindTable(RELAY_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:Query'] })
       .bindTable(RELAY_ENV.transmissionsTable, tables.transmissions, {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],

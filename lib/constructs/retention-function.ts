@@ -95,21 +95,17 @@ export class RetentionFunction extends Construct {
       .bindTable(DATA_ENV.storesTable, tables.stores, { actions: ['dynamodb:DeleteItem'], ...dueItems })
       .bindTable(DATA_ENV.transmissionsTable, tables.transmissions, { actions: ['dynamodb:DeleteItem'], ...dueItems })
       .bindTable(DATA_ENV.accessTable, tables.access, { actions: ['dynamodb:DeleteItem'], ...dueItems })
-      // Its own receipts and checkpoint; old receipts expire like every other class.
-      .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'], ...dueItems })
+      // Old receipts expire like every other class: the run alone may delete one, once it is due.
+      .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], ...dueItems })
+      // Its own receipts and checkpoint, and nothing else.
+      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['retention', 'checkpoint'])
+      // The item that keeps a deleted customer alias's name from being issued again, and no other:
+      // the run cannot create or overwrite an alias.
+      .writeOnlyUnder(tables.aliases, ['dynamodb:PutItem'], [`${RETIRED_ALIAS_PREFIX}*`])
       .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])
       .setEnvironment(DATA_ENV.inboundBucket, props.inboundBucket.bucketName)
       .setEnvironment(DATA_ENV.retentionPolicy, JSON.stringify(policy))
       .setEnvironment(DATA_ENV.destructionFunctionName, props.destruction.function.functionName);
-    // The item that keeps a deleted customer alias's name from being issued again, and no other:
-    // the run cannot create or overwrite an alias.
-    this.anshinFunction.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:PutItem'],
-        resources: [tables.aliases.tableArn],
-        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RETIRED_ALIAS_PREFIX}*`] } },
-      }),
-    );
     allowRawMailErasure(this.anshinFunction, props.inboundBucket);
     // The unqualified function only: no version or alias of it, and no other function.
     this.anshinFunction.role.addToPrincipalPolicy(

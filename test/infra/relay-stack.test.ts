@@ -570,6 +570,16 @@ describe('RelayFunction permissions', () => {
     expect([...new Set(actionsOf(statements).filter((action) => action.startsWith('kms:')))].sort()).toEqual(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateMac']);
   });
 
+  it('may create reverse aliases (`m-…`) and no other alias item, and overwrite none', () => {
+    const { statements, ids } = relayStatements();
+
+    const onAliases = statements.filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify({ 'Fn::GetAtt': [ids.aliases, 'Arn'] }));
+    expect(onAliases.map((statement) => [statement.Action, statement.Condition])).toEqual([
+      ['dynamodb:GetItem', undefined],
+      ['dynamodb:PutItem', { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['m-*'] } }],
+    ]);
+  });
+
   it('may have a data key generated only by SQS, for messages it sends to the encrypted dead-letter queue', () => {
     const { statements, ids } = relayStatements();
 

@@ -363,7 +363,8 @@ describe('least privilege', () => {
       stores: ['dynamodb:DeleteItem'],
       transmissions: ['dynamodb:DeleteItem'],
       access: ['dynamodb:DeleteItem'],
-      receipts: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'],
+      receipts: ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
+      'receipts if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["retention","checkpoint"]}}': ['dynamodb:PutItem'],
       'aliases/index/byExpiry': ['dynamodb:Query'],
       'stores/index/byExpiry': ['dynamodb:Query'],
       'transmissions/index/byExpiry': ['dynamodb:Query'],
@@ -383,15 +384,17 @@ describe('least privilege', () => {
 
     const grants = grantsOf(resources, stack, logicalId(stack, stack.destruction.anshinFunction.role));
 
-    const items = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    // Items are read, re-dated and deleted; the only items it creates are its receipts and retired alias names.
+    const items = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'];
     expect(grants).toEqual({
       ...TRACING,
       destructionLogs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       aliases: items,
+      'aliases if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["retired#*"]}}': ['dynamodb:PutItem'],
       stores: [...items, 'dynamodb:Query'].sort(),
       transmissions: items,
       access: [...items, 'dynamodb:Query'].sort(),
-      receipts: ['dynamodb:PutItem'],
+      'receipts if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["destruction","termination"]}}': ['dynamodb:PutItem'],
       'receipts if {"ForAllValues:StringEquals":{"dynamodb:LeadingKeys":["deletion-request"]}}': ['dynamodb:UpdateItem'],
       'aliases/index/byAddressHash': ['dynamodb:Query'],
       'aliases/index/byStore': ['dynamodb:Query'],
