@@ -47,6 +47,8 @@ export const RELAY_ENV = {
   hmacKeyId: 'HMAC_KEY_ID',
   relayDomain: 'RELAY_DOMAIN',
   transmissionRetentionDays: 'TRANSMISSION_RETENTION_DAYS',
+  /** Days raw mail is kept: older notifications are dropped, however often replayed. */
+  contentRetentionDays: 'CONTENT_RETENTION_DAYS',
   /** Where the relay sends notifications that failed permanently, with the reason. */
   deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
   /** The queue the relay reads; failed messages get their next receive delayed there (backoff). */

@@ -158,6 +158,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       hmacKeyId: kms.hmacKey.arn,
       relayDomain: DEFAULT_CONFIG.relayDomain,
       transmissionRetentionDays: DEFAULT_CONFIG.retention.classes.transmission.retentionDays,
+      contentRetentionDays: DEFAULT_CONFIG.retention.classes.content.retentionDays,
       ...(options.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: options.maxOutboundBytes }),
     };
     const outboxDir = join(dataDir, 'outbox');

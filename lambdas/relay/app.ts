@@ -23,7 +23,7 @@ import type { DeadLetterQueue, Mailer, RetryScheduler } from './ports';
 import { IncompleteDeliveryError, relayInboundMail } from './relay-inbound-mail';
 import type { DeliveryResult, RelayAttempt, RelayOptions, RelayPorts } from './relay-inbound-mail';
 import { settleFailedRecord } from './failure-handling';
-import { REPLAY_ATTRIBUTE } from './replay';
+import { outlivedContentRetention, REPLAY_ATTRIBUTE } from './replay';
 import { parseSesNotification } from './ses-notification';
 
 export interface RelaySettings {
@@ -34,6 +34,11 @@ export interface RelaySettings {
   readonly hmacKeyId: string;
   readonly relayDomain: string;
   readonly transmissionRetentionDays: number;
+  /**
+   * Days raw mail is kept (the content class): a notification older than this, however often it was
+   * redelivered or replayed, is dropped unrelayed instead of living on in a queue.
+   */
+  readonly contentRetentionDays?: number;
   /**
    * Largest rewritten message the relay sends; larger ones are refused as `message_too_large`.
    * @default MAX_OUTBOUND_BYTES, SES v2's 40 MB
@@ -164,6 +169,12 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     try {
       const mail = parseSesNotification(record.body);
       sesMessageId = mail.sesMessageId;
+      const { contentRetentionDays } = deps.settings;
+      if (contentRetentionDays !== undefined && outlivedContentRetention(mail.receivedAt, clock(), contentRetentionDays)) {
+        // Acknowledged, so it leaves the queue: nothing of it may be kept past the content class.
+        logger.warn('notification_past_content_retention', { sesMessageId, receivedAt: mail.receivedAt.toISOString(), contentRetentionDays });
+        return;
+      }
       const attempt = recordAttempt(record, mail.sesMessageId, failureHandling.deadLetters);
       const results = await relayInboundMail(mail, ports, options, attempt);
       for (const result of results) logDelivery(logger, mail.sesMessageId, result);

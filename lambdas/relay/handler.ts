@@ -29,6 +29,7 @@ export const handler = createRelayHandler({
     hmacKeyId: requireEnv(RELAY_ENV.hmacKeyId),
     relayDomain: requireEnv(RELAY_ENV.relayDomain),
     transmissionRetentionDays: requirePositiveIntegerEnv(RELAY_ENV.transmissionRetentionDays),
+    contentRetentionDays: requirePositiveIntegerEnv(RELAY_ENV.contentRetentionDays),
     deadLetterQueueUrl: requireEnv(RELAY_ENV.deadLetterQueueUrl),
     relayQueueUrl: requireEnv(RELAY_ENV.relayQueueUrl),
     configurationSetName: requireEnv(RELAY_ENV.configurationSet),

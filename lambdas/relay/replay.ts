@@ -4,3 +4,13 @@
  * ordinary redeliveries skip.
  */
 export const REPLAY_ATTRIBUTE = 'anshinReplay';
+
+/**
+ * Whether a notification has outlived the content class: its mail arrived (SES's `mail.timestamp`,
+ * which no redelivery or replay changes) more than `contentRetentionDays` ago. Its raw mail is then
+ * gone or going, and the notification itself must not stay in any queue any longer.
+ */
+export function outlivedContentRetention(receivedAt: Date, now: Date, contentRetentionDays: number): boolean {
+  return now.getTime() - receivedAt.getTime() > contentRetentionDays * 86_400_000;
+}
+

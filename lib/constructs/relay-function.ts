@@ -88,6 +88,7 @@ export class RelayFunction extends Construct {
       .bindKey(RELAY_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
       .setEnvironment(RELAY_ENV.relayDomain, config.relayDomain)
       .setEnvironment(RELAY_ENV.transmissionRetentionDays, String(config.retention.classes.transmission.retentionDays))
+      .setEnvironment(RELAY_ENV.contentRetentionDays, String(config.retention.classes.content.retentionDays))
       .setEnvironment(RELAY_ENV.deadLetterQueueUrl, ingress.deadLetterQueue.queueUrl)
       .setEnvironment(RELAY_ENV.relayQueueUrl, ingress.queue.queueUrl)
       .setEnvironment(RELAY_ENV.configurationSet, props.sending.configurationSetName)

@@ -10,6 +10,7 @@ import { DEFAULT_CONFIG } from '../../../lib/config';
 
 const NUMBERS: Record<string, string> = {
   [RELAY_ENV.transmissionRetentionDays]: '90',
+  [RELAY_ENV.contentRetentionDays]: '7',
   [RELAY_ENV.bouncesPerSenderPerHour]: '10',
   [RELAY_ENV.spamVerdictAction]: 'drop',
   [FEEDBACK_ENV.hardBouncePauseDays]: '7',
