@@ -1,9 +1,9 @@
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import { fileURLToPath } from 'node:url';
 import { ArnFormat, Stack } from 'aws-cdk-lib';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { ArnPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
@@ -41,8 +41,9 @@ const SUBJECT_ITEM_ACTIONS: readonly TableAction[] = ['dynamodb:GetItem', 'dynam
 /**
  * The destruction function: erases everything about one store or one customer (addresses, aliases,
  * transmission and access records, every version of their raw mail), checks that nothing is left
- * and records a receipt. The operator CLI invokes it directly; the marketplace's events on the
- * default bus (`Store Terminated`, `Customer Deletion Requested`) reach it through a rule; the
+ * and records a receipt. The operator CLI invokes it directly; the marketplace's events on a bus of
+ * their own (`Store Terminated`, `Customer Deletion Requested`), which only the marketplace's
+ * principals may send to, reach it through a rule; the
  * retention run invokes it when a terminated store's support period ends.
  *
  * Requests that cannot be delivered or that keep failing land in one encrypted failure queue. They
@@ -53,6 +54,8 @@ export class DestructionFunction extends Construct {
   readonly function: NodejsFunction;
   readonly failures: Queue;
   readonly rule: Rule;
+  /** The bus the marketplace sends destruction requests to: nobody else in the account may. */
+  readonly bus: EventBus;
 
   constructor(scope: Construct, id: string, props: DestructionFunctionProps) {
     super(scope, id);
@@ -116,9 +119,18 @@ export class DestructionFunction extends Construct {
 
     // Named, so the key policy can name the rule by ARN without depending on it: the rule depends on
     // the function, whose role refers to the key.
+    const busName = `${stack.stackName}-marketplace`;
+    this.bus = new EventBus(this, 'Bus', { eventBusName: busName, description: 'Destruction requests from the marketplace' });
+    // Sending to a custom bus takes its resource policy as well as the sender's own: only the
+    // marketplace's principals (the API's, or this account's root when none are configured).
+    const admitted = config.api.allowedPrincipals.length > 0 ? config.api.allowedPrincipals : [`arn:${stack.partition}:iam::${stack.account}:root`];
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({ sid: 'MarketplaceSendsDestructionRequests', principals: admitted.map((arn) => new ArnPrincipal(arn)), actions: ['events:PutEvents'], resources: [this.bus.eventBusArn] }),
+    );
     const ruleName = `${stack.stackName}-destruction-requests`;
-    const ruleArn = stack.formatArn({ service: 'events', resource: 'rule', resourceName: ruleName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const ruleArn = stack.formatArn({ service: 'events', resource: 'rule', resourceName: `${busName}/${ruleName}`, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     this.rule = new Rule(this, 'Requests', {
+      eventBus: this.bus,
       ruleName,
       description: 'Marketplace requests to erase a store or a customer',
       eventPattern: { source: [MARKETPLACE_EVENT_SOURCE], detailType: Object.values(DESTRUCTION_EVENT_TYPES) },

@@ -442,12 +442,12 @@ describe('least privilege', () => {
 describe('destruction requests', () => {
   const synth = lazyTemplate({});
 
-  it('reach the destruction function from the marketplace’s events on the default bus, with retries and a dead-letter queue', () => {
+  it('reach the destruction function from the marketplace’s events on a bus of their own, with retries and a dead-letter queue', () => {
     const { stack, resources } = synth();
     const [rule, ...others] = ofType(resources, 'AWS::Events::Rule');
 
     expect(others).toEqual([]);
-    expect(rule?.[1].EventBusName).toBeUndefined();
+    expect(rule?.[1].EventBusName).toEqual({ Ref: logicalId(stack, stack.destruction.bus) });
     expect(rule?.[1]).toMatchObject({
       Name: `${STACK_NAME}-destruction-requests`,
       State: 'ENABLED',
@@ -479,13 +479,24 @@ describe('destruction requests', () => {
             Resource: '*',
             Condition: {
               ArnEquals: {
-                'aws:SourceArn': { 'Fn::Join': ['', ['arn:aws:events:ap-northeast-1:', { Ref: 'AWS::AccountId' }, `:rule/${STACK_NAME}-destruction-requests`]] },
+                'aws:SourceArn': {
+                  'Fn::Join': ['', ['arn:aws:events:ap-northeast-1:', { Ref: 'AWS::AccountId' }, `:rule/${STACK_NAME}-marketplace/${STACK_NAME}-destruction-requests`]],
+                },
               },
             },
           },
         ]),
       },
     });
+  });
+});
+
+describe('the marketplace bus', () => {
+  it('admits destruction requests only from the marketplace principals the configuration names', () => {
+    const marketplace = 'arn:aws:iam::210987654321:role/marketplace-orders';
+    const { template } = relayTemplate({ anshin: { api: { allowedPrincipals: [marketplace] } } });
+    const policies = Object.values(template.findResources('AWS::Events::EventBusPolicy')).map((policy) => policy.Properties.Statement as { Principal: unknown; Action: string });
+    expect(policies).toEqual([expect.objectContaining({ Principal: { AWS: marketplace }, Action: 'events:PutEvents' })]);
   });
 });
 
