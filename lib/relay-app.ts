@@ -1,4 +1,5 @@
 import { Validations } from 'aws-cdk-lib';
+import { AnshinResidencyChecks } from './residency-pack';
 import type { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { AnshinRelayStack } from './anshin-relay-stack';
@@ -38,7 +39,7 @@ export function addRelayStack(app: App, options: RelayAppOptions = {}): AnshinRe
     ...(options.retentionEntry === undefined ? {} : { retentionEntry: options.retentionEntry }),
     ...(options.destructionEntry === undefined ? {} : { destructionEntry: options.destructionEntry }),
   });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app), new AnshinResidencyChecks(app));
   return stack;
 }
 
