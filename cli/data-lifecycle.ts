@@ -36,7 +36,14 @@ function localDestruction(target: Target, now: () => Date) {
   return createDestruction({
     logger: quietLogger('anshin-destruction'),
     clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, cognito: target.menuAccounts.cognito },
-    settings: { tables: target.tables, inboundBucket: target.inboundBucket, hmacKeyId: target.keys.hmacKeyId, userPoolId: target.menuAccounts.userPoolId, policy: target.config.retention },
+    settings: {
+      tables: target.tables,
+      inboundBucket: target.inboundBucket,
+      hmacKeyId: target.keys.hmacKeyId,
+      receiptKeyId: target.keys.receiptKeyId,
+      userPoolId: target.menuAccounts.userPoolId,
+      policy: target.config.retention,
+    },
     clock: now,
   });
 }
@@ -71,8 +78,8 @@ export async function runRetention(target: Target, now: () => Date, at?: Date): 
   const destruction = localDestruction(target, clock);
   const run = createRetentionRun({
     logger: quietLogger('anshin-retention'),
-    clients: { dynamodb: target.dynamodb, s3: target.s3 },
-    settings: { tables: target.tables, inboundBucket: target.inboundBucket, policy: target.config.retention },
+    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3 },
+    settings: { tables: target.tables, inboundBucket: target.inboundBucket, receiptKeyId: target.keys.receiptKeyId, policy: target.config.retention },
     // Locally the destruction code runs in-process where AWS would invoke the destruction function.
     storeErasure: { requestErasure: async (storeId: string) => void (await destruction.destroy({ kind: 'store', storeId }, 'retention')) },
     clock,

@@ -10,6 +10,7 @@ import { recordCommands } from './commands/records';
 import { storeCommands } from './commands/stores';
 import { transmissionCommands } from './commands/transmissions';
 import { FunctionFailedError } from './data-lifecycle';
+import { ReceiptChainBrokenError } from './receipt-verification';
 import { TargetError } from './target';
 import { ApiProblemError } from './api-client';
 
@@ -40,7 +41,7 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
 
 /** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError) {
+  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };

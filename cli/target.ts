@@ -17,7 +17,7 @@ export interface Target {
   readonly dynamodb: DynamoDBClient;
   readonly kms: KMSClient;
   readonly tables: Readonly<Record<TableKey, string>>;
-  readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string };
+  readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string; readonly receiptKeyId: string };
   readonly s3: S3Client;
   /** Bucket holding raw inbound mail below `inbound/`. */
   readonly inboundBucket: string;
@@ -49,7 +49,7 @@ export async function localTarget(dir: string): Promise<Target> {
     dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
     kms: new KMSClient({ ...common, endpoint: endpoints.kms }),
     tables: endpoints.tables,
-    keys: { dataKeyId: endpoints.keys.data, hmacKeyId: endpoints.keys.hmac },
+    keys: { dataKeyId: endpoints.keys.data, hmacKeyId: endpoints.keys.hmac, receiptKeyId: endpoints.keys.receipts },
     s3: localS3Client({ ...common, endpoint: endpoints.s3 }),
     inboundBucket: endpoints.inboundBucket,
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
@@ -66,6 +66,7 @@ const OUTPUTS = [
   'AccessTableName',
   'ReceiptsTableName',
   'AddressKeyArn',
+  'ReceiptKeyArn',
   'HmacKeyArn',
   'RelayDomain',
   'InboundBucketName',
@@ -107,7 +108,7 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
       access: value('AccessTableName'),
       receipts: value('ReceiptsTableName'),
     },
-    keys: { dataKeyId: value('AddressKeyArn'), hmacKeyId: value('HmacKeyArn') },
+    keys: { dataKeyId: value('AddressKeyArn'), hmacKeyId: value('HmacKeyArn'), receiptKeyId: value('ReceiptKeyArn') },
     s3: new S3Client({ region }),
     inboundBucket: value('InboundBucketName'),
     functions: { lambda: new LambdaClient({ region }), retention: value('RetentionFunctionName'), destruction: value('DestructionFunctionName') },

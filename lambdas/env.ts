@@ -95,6 +95,8 @@ export const DATA_ENV = {
   destructionFunctionName: 'DESTRUCTION_FUNCTION_NAME',
   /** The stores' user pool, whose accounts destruction erases (destruction only). */
   userPoolId: 'USER_POOL_ID',
+  /** The asymmetric key receipts are signed with. */
+  receiptKeyId: 'RECEIPT_KEY_ID',
 } as const;
 
 /** Names of the marketplace API function's environment variables. */

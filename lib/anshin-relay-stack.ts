@@ -71,6 +71,7 @@ export class AnshinRelayStack extends Stack {
   readonly receiptsTableName: CfnOutput;
   readonly dataKeyArn: CfnOutput;
   readonly addressKeyArn: CfnOutput;
+  readonly receiptKeyArn: CfnOutput;
   readonly hmacKeyArn: CfnOutput;
   readonly inboundBucketName: CfnOutput;
   readonly inboundTopicArn: CfnOutput;
@@ -168,6 +169,7 @@ export class AnshinRelayStack extends Stack {
     this.accessTableName = output('AccessTableName', this.tables.access.tableName, 'Merchant-menu access records table');
     this.receiptsTableName = output('ReceiptsTableName', this.tables.receipts.tableName, 'Retention, destruction and termination receipts table');
     this.dataKeyArn = output('DataKeyArn', this.keys.dataKey.keyArn, 'Customer-managed key for every data store at rest');
+    this.receiptKeyArn = output('ReceiptKeyArn', this.keys.receiptKey.keyArn, 'Asymmetric key receipts are signed with: `anshin receipts verify` needs kms:GetPublicKey on it');
     this.addressKeyArn = output('AddressKeyArn', this.keys.addressKey.keyArn, 'Customer-managed key for real addresses, and only them');
     this.hmacKeyArn = output('HmacKeyArn', this.keys.hmacKey.keyArn, 'HMAC key for address hashes and aliases');
     this.inboundBucketName = output('InboundBucketName', this.ingress.bucket.bucketName, 'Raw inbound mail bucket');

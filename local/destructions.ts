@@ -18,12 +18,13 @@ export function localDestructions(deps: {
   readonly clients: { dynamodb: DynamoDBClient; kms: KMSClient; s3: S3Client; cognito: CognitoIdentityProviderClient };
   readonly inboundBucket: string;
   readonly hmacKeyId: string;
+  readonly receiptKeyId: string;
   readonly userPoolId: string;
 }): DestructionStarter {
   const destruction = createDestruction({
     logger: new Logger({ serviceName: 'anshin-destruction', logLevel: 'SILENT' }),
     clients: deps.clients,
-    settings: { tables: LOCAL_TABLE_NAMES, inboundBucket: deps.inboundBucket, hmacKeyId: deps.hmacKeyId, userPoolId: deps.userPoolId, policy: DEFAULT_CONFIG.retention },
+    settings: { tables: LOCAL_TABLE_NAMES, inboundBucket: deps.inboundBucket, hmacKeyId: deps.hmacKeyId, receiptKeyId: deps.receiptKeyId, userPoolId: deps.userPoolId, policy: DEFAULT_CONFIG.retention },
   });
   const requests = new DynamoDeletionRequests(deps.clients.dynamodb, LOCAL_TABLE_NAMES.receipts);
   return {

@@ -30,7 +30,8 @@ export interface LocalEndpoints {
   readonly inboundBucket: string;
   readonly tables: Readonly<Record<TableKey, string>>;
   /** ARNs of the data (encryption) key and the HMAC key. */
-  readonly keys: { readonly data: string; readonly hmac: string };
+  /** ARNs of the address (encryption) key, the HMAC key and the receipt signing key. */
+  readonly keys: { readonly data: string; readonly hmac: string; readonly receipts: string };
   /** Static dummy credentials; only the marketplace API checks signatures made with them. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }

@@ -239,7 +239,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           aliasSupportDays: DEFAULT_CONFIG.retention.classes.address.supportDays,
           evidenceRetentionDays: DEFAULT_CONFIG.retention.classes.evidence.retentionDays,
         },
-        destructions: localDestructions({ clients: { ...clients, cognito: cognitoClient }, inboundBucket: INBOUND_BUCKET, hmacKeyId: kms.hmacKey.arn, userPoolId: cognito.userPoolId }),
+        destructions: localDestructions({
+          clients: { ...clients, cognito: cognitoClient },
+          inboundBucket: INBOUND_BUCKET,
+          hmacKeyId: kms.hmacKey.arn,
+          receiptKeyId: kms.receiptKey.arn,
+          userPoolId: cognito.userPoolId,
+        }),
         logger: new Logger({ serviceName: 'anshin-api', logLevel: process.env.ANSHIN_DEBUG ? 'DEBUG' : 'SILENT' }),
       }),
       log,
@@ -261,7 +267,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       outboxDir,
       inboundBucket: INBOUND_BUCKET,
       tables: { ...LOCAL_TABLE_NAMES },
-      keys: { data: kms.dataKey.arn, hmac: kms.hmacKey.arn },
+      keys: { data: kms.dataKey.arn, hmac: kms.hmacKey.arn, receipts: kms.receiptKey.arn },
       credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
     };
     // Removed first on stop, so a reader never finds endpoints of servers already gone.

@@ -1,6 +1,7 @@
 import { Option } from 'commander';
 import { isPlausibleAddress } from '../../lambdas/aliases/address';
 import { InvalidRequestError } from '../../lambdas/aliases/stores';
+import { ReceiptChainBrokenError, reportLines, verifyReceipts } from '../receipt-verification';
 import { DynamoReceiptLog } from '../../lambdas/records/aws/dynamo-receipt-log';
 import type { ReceiptKind } from '../../lambdas/records/receipts';
 import { destroySubject, runRetention } from '../data-lifecycle';
@@ -47,9 +48,19 @@ export function recordCommands(context: CommandContext): void {
       context.print(options, receipt, receiptLines(receipt).join('\n'));
     });
 
-  program
-    .command('receipts')
-    .description('retention, destruction and termination receipts (evidence; no personal data)')
+  const receipts = program.command('receipts').description('retention, destruction and termination receipts (evidence; no personal data)');
+  receipts
+    .command('verify')
+    .description("check every receipt's signature and every link of each kind's chain; fails naming the first receipt changed or removed")
+    .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices(['retention', 'destruction', 'termination']))
+    .action(async (opts: { kind?: ReceiptKind }) => {
+      const { target: t, options } = await context.target();
+      const reports = await verifyReceipts(t, opts.kind === undefined ? undefined : [opts.kind]);
+      context.print(options, reports, reportLines(reports).join('\n'));
+      const broken = reports.find((report) => report.broken);
+      if (broken?.broken) throw new ReceiptChainBrokenError(`the ${broken.kind} receipts do not hold at ${broken.broken.receiptId}: ${broken.broken.problem}`);
+    });
+  receipts
     .command('list')
     .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices(['retention', 'destruction', 'termination']))
     .option('--limit <n>', 'at most this many (newest first)', positiveInteger, 20)

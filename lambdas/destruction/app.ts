@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDeletionRequests } from '../records/aws/dynamo-deletion-requests';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
+import { KmsReceiptSigner } from '../records/aws/kms-receipt-signer';
 import type { DeletionRequestLog } from '../records/deletion-requests';
 import { CognitoIdentityProvider } from '../menu/aws/cognito-identity-provider';
 import { DynamoSubjectAccessRecords } from '../menu/aws/dynamo-subject-access';
@@ -34,6 +35,8 @@ interface DestructionSettings {
   readonly policy: RetentionPolicy;
   /** The stores' user pool: a store's menu account is erased with it. */
   readonly userPoolId: string;
+  /** The asymmetric key every receipt is signed with. */
+  readonly receiptKeyId: string;
 }
 
 export interface DestructionDependencies {
@@ -66,7 +69,7 @@ function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
     access: new DynamoSubjectAccessRecords(clients.dynamodb, settings.tables.access),
     menuAccounts: { exists: (storeId) => accounts.hasAccount(storeId), remove: (storeId) => accounts.deleteAccount(storeId) },
     rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
-    receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts),
+    receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts, new KmsReceiptSigner(clients.kms, settings.receiptKeyId)),
   };
 }
 

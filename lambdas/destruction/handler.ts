@@ -15,6 +15,7 @@ const handle = createDestructionHandler({
     ...dataSettingsFromEnv(),
     hmacKeyId: requireEnv(DATA_ENV.hmacKeyId),
     userPoolId: requireEnv(DATA_ENV.userPoolId),
+    receiptKeyId: requireEnv(DATA_ENV.receiptKeyId),
   },
 });
 

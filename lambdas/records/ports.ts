@@ -17,3 +17,8 @@ export interface RawMailArchive {
    */
   sweepOlderThan(cutoff: Date, page: { readonly cursor?: string | undefined; readonly maxKeys: number }): Promise<{ readonly removed: number; readonly cursor?: string }>;
 }
+
+/** Signs a receipt's statement with the receipt key (asymmetric, ECDSA P-256); the private key never leaves KMS. */
+export interface ReceiptSigner {
+  sign(message: string): Promise<{ readonly signature: string; readonly keyId: string }>;
+}

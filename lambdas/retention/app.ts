@@ -1,10 +1,12 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
 import { DynamoExpiryIndex } from './aws/dynamo-expiry-index';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
+import { KmsReceiptSigner } from '../records/aws/kms-receipt-signer';
 import { DynamoRetentionCheckpoint } from './aws/dynamo-retention-checkpoint';
 import { LambdaStoreErasure } from './aws/lambda-store-erasure';
 import { S3RawMailArchive } from '../records/aws/s3-raw-mail-archive';
@@ -21,6 +23,8 @@ interface RetentionSettings {
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly inboundBucket: string;
   readonly policy: RetentionPolicy;
+  /** The asymmetric key every receipt is signed with. */
+  readonly receiptKeyId: string;
   /** The function that erases a terminated store once its support period ended (needs the `lambda` client). */
   readonly destructionFunctionName?: string;
   /**
@@ -32,6 +36,8 @@ interface RetentionSettings {
 
 interface RetentionClients {
   readonly dynamodb: DynamoDBClient;
+  /** Signs the run's receipt. */
+  readonly kms: KMSClient;
   readonly s3: S3Client;
   /** For asking the destruction function to erase stores; not needed when `storeErasure` is given. */
   readonly lambda?: LambdaClient;
@@ -82,7 +88,7 @@ function createRetentionPorts(deps: RetentionDependencies): RetentionPorts {
       receipts: expiryIndex('receipts'),
     },
     rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
-    receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts),
+    receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts, new KmsReceiptSigner(clients.kms, settings.receiptKeyId)),
     checkpoints: new DynamoRetentionCheckpoint(clients.dynamodb, settings.tables.receipts),
     aliasRetirer: new DynamoAliasStore(clients.dynamodb, settings.tables.aliases),
     storeErasure: deps.storeErasure ?? defaultStoreErasure(deps),

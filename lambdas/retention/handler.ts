@@ -1,4 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
@@ -12,9 +13,10 @@ requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 const run = createRetentionRun({
-  clients: { dynamodb: new DynamoDBClient({}), s3: new S3Client({}), lambda: new LambdaClient({}) },
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), lambda: new LambdaClient({}) },
   settings: {
     ...dataSettingsFromEnv(),
+    receiptKeyId: requireEnv(DATA_ENV.receiptKeyId),
     destructionFunctionName: requireEnv(DATA_ENV.destructionFunctionName),
   },
 });

@@ -63,6 +63,8 @@ function administeredOnly(): PolicyDocument {
  *   services (DynamoDB, SQS, SNS, S3 in the home region), never directly.
  * - `hmacKey` (HMAC_256) computes the keyed hash of real addresses and derives aliases; only the
  *   function roles named may use it. Its secret never leaves KMS.
+ * - `receiptKey` (ECC_NIST_P256) signs receipts; only the retention and destruction roles may sign,
+ *   and the account may read its public key (`kms:GetPublicKey`) to verify them.
  *
  * All are retained when the stack is deleted: without them the stored data can no longer be read, and
  * deleting them is a decision for the destruction procedure, not for `cdk destroy`.
@@ -71,6 +73,8 @@ export class DataKeys extends Construct {
   readonly addressKey: Key;
   readonly dataKey: Key;
   readonly hmacKey: Key;
+  /** Signs receipts (ECDSA P-256); its public key is all a verifier needs. */
+  readonly receiptKey: Key;
 
   constructor(scope: Construct, id: string, props: DataKeysProps = {}) {
     super(scope, id);
@@ -135,6 +139,18 @@ export class DataKeys extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow,
       policy: administeredOnly(),
+    });
+    this.receiptKey = new Key(this, 'ReceiptKey', {
+      description: 'anshin-relay: signs retention, destruction and termination receipts',
+      keySpec: KeySpec.ECC_NIST_P256,
+      keyUsage: KeyUsage.SIGN_VERIFY,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow,
+      policy: administeredOnly(),
+    });
+    Validations.of(this.receiptKey).acknowledge({
+      id: 'AwsSolutions-KMS5',
+      reason: 'KMS does not rotate asymmetric keys; a new key would leave the receipts signed so far verifiable only with the old public key.',
     });
     Validations.of(this.hmacKey).acknowledge({
       id: 'AwsSolutions-KMS5',

@@ -92,7 +92,8 @@ export class DestructionFunction extends Construct {
       .bindTable(DATA_ENV.accessTable, tables.access, { actions: [...SUBJECT_ITEM_ACTIONS, 'dynamodb:Query'] })
       .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: [] })
       // Its own receipts only; a customer alias's retired name, and no other alias item.
-      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['destruction', 'termination'])
+      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['destruction', 'termination', 'chain#destruction', 'chain#termination'])
+      .bindKey(DATA_ENV.receiptKeyId, keys.receiptKey, ['kms:Sign'])
       .writeOnlyUnder(tables.aliases, ['dynamodb:PutItem'], [`${RETIRED_ALIAS_PREFIX}*`])
       .bindKey(DATA_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
       // The tables are encrypted with the data key; the function never decrypts an address itself.

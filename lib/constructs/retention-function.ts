@@ -98,7 +98,8 @@ export class RetentionFunction extends Construct {
       // Old receipts expire like every other class: the run alone may delete one, once it is due.
       .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], ...dueItems })
       // Its own receipts and checkpoint, and nothing else.
-      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['retention', 'checkpoint'])
+      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['retention', 'checkpoint', 'chain#retention'])
+      .bindKey(DATA_ENV.receiptKeyId, keys.receiptKey, ['kms:Sign'])
       // The item that keeps a deleted customer alias's name from being issued again, and no other:
       // the run cannot create or overwrite an alias.
       .writeOnlyUnder(tables.aliases, ['dynamodb:PutItem'], [`${RETIRED_ALIAS_PREFIX}*`])

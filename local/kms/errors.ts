@@ -20,5 +20,6 @@ export type KmsErrorType =
   | 'NotFoundException'
   | 'InvalidKeyUsageException'
   | 'InvalidCiphertextException'
+  | 'KMSInvalidSignatureException'
   | 'IncorrectKeyException'
   | 'KMSInvalidMacException';

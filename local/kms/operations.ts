@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, createPrivateKey, createPublicKey, randomBytes, sign, timingSafeEqual, verify } from 'node:crypto';
 import { blobKeyId, open, seal } from './ciphertext';
 import type { EncryptionContext } from './ciphertext';
 import { KmsError } from './errors';
@@ -120,6 +120,37 @@ function verifyMac(keyring: Keyring, request: Request): Response {
   return { KeyId: key.arn, MacValid: true, MacAlgorithm: algorithm };
 }
 
+/** ECDSA with SHA-256 over a raw message, the one signing algorithm the receipt key is used with. */
+function signingInput(keyring: Keyring, request: Request): { key: LocalKey; message: Buffer } {
+  const key = keyFor(keyring, request, 'SIGN_VERIFY');
+  const algorithm = requiredString(request, 'SigningAlgorithm');
+  if (algorithm !== 'ECDSA_SHA_256') throw new KmsError('InvalidKeyUsageException', `${key.arn} (ECC_NIST_P256) does not support ${algorithm}`);
+  const type = request.MessageType ?? 'RAW';
+  if (type !== 'RAW') throw new KmsError('ValidationException', 'the local KMS signs RAW messages only');
+  return { key, message: blob(request, 'Message', MAX_INPUT_BYTES) };
+}
+
+const privateKeyOf = (key: LocalKey) => createPrivateKey({ key: key.material, format: 'der', type: 'pkcs8' });
+
+function signMessage(keyring: Keyring, request: Request): Response {
+  const { key, message } = signingInput(keyring, request);
+  return { KeyId: key.arn, Signature: sign('sha256', message, privateKeyOf(key)).toString('base64'), SigningAlgorithm: 'ECDSA_SHA_256' };
+}
+
+function verifySignature(keyring: Keyring, request: Request): Response {
+  const { key, message } = signingInput(keyring, request);
+  if (!verify('sha256', message, createPublicKey(privateKeyOf(key)), blob(request, 'Signature', 256))) {
+    throw new KmsError('KMSInvalidSignatureException', 'The signature does not verify with the given key, message and algorithm');
+  }
+  return { KeyId: key.arn, SignatureValid: true, SigningAlgorithm: 'ECDSA_SHA_256' };
+}
+
+function getPublicKey(keyring: Keyring, request: Request): Response {
+  const key = keyFor(keyring, request, 'SIGN_VERIFY');
+  const spki = createPublicKey(privateKeyOf(key)).export({ type: 'spki', format: 'der' });
+  return { KeyId: key.arn, PublicKey: spki.toString('base64'), KeySpec: key.spec, KeyUsage: key.usage, SigningAlgorithms: ['ECDSA_SHA_256'] };
+}
+
 function describeKey(keyring: Keyring, request: Request): Response {
   const reference = requiredString(request, 'KeyId');
   const key = keyring.resolve(reference);
@@ -132,7 +163,7 @@ function describeKey(keyring: Keyring, request: Request): Response {
       Arn: key.arn,
       CreationDate: key.createdAt.getTime() / 1000,
       Enabled: true,
-      Description: `anshin-relay local ${symmetric ? 'data' : 'HMAC'} key`,
+      Description: `anshin-relay local ${symmetric ? 'data' : key.usage === 'SIGN_VERIFY' ? 'receipt signing' : 'HMAC'} key`,
       KeyUsage: key.usage,
       KeyState: 'Enabled',
       Origin: 'AWS_KMS',
@@ -140,7 +171,7 @@ function describeKey(keyring: Keyring, request: Request): Response {
       CustomerMasterKeySpec: key.spec,
       KeySpec: key.spec,
       MultiRegion: false,
-      ...(symmetric ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : { MacAlgorithms: ['HMAC_SHA_256'] }),
+      ...(symmetric ? { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] } : key.usage === 'SIGN_VERIFY' ? { SigningAlgorithms: ['ECDSA_SHA_256'] } : { MacAlgorithms: ['HMAC_SHA_256'] }),
     },
   };
 }
@@ -152,4 +183,7 @@ export const OPERATIONS: Readonly<Record<string, (keyring: Keyring, request: Req
   GenerateMac: generateMac,
   VerifyMac: verifyMac,
   DescribeKey: describeKey,
+  Sign: signMessage,
+  Verify: verifySignature,
+  GetPublicKey: getPublicKey,
 };

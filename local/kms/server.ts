@@ -29,6 +29,8 @@ export interface KmsServer {
   readonly url: string;
   readonly dataKey: LocalKey;
   readonly hmacKey: LocalKey;
+  /** ECC_NIST_P256 signing key for receipts. */
+  readonly receiptKey: LocalKey;
   close(): Promise<void>;
 }
 
@@ -89,6 +91,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     url: `http://${LOOPBACK}:${port}`,
     dataKey: keyring.data,
     hmacKey: keyring.hmac,
+    receiptKey: keyring.receipts,
     close: () => closeServer(server),
   };
 }

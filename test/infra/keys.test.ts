@@ -14,7 +14,7 @@ interface KeyStatement {
 
 const USE = /^kms:(Decrypt|Encrypt|GenerateDataKey|ReEncrypt|GenerateMac|VerifyMac|Sign|CreateGrant|\*)/;
 
-function keyPolicy(stack: AnshinRelayStack, template: ReturnType<typeof relayTemplate>['template'], key: 'addressKey' | 'dataKey' | 'hmacKey'): KeyStatement[] {
+function keyPolicy(stack: AnshinRelayStack, template: ReturnType<typeof relayTemplate>['template'], key: 'addressKey' | 'dataKey' | 'hmacKey' | 'receiptKey'): KeyStatement[] {
   const resource = template.toJSON().Resources[logicalId(stack, stack.keys[key])] as { Properties: { KeyPolicy: { Statement: KeyStatement[] } } };
   return resource.Properties.KeyPolicy.Statement;
 }
@@ -26,7 +26,7 @@ describe('key policies', () => {
   const { stack, template } = relayTemplate();
 
   it('let the account administer every key but use none of them directly, and grant kms:* to nobody', () => {
-    for (const key of ['addressKey', 'dataKey', 'hmacKey'] as const) {
+    for (const key of ['addressKey', 'dataKey', 'hmacKey', 'receiptKey'] as const) {
       const statements = keyPolicy(stack, template, key);
       const administration = statements.find((statement) => statement.Sid === 'AccountAdministersTheKey');
       expect(actionsOf(administration!).filter((action) => USE.test(action) || action === 'kms:Create*')).toEqual([]);
@@ -70,6 +70,15 @@ describe('key policies', () => {
     // Statements that differ only in their principal are merged into one naming them all.
     const principals = users.flatMap((statement) => (Array.isArray(statement.Principal.AWS) ? statement.Principal.AWS : [statement.Principal.AWS]));
     expect(new Set(principals.map((principal) => JSON.stringify(principal)))).toEqual(new Set(roles));
+  });
+
+  it('let only the retention and destruction roles sign receipts, and the account read the public key to verify them', () => {
+    const statements = keyPolicy(stack, template, 'receiptKey');
+    const signers = statements.filter((statement) => actionsOf(statement).includes('kms:Sign'));
+    const principals = signers.flatMap((statement) => (Array.isArray(statement.Principal.AWS) ? statement.Principal.AWS : [statement.Principal.AWS]));
+    const roles = [stack.retention, stack.destruction].map((construct) => JSON.stringify(roleOf(stack, construct.anshinFunction.role)));
+    expect(new Set(principals.map((principal) => JSON.stringify(principal)))).toEqual(new Set(roles));
+    expect(actionsOf(statements.find((statement) => statement.Sid === 'AccountAdministersTheKey')!)).toContain('kms:Get*');
   });
 
   it('refuses a break-glass value that is not a role ARN', () => {

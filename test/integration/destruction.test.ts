@@ -185,7 +185,7 @@ beforeAll(async () => {
   const { endpoints, clients } = relay.stack;
   destruction = createDestruction({
     clients: { dynamodb: clients.dynamodb, kms: clients.kms, s3: clients.s3, cognito: menuAccounts() },
-    settings: { tables: endpoints.tables, inboundBucket: endpoints.inboundBucket, hmacKeyId: endpoints.keys.hmac, userPoolId: endpoints.cognito.userPoolId, policy },
+    settings: { tables: endpoints.tables, inboundBucket: endpoints.inboundBucket, hmacKeyId: endpoints.keys.hmac, userPoolId: endpoints.cognito.userPoolId, receiptKeyId: endpoints.keys.receipts, policy },
   });
   for (const shop of [SHOP_A, SHOP_B]) await createShop(shop);
   await converse(SHOP_A, 'A-1', TARO);

@@ -60,8 +60,8 @@ function tables() {
 
 function retentionRun() {
   return createRetentionRun({
-    clients: { dynamodb: relay.stack.clients.dynamodb, s3: relay.stack.clients.s3 },
-    settings: { tables: tables(), inboundBucket: relay.stack.endpoints.inboundBucket, policy },
+    clients: { dynamodb: relay.stack.clients.dynamodb, kms: relay.stack.clients.kms, s3: relay.stack.clients.s3 },
+    settings: { tables: tables(), inboundBucket: relay.stack.endpoints.inboundBucket, receiptKeyId: relay.stack.endpoints.keys.receipts, policy },
     storeErasure: recordingErasure,
   });
 }
