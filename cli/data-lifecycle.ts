@@ -32,16 +32,16 @@ function deployedFunctions(target: Target): NonNullable<Target['functions']> {
 const quietLogger = (serviceName: string) => new Logger({ serviceName, logLevel: 'SILENT' });
 
 function localDestruction(target: Target, now: () => Date) {
-  if (!target.menuAccounts) throw new TargetError('the local stack names no user pool; restart it with the current version (`npm start`)');
+  if (!target.destructionServices) throw new TargetError('the local stack names no user pool; restart it with the current version (`npm start`)');
   return createDestruction({
     logger: quietLogger('anshin-destruction'),
-    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, cognito: target.menuAccounts.cognito },
+    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, cognito: target.destructionServices.cognito, ses: target.destructionServices.ses },
     settings: {
       tables: target.tables,
       inboundBucket: target.inboundBucket,
       hmacKeyId: target.keys.hmacKeyId,
       receiptKeyId: target.keys.receiptKeyId,
-      userPoolId: target.menuAccounts.userPoolId,
+      userPoolId: target.destructionServices.userPoolId,
       policy: target.config.retention,
     },
     clock: now,

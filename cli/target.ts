@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -30,8 +31,11 @@ export interface Target {
   readonly control?: string;
   /** The marketplace API: its base URL and the credentials requests to it are signed with. */
   readonly api?: MarketplaceApi;
-  /** The stores' user pool on the local stack, where destruction runs in-process (on AWS the function erases accounts). */
-  readonly menuAccounts?: { readonly cognito: CognitoIdentityProviderClient; readonly userPoolId: string };
+  /**
+   * What destruction reaches besides tables, bucket and keys, on the local stack where it runs
+   * in-process (on AWS the function does): the stores' user pool and SES's suppression list.
+   */
+  readonly destructionServices?: { readonly cognito: CognitoIdentityProviderClient; readonly userPoolId: string; readonly ses: SESv2Client };
 }
 
 export class TargetError extends Error {
@@ -55,7 +59,11 @@ export async function localTarget(dir: string): Promise<Target> {
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
     control: endpoints.control,
     ...(endpoints.api ? { api: new MarketplaceApi(endpoints.api, endpoints.region, async () => endpoints.credentials) } : {}),
-    menuAccounts: { cognito: new CognitoIdentityProviderClient({ ...common, endpoint: endpoints.cognito.url }), userPoolId: endpoints.cognito.userPoolId },
+    destructionServices: {
+      cognito: new CognitoIdentityProviderClient({ ...common, endpoint: endpoints.cognito.url }),
+      userPoolId: endpoints.cognito.userPoolId,
+      ses: new SESv2Client({ ...common, endpoint: endpoints.outbox }),
+    },
   };
 }
 

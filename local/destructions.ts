@@ -3,6 +3,7 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { DestructionStarter } from '../lambdas/api/ports';
 import { createDestruction, handleDestructionEvent } from '../lambdas/destruction/app';
 import { DynamoDeletionRequests } from '../lambdas/records/aws/dynamo-deletion-requests';
@@ -15,7 +16,7 @@ import { LOCAL_TABLE_NAMES } from './tables';
  * there when the caller asks.
  */
 export function localDestructions(deps: {
-  readonly clients: { dynamodb: DynamoDBClient; kms: KMSClient; s3: S3Client; cognito: CognitoIdentityProviderClient };
+  readonly clients: { dynamodb: DynamoDBClient; kms: KMSClient; s3: S3Client; cognito: CognitoIdentityProviderClient; ses: SESv2Client };
   readonly inboundBucket: string;
   readonly hmacKeyId: string;
   readonly receiptKeyId: string;

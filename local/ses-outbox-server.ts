@@ -48,8 +48,11 @@ export async function startSesOutboxServer(port: number): Promise<SesOutboxServe
   const app = server.listeners('request')[0] as RequestListener | undefined;
   if (!app) throw new Error(`${service} has no request listener`);
   server.removeListener('request', app);
+  const suppressed = new Map<string, { readonly reason: string; readonly at: Date }>();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method === 'POST' && (req.url ?? '').split('?', 1)[0] === SEND_EMAIL_PATH) void acceptSendEmail(req, res, app);
+    const path = (req.url ?? '').split('?', 1)[0] ?? '';
+    if (req.method === 'POST' && path === SEND_EMAIL_PATH) void acceptSendEmail(req, res, app);
+    else if (path === SUPPRESSION_PATH || path.startsWith(`${SUPPRESSION_PATH}/`)) void answerSuppression(req, res, path, suppressed);
     else app(req, res);
   });
   return { url: `http://${LOOPBACK}:${chosen}`, close: () => closeServer(server) };
@@ -94,6 +97,43 @@ async function acceptSendEmail(req: IncomingMessage, res: ServerResponse, app: R
   }
   Object.assign(req, { body });
   app(req, res);
+}
+
+/** The account-level suppression list of SES v2 (`PutSuppressedDestination` and friends). */
+const SUPPRESSION_PATH = '/v2/email/suppression/addresses';
+
+/**
+ * The account-level suppression list, which aws-ses-v2-local lacks: SES puts hard-bounced and
+ * complaining addresses on it and keeps them until deleted, so destruction must take a customer off
+ * it. Kept in memory for the stack's life; put, get and delete one address as SES v2 does.
+ */
+async function answerSuppression(req: IncomingMessage, res: ServerResponse, path: string, list: Map<string, { reason: string; at: Date }>): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req as AsyncIterable<Buffer>) chunks.push(chunk);
+  const address = decodeURIComponent(path.slice(SUPPRESSION_PATH.length + 1)).toLowerCase();
+  const ok = (body: unknown): void => {
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  };
+  if (req.method === 'PUT' && path === SUPPRESSION_PATH) {
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { EmailAddress?: unknown; Reason?: unknown };
+    if (typeof body.EmailAddress !== 'string' || (body.Reason !== 'BOUNCE' && body.Reason !== 'COMPLAINT')) {
+      sendError(res, 400, 'BadRequestException', 'EmailAddress and Reason (BOUNCE or COMPLAINT) are required.');
+      return;
+    }
+    list.set(body.EmailAddress.toLowerCase(), { reason: body.Reason, at: new Date() });
+    ok({});
+    return;
+  }
+  const entry = list.get(address);
+  if (!entry || path === SUPPRESSION_PATH) {
+    sendError(res, 404, 'NotFoundException', `Email address ${address} does not exist on your suppression list.`);
+    return;
+  }
+  if (req.method === 'GET') ok({ SuppressedDestination: { EmailAddress: address, Reason: entry.reason, LastUpdateTime: entry.at.getTime() / 1000 } });
+  else if (req.method === 'DELETE') {
+    list.delete(address);
+    ok({});
+  } else sendError(res, 405, 'BadRequestException', `${req.method ?? ''} is not supported here.`);
 }
 
 function destinations(body: unknown): string[] {

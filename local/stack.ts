@@ -240,7 +240,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           evidenceRetentionDays: DEFAULT_CONFIG.retention.classes.evidence.retentionDays,
         },
         destructions: localDestructions({
-          clients: { ...clients, cognito: cognitoClient },
+          clients: { ...clients, cognito: cognitoClient, ses: clients.sesv2 },
           inboundBucket: INBOUND_BUCKET,
           hmacKeyId: kms.hmacKey.arn,
           receiptKeyId: kms.receiptKey.arn,

@@ -2,12 +2,14 @@ import type { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-iden
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDeletionRequests } from '../records/aws/dynamo-deletion-requests';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
 import { KmsReceiptSigner } from '../records/aws/kms-receipt-signer';
 import type { DeletionRequestLog } from '../records/deletion-requests';
 import { CognitoIdentityProvider } from '../menu/aws/cognito-identity-provider';
+import { SesSuppressionList } from './aws/ses-suppression-list';
 import { DynamoSubjectAccessRecords } from '../menu/aws/dynamo-subject-access';
 import { DynamoSubjectAliases } from '../aliases/aws/dynamo-subject-aliases';
 import { DynamoSubjectStoreItems } from '../aliases/aws/dynamo-subject-stores';
@@ -40,7 +42,14 @@ interface DestructionSettings {
 }
 
 export interface DestructionDependencies {
-  readonly clients: { readonly dynamodb: DynamoDBClient; readonly kms: KMSClient; readonly s3: S3Client; readonly cognito: CognitoIdentityProviderClient };
+  readonly clients: {
+    readonly dynamodb: DynamoDBClient;
+    readonly kms: KMSClient;
+    readonly s3: S3Client;
+    readonly cognito: CognitoIdentityProviderClient;
+    /** SES's suppression list, which a customer's destruction clears. */
+    readonly ses: SESv2Client;
+  };
   readonly settings: DestructionSettings;
   /** Defaults to the inbound bucket through `clients.s3`. */
   readonly rawMail?: RawMailArchive;
@@ -68,6 +77,7 @@ function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
     transmissions: new DynamoSubjectTransmissions(clients.dynamodb, settings.tables.transmissions),
     access: new DynamoSubjectAccessRecords(clients.dynamodb, settings.tables.access),
     menuAccounts: { exists: (storeId) => accounts.hasAccount(storeId), remove: (storeId) => accounts.deleteAccount(storeId) },
+    suppressions: new SesSuppressionList(clients.ses),
     rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
     receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts, new KmsReceiptSigner(clients.kms, settings.receiptKeyId)),
   };

@@ -59,13 +59,15 @@ interface Findings {
   readonly accessIds: readonly string[];
   /** The store's menu account (store subjects only). */
   readonly menuAccount: boolean;
+  /** The customer's address is on SES's suppression list (customer subjects only). */
+  readonly suppressed: boolean;
   readonly keptStoreContacts: number;
 }
 
 /** How a subject is looked up: a store by its ID, a customer by the keyed hash of their address. */
-type Lookup = { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly addressHash: string };
+type Lookup = { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly addressHash: string; readonly email: string };
 
-async function findCustomer(addressHash: string, ports: SubjectPorts): Promise<Findings> {
+async function findCustomer(addressHash: string, email: string, ports: SubjectPorts): Promise<Findings> {
   const aliases = new Set<string>();
   const customerAliases = new Set<string>();
   for (const found of await ports.aliases.withAddressHash(addressHash)) {
@@ -86,6 +88,7 @@ async function findCustomer(addressHash: string, ports: SubjectPorts): Promise<F
     storeItems: storeItems.filter((key) => !isStoreItem(key)),
     accessIds: [],
     menuAccount: false,
+    suppressed: await ports.suppressions.isSuppressed(email),
     keptStoreContacts: storeItems.filter(isStoreItem).length,
   };
 }
@@ -98,12 +101,13 @@ async function findStore(storeId: string, ports: SubjectPorts): Promise<Findings
     storeItems: await ports.stores.itemsOfStore(storeId),
     accessIds: await ports.access.idsOfStore(storeId),
     menuAccount: await ports.menuAccounts.exists(storeId),
+    suppressed: false,
     keptStoreContacts: 0,
   };
 }
 
 function find(lookup: Lookup, ports: SubjectPorts): Promise<Findings> {
-  return lookup.kind === 'store' ? findStore(lookup.storeId, ports) : findCustomer(lookup.addressHash, ports);
+  return lookup.kind === 'store' ? findStore(lookup.storeId, ports) : findCustomer(lookup.addressHash, lookup.email, ports);
 }
 
 interface Erasure {
@@ -142,6 +146,8 @@ async function erase(subject: DestructionSubject, findings: Findings, ports: Sub
   if (subject.kind === 'store') {
     erasure.report('access', await countWhere(findings.accessIds, (accessId) => ports.access.remove(subject.storeId, accessId)), 'access records');
   }
+  // SES keeps a bounced or complaining address on its suppression list until it is deleted.
+  if (subject.kind === 'customer' && findings.suppressed) erasure.report('address', (await ports.suppressions.remove(subjectKey(subject))) ? 1 : 0, 'suppression list entry');
   // Mail that arrived while the aliases were still there left records the first pass did not see.
   await eraseRecords(findings.aliases, ports, erasure, 'late ', true);
 }
@@ -154,7 +160,7 @@ async function remaining(lookup: Lookup, findings: Findings, ports: SubjectPorts
   const messageIds = [...new Set([...erasure.messageIds, ...inboundMessageIds(records)])];
   const storeItems = await ports.stores.stored(again.storeItems);
   const counts: Record<DataClass, number> = {
-    address: (await ports.aliases.stored(aliases)).length + storeItems.length,
+    address: (await ports.aliases.stored(aliases)).length + storeItems.length + (again.suppressed ? 1 : 0),
     transmission: (await ports.transmissions.stored(records.map((record) => record.transmissionId))).length,
     access: again.accessIds.length + (again.menuAccount ? 1 : 0),
     content: messageIds.length === 0 ? 0 : await ports.rawMail.countMessageVersions(messageIds),
@@ -174,7 +180,7 @@ export async function destroySubject(given: DestructionSubject, requestedBy: str
   requireRequester(requestedBy);
   const startedAt = options.clock();
   const subjectHash = await ports.keys.mac(receiptSubjectMacInput(subject.kind, subjectKey(subject)));
-  const lookup: Lookup = subject.kind === 'store' ? subject : { kind: 'customer', addressHash: await ports.keys.mac(addressMacInput(subject.email)) };
+  const lookup: Lookup = subject.kind === 'store' ? subject : { kind: 'customer', addressHash: await ports.keys.mac(addressMacInput(subject.email)), email: subjectKey(subject) };
   const findings = await find(lookup, ports);
 
   const tally = new ClassTally(DESTRUCTION_CLASSES);

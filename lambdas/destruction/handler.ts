@@ -2,6 +2,7 @@ import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Receipt } from '../records/receipts';
 import { DATA_ENV, dataSettingsFromEnv, requireEnv, requireHomeRegion } from '../env';
 import { createDestructionHandler } from './app';
@@ -10,7 +11,7 @@ requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 const handle = createDestructionHandler({
-  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), cognito: new CognitoIdentityProviderClient({}) },
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), cognito: new CognitoIdentityProviderClient({}), ses: new SESv2Client({}) },
   settings: {
     ...dataSettingsFromEnv(),
     hmacKeyId: requireEnv(DATA_ENV.hmacKeyId),

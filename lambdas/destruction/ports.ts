@@ -106,6 +106,13 @@ interface SubjectMenuAccounts {
   remove(storeId: string): Promise<boolean>;
 }
 
+/** SES's account-level suppression list: it keeps a hard-bounced or complaining address until deleted. */
+export interface SubjectSuppressions {
+  isSuppressed(address: string): Promise<boolean>;
+  /** True when the address was on the list. */
+  remove(address: string): Promise<boolean>;
+}
+
 export interface SubjectPorts {
   readonly keys: MacService;
   readonly aliases: SubjectAliases;
@@ -113,6 +120,7 @@ export interface SubjectPorts {
   readonly transmissions: SubjectTransmissions;
   readonly access: SubjectAccessRecords;
   readonly menuAccounts: SubjectMenuAccounts;
+  readonly suppressions: SubjectSuppressions;
   readonly rawMail: Pick<RawMailArchive, 'eraseMessages' | 'countMessageVersions'>;
   readonly receipts: Pick<ReceiptLog, 'record'>;
 }

@@ -1,5 +1,6 @@
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
 import { GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
+import { GetSuppressedDestinationCommand, PutSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CognitoIdentityProvider } from '../../lambdas/menu/aws/cognito-identity-provider';
@@ -184,7 +185,7 @@ beforeAll(async () => {
   relay = await RelayHarness.start();
   const { endpoints, clients } = relay.stack;
   destruction = createDestruction({
-    clients: { dynamodb: clients.dynamodb, kms: clients.kms, s3: clients.s3, cognito: menuAccounts() },
+    clients: { dynamodb: clients.dynamodb, kms: clients.kms, s3: clients.s3, cognito: menuAccounts(), ses: clients.sesv2 },
     settings: { tables: endpoints.tables, inboundBucket: endpoints.inboundBucket, hmacKeyId: endpoints.keys.hmac, userPoolId: endpoints.cognito.userPoolId, receiptKeyId: endpoints.keys.receipts, policy },
   });
   for (const shop of [SHOP_A, SHOP_B]) await createShop(shop);
@@ -210,6 +211,8 @@ describe('destroying a customer', () => {
     expect(before.text).toContain(await addressHash(TARO));
     expect(before.text).toContain(reverseAlias(conversation(SHOP_B, TARO)));
     expect(before.objectVersions).toBe(8);
+    // As SES does after a hard bounce: both customers on the account's suppression list.
+    for (const address of [TARO, HANAKO]) await relay.stack.clients.sesv2.send(new PutSuppressedDestinationCommand({ EmailAddress: address, Reason: 'BOUNCE' }));
     receipt = await destruction.destroy({ kind: 'customer', email: 'Taro@Example.com' }, 'cli', (step) => steps.push(step));
   });
 
@@ -223,9 +226,20 @@ describe('destroying a customer', () => {
       expect(text).not.toContain(reverseAlias(taros));
     }
     expect(receipt).toMatchObject({ kind: 'destruction', verified: true, complete: true, requestedBy: 'cli' });
-    // Two aliases each way; three records per conversation (two deliveries, one complaint); two raw mails per conversation.
-    expect(receipt.counts).toEqual({ address: 4, transmission: 6, access: 0, content: 4 });
-    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(14);
+    // Two aliases each way and the suppression-list entry; three records per conversation (two
+    // deliveries, one complaint); two raw mails per conversation.
+    expect(receipt.counts).toEqual({ address: 5, transmission: 6, access: 0, content: 4 });
+    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(15);
+  });
+
+  it("takes their address off SES's suppression list, and only theirs", async () => {
+    const suppressed = async (address: string): Promise<boolean> =>
+      relay.stack.clients.sesv2.send(new GetSuppressedDestinationCommand({ EmailAddress: address })).then(
+        () => true,
+        (error: unknown) => (error instanceof Error && error.name === 'NotFoundException' ? false : Promise.reject(error)),
+      );
+    expect(await suppressed(TARO)).toBe(false);
+    expect(await suppressed(HANAKO)).toBe(true);
   });
 
   it('keeps the names of their aliases from being issued again', async () => {

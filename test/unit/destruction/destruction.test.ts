@@ -85,6 +85,18 @@ describe('destroying a customer', () => {
     expect(world.access.size).toBe(4);
   });
 
+  it("takes their address off SES's suppression list, and is not verified while it stays there", async () => {
+    world.suppressed.add('taro@example.com');
+    world.suppressed.add('hanako@example.com');
+    const receipt = await destroySubject({ kind: 'customer', email: TARO }, 'cli', world.ports(), options);
+    expect([...world.suppressed]).toEqual(['hanako@example.com']);
+    expect(receipt.verified).toBe(true);
+
+    world.suppressed.add('taro@example.com');
+    const stubborn = { ...world.ports(), suppressions: { isSuppressed: async () => true, remove: async () => false } };
+    await expect(destroySubject({ kind: 'customer', email: TARO }, 'cli', stubborn, options)).rejects.toThrow(/address/);
+  });
+
   it('finds nothing the second time and says so with zero counts, still verified', async () => {
     await destroySubject({ kind: 'customer', email: TARO }, 'cli', world.ports(), options);
     const again = await destroySubject({ kind: 'customer', email: ' taro@EXAMPLE.com ' }, 'event:Customer Deletion Requested', world.ports(), options);

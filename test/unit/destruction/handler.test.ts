@@ -19,6 +19,7 @@ describe('destruction Lambda handler', () => {
       [DATA_ENV.inboundBucket]: 'inbound',
       [DATA_ENV.hmacKeyId]: 'arn:aws:kms:ap-northeast-1:111122223333:key/hmac',
       [DATA_ENV.userPoolId]: 'ap-northeast-1_stores',
+      [DATA_ENV.receiptKeyId]: 'arn:aws:kms:ap-northeast-1:111122223333:key/receipts',
       [DATA_ENV.retentionPolicy]: JSON.stringify(DEFAULT_CONFIG.retention),
       AWS_REGION: 'ap-northeast-1',
     };

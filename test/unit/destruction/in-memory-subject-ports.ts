@@ -53,6 +53,8 @@ export class InMemorySubjectWorld {
   readonly access = new Map<string, AccessItem>();
   /** Store IDs with a menu account. */
   readonly menuAccounts = new Set<string>();
+  /** Addresses on SES's suppression list. */
+  readonly suppressed = new Set<string>();
   /** Versions stored per inbound SES message ID. */
   readonly rawMail = new Map<string, number>();
   readonly receipts: Receipt[] = [];
@@ -156,6 +158,10 @@ export class InMemorySubjectWorld {
           item.purgeAt = purgeAt;
           return true;
         },
+      },
+      suppressions: {
+        isSuppressed: async (address) => this.suppressed.has(address),
+        remove: async (address) => this.suppressed.delete(address),
       },
       menuAccounts: {
         exists: async (storeId) => this.menuAccounts.has(storeId),
