@@ -31,17 +31,22 @@ function deployedFunctions(target: Target): NonNullable<Target['functions']> {
 /** The functions' own log lines would mix with the CLI's output (and its --json); the receipt says it all. */
 const quietLogger = (serviceName: string) => new Logger({ serviceName, logLevel: 'SILENT' });
 
+function requireDataServices(target: Target): NonNullable<Target['dataServices']> {
+  if (!target.dataServices) throw new TargetError('the local stack names no user pool; restart it with the current version (`npm start`)');
+  return target.dataServices;
+}
+
 function localDestruction(target: Target, now: () => Date) {
-  if (!target.destructionServices) throw new TargetError('the local stack names no user pool; restart it with the current version (`npm start`)');
+  const services = requireDataServices(target);
   return createDestruction({
     logger: quietLogger('anshin-destruction'),
-    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, cognito: target.destructionServices.cognito, ses: target.destructionServices.ses },
+    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, cognito: services.cognito, ses: services.ses },
     settings: {
       tables: target.tables,
       inboundBucket: target.inboundBucket,
       hmacKeyId: target.keys.hmacKeyId,
       receiptKeyId: target.keys.receiptKeyId,
-      userPoolId: target.destructionServices.userPoolId,
+      userPoolId: services.userPoolId,
       policy: target.config.retention,
     },
     clock: now,
@@ -78,7 +83,7 @@ export async function runRetention(target: Target, now: () => Date, at?: Date): 
   const destruction = localDestruction(target, clock);
   const run = createRetentionRun({
     logger: quietLogger('anshin-retention'),
-    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3 },
+    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, ses: requireDataServices(target).ses },
     settings: { tables: target.tables, inboundBucket: target.inboundBucket, receiptKeyId: target.keys.receiptKeyId, policy: target.config.retention },
     // Locally the destruction code runs in-process where AWS would invoke the destruction function.
     storeErasure: { requestErasure: async (storeId: string) => void (await destruction.destroy({ kind: 'store', storeId }, 'retention')) },

@@ -32,10 +32,10 @@ export interface Target {
   /** The marketplace API: its base URL and the credentials requests to it are signed with. */
   readonly api?: MarketplaceApi;
   /**
-   * What destruction reaches besides tables, bucket and keys, on the local stack where it runs
-   * in-process (on AWS the function does): the stores' user pool and SES's suppression list.
+   * What destruction and retention reach besides tables, bucket and keys, on the local stack where
+   * they run in-process (on AWS the functions do): the stores' user pool and SES's suppression list.
    */
-  readonly destructionServices?: { readonly cognito: CognitoIdentityProviderClient; readonly userPoolId: string; readonly ses: SESv2Client };
+  readonly dataServices?: { readonly cognito: CognitoIdentityProviderClient; readonly userPoolId: string; readonly ses: SESv2Client };
 }
 
 export class TargetError extends Error {
@@ -59,7 +59,7 @@ export async function localTarget(dir: string): Promise<Target> {
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
     control: endpoints.control,
     ...(endpoints.api ? { api: new MarketplaceApi(endpoints.api, endpoints.region, async () => endpoints.credentials) } : {}),
-    destructionServices: {
+    dataServices: {
       cognito: new CognitoIdentityProviderClient({ ...common, endpoint: endpoints.cognito.url }),
       userPoolId: endpoints.cognito.userPoolId,
       ses: new SESv2Client({ ...common, endpoint: endpoints.outbox }),

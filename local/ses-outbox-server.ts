@@ -124,6 +124,21 @@ async function answerSuppression(req: IncomingMessage, res: ServerResponse, path
     ok({});
     return;
   }
+  if (req.method === 'GET' && path === SUPPRESSION_PATH) {
+    // ListSuppressedDestinations: entries last updated up to EndDate, a page at a time.
+    const query = new URL(req.url ?? '/', 'http://local').searchParams;
+    const endDate = query.get('EndDate');
+    const until = endDate === null ? Number.POSITIVE_INFINITY : Date.parse(endDate);
+    const offset = Number(query.get('NextToken') ?? 0) || 0;
+    const size = Number(query.get('PageSize') ?? 1000) || 1000;
+    const matching = [...list].filter(([, item]) => item.at.getTime() <= until);
+    const page = matching.slice(offset, offset + size);
+    ok({
+      SuppressedDestinationSummaries: page.map(([email, item]) => ({ EmailAddress: email, Reason: item.reason, LastUpdateTime: item.at.getTime() / 1000 })),
+      ...(offset + size < matching.length ? { NextToken: String(offset + size) } : {}),
+    });
+    return;
+  }
   const entry = list.get(address);
   if (!entry || path === SUPPRESSION_PATH) {
     sendError(res, 404, 'NotFoundException', `Email address ${address} does not exist on your suppression list.`);

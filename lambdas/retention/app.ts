@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
+import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -7,6 +8,7 @@ import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
 import { DynamoExpiryIndex } from './aws/dynamo-expiry-index';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
 import { KmsReceiptSigner } from '../records/aws/kms-receipt-signer';
+import { SesSuppressionSweep } from './aws/ses-suppression-sweep';
 import { DynamoRetentionCheckpoint } from './aws/dynamo-retention-checkpoint';
 import { LambdaStoreErasure } from './aws/lambda-store-erasure';
 import { S3RawMailArchive } from '../records/aws/s3-raw-mail-archive';
@@ -39,6 +41,8 @@ interface RetentionClients {
   /** Signs the run's receipt. */
   readonly kms: KMSClient;
   readonly s3: S3Client;
+  /** SES's suppression list, swept of entries past the address class. */
+  readonly ses: SESv2Client;
   /** For asking the destruction function to erase stores; not needed when `storeErasure` is given. */
   readonly lambda?: LambdaClient;
 }
@@ -88,6 +92,7 @@ function createRetentionPorts(deps: RetentionDependencies): RetentionPorts {
       receipts: expiryIndex('receipts'),
     },
     rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
+    suppressions: new SesSuppressionSweep(clients.ses),
     receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts, new KmsReceiptSigner(clients.kms, settings.receiptKeyId)),
     checkpoints: new DynamoRetentionCheckpoint(clients.dynamodb, settings.tables.receipts),
     aliasRetirer: new DynamoAliasStore(clients.dynamodb, settings.tables.aliases),

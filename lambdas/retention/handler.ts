@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
@@ -13,7 +14,7 @@ requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 const run = createRetentionRun({
-  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), lambda: new LambdaClient({}) },
+  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), ses: new SESv2Client({}), lambda: new LambdaClient({}) },
   settings: {
     ...dataSettingsFromEnv(),
     receiptKeyId: requireEnv(DATA_ENV.receiptKeyId),

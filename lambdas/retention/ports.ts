@@ -12,9 +12,10 @@ export type ExpiringTable = (typeof EXPIRING_TABLES)[number];
 
 /**
  * What one run works through, in order: raw mail first (the most personal data, the shortest
- * period), then the tables. A checkpoint names the stage a stopped run got to.
+ * period), then the tables, then SES's suppression list. A checkpoint names the stage a stopped
+ * run got to.
  */
-export const RETENTION_STAGES = ['content', ...EXPIRING_TABLES] as const;
+export const RETENTION_STAGES = ['content', ...EXPIRING_TABLES, 'suppressions'] as const;
 export type RetentionStage = (typeof RETENTION_STAGES)[number];
 
 /** An item's primary key, attribute by attribute (every table key in the schema is a string). */
@@ -89,8 +90,17 @@ export interface RetentionCheckpointStore {
   save(checkpoint: RetentionCheckpoint): Promise<void>;
 }
 
+/**
+ * SES's account-level suppression list, which keeps a bounced or complaining address until it is
+ * deleted: entries put there before the cutoff are removed page by page.
+ */
+export interface SuppressionSweep {
+  sweepOlderThan(cutoff: Date, page: { readonly cursor?: string | undefined; readonly pageSize: number }): Promise<{ readonly removed: number; readonly cursor?: string }>;
+}
+
 export interface RetentionPorts {
   readonly expiryIndexes: Readonly<Record<ExpiringTable, ExpiryIndex>>;
+  readonly suppressions: SuppressionSweep;
   readonly rawMail: Pick<RawMailArchive, 'sweepOlderThan'>;
   readonly receipts: Pick<ReceiptLog, 'record'>;
   readonly checkpoints: RetentionCheckpointStore;

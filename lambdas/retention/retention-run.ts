@@ -66,6 +66,11 @@ interface Run {
   readonly fromDay: string;
   /** Raw mail last modified at or before this instant is past the content period. */
   readonly contentCutoff: Date;
+  /**
+   * A suppression-list entry put there at or before this instant is past the address class: the
+   * alias it could concern has expired and its support period has ended.
+   */
+  readonly addressCutoff: Date;
   readonly pageSize: number;
   readonly deleteConcurrency: number;
   readonly bucketsAhead: number;
@@ -90,6 +95,7 @@ export async function runRetention(ports: RetentionPorts, options: RetentionOpti
     nowSeconds: Math.floor(now.getTime() / 1000),
     today,
     contentCutoff: new Date(now.getTime() - policy.classes.content.retentionDays * DAY_MS),
+    addressCutoff: new Date(now.getTime() - (policy.classes.address.retentionDays + policy.classes.address.supportDays) * DAY_MS),
     fromDay: minDay(checkpoint?.fromDay ?? addDays(today, -(options.firstRunLookbackDays ?? firstRunLookbackDays(policy))), today),
     pageSize: options.pageSize ?? RETENTION_DEFAULTS.pageSize,
     deleteConcurrency: options.deleteConcurrency ?? RETENTION_DEFAULTS.deleteConcurrency,
@@ -131,7 +137,7 @@ async function runStages(run: Run, checkpoint: RetentionCheckpoint | undefined, 
   for (const stage of RETENTION_STAGES.slice(firstStage)) {
     const resume = resumeAt?.stage === stage ? resumeAt : undefined;
     const before = totalRemoved(run);
-    const stoppedAt = stage === 'content' ? await sweepContent(run, resume) : await expireTable(run, stage, resume);
+    const stoppedAt = stage === 'content' ? await sweepContent(run, resume) : stage === 'suppressions' ? await sweepSuppressions(run, resume) : await expireTable(run, stage, resume);
     onProgress?.({
       stage,
       removed: totalRemoved(run) - before,
@@ -156,6 +162,20 @@ async function sweepContent(run: Run, resume: RetentionPosition | undefined): Pr
     run.current = here;
     const page = await run.ports.rawMail.sweepOlderThan(run.contentCutoff, { ...(cursor === undefined ? {} : { cursor }), maxKeys: run.pageSize });
     run.counts.content += page.removed;
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return undefined;
+}
+
+/** Suppression-list entries older than the address class, page by page. */
+async function sweepSuppressions(run: Run, resume: RetentionPosition | undefined): Promise<RetentionPosition | undefined> {
+  let cursor = resume?.cursor;
+  do {
+    const here: RetentionPosition = { stage: 'suppressions', ...(cursor === undefined ? {} : { cursor }) };
+    if (run.outOfTime()) return here;
+    run.current = here;
+    const page = await run.ports.suppressions.sweepOlderThan(run.addressCutoff, { ...(cursor === undefined ? {} : { cursor }), pageSize: run.pageSize });
+    run.counts.address += page.removed;
     cursor = page.cursor;
   } while (cursor !== undefined);
   return undefined;

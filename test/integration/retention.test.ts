@@ -3,6 +3,8 @@ import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/li
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAliasStore, retiredAliasKey } from '../../lambdas/aliases/aws/dynamo-alias-store';
 import { documentClient, expiryIndexAttributes } from '../../lambdas/aws/dynamo-document';
+import { GetSuppressedDestinationCommand, PutSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
+import { KmsReceiptSigner } from '../../lambdas/records/aws/kms-receipt-signer';
 import { DynamoReceiptLog } from '../../lambdas/records/aws/dynamo-receipt-log';
 import { DynamoStoreDirectory } from '../../lambdas/aliases/aws/dynamo-store-directory';
 import { KmsKeyService } from '../../lambdas/keys/aws/kms-key-service';
@@ -60,7 +62,7 @@ function tables() {
 
 function retentionRun() {
   return createRetentionRun({
-    clients: { dynamodb: relay.stack.clients.dynamodb, kms: relay.stack.clients.kms, s3: relay.stack.clients.s3 },
+    clients: { dynamodb: relay.stack.clients.dynamodb, kms: relay.stack.clients.kms, s3: relay.stack.clients.s3, ses: relay.stack.clients.sesv2 },
     settings: { tables: tables(), inboundBucket: relay.stack.endpoints.inboundBucket, receiptKeyId: relay.stack.endpoints.keys.receipts, policy },
     storeErasure: recordingErasure,
   });
@@ -198,7 +200,7 @@ describe('retention run against the local stack', () => {
   });
 
   it('removes receipts past their own period, never the checkpoint', async () => {
-    const receipts = new DynamoReceiptLog(relay.stack.clients.dynamodb, tables().receipts);
+    const receipts = new DynamoReceiptLog(relay.stack.clients.dynamodb, tables().receipts, new KmsReceiptSigner(relay.stack.clients.kms, relay.stack.endpoints.keys.receipts));
     const longAgo = new Date(T0.getTime() - (policy.classes.evidence.retentionDays - 100) * DAY_MS);
     await receipts.record({
       kind: 'retention',
@@ -219,9 +221,13 @@ describe('retention run against the local stack', () => {
 
   it('retires aliases once expiry plus support passed: only the name hash stays, and the name is never issued again', async () => {
     const { retentionDays, supportDays } = policy.classes.address;
+    // SES put the customer on the account's suppression list after a hard bounce, back at T0.
+    await relay.stack.clients.sesv2.send(new PutSuppressedDestinationCommand({ EmailAddress: CUSTOMER, Reason: 'BOUNCE' }));
     const receipt = await runAt(at(retentionDays + supportDays, 1));
 
-    expect(receipt.counts).toMatchObject({ address: 2, transmission: 1, access: 1 });
+    // The two aliases and the suppression-list entry, now past the address class.
+    expect(receipt.counts).toMatchObject({ address: 3, transmission: 1, access: 1 });
+    await expect(relay.stack.clients.sesv2.send(new GetSuppressedDestinationCommand({ EmailAddress: CUSTOMER }))).rejects.toMatchObject({ name: 'NotFoundException' });
     expect(receipt.aliasesRetired).toBe(1);
     const aliases = new DynamoAliasStore(relay.stack.clients.dynamodb, tables().aliases);
     expect(await aliases.getAlias(customerAlias.alias)).toBeUndefined();

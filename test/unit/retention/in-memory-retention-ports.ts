@@ -139,8 +139,21 @@ class RecordingStoreErasure implements StoreErasure {
   }
 }
 
+/** SES's suppression list: addresses and when they were put there. */
+class InMemorySuppressionList {
+  readonly entries = new Map<string, Date>();
+
+  async sweepOlderThan(cutoff: Date, page: { readonly cursor?: string | undefined; readonly pageSize: number }): Promise<{ readonly removed: number; readonly cursor?: string }> {
+    const listed = [...this.entries].filter(([, at]) => at.getTime() <= cutoff.getTime()).slice(0, page.pageSize);
+    for (const [address] of listed) this.entries.delete(address);
+    const more = [...this.entries.values()].some((at) => at.getTime() <= cutoff.getTime());
+    return { removed: listed.length, ...(more ? { cursor: 'next' } : {}) };
+  }
+}
+
 export interface RetentionDoubles {
   readonly ports: RetentionPorts;
+  readonly suppressions: InMemorySuppressionList;
   readonly indexes: Record<ExpiringTable, InMemoryExpiryIndex>;
   readonly rawMail: InMemoryRawMailArchive;
   readonly checkpoints: InMemoryCheckpointStore;
@@ -156,8 +169,10 @@ export function retentionDoubles(): RetentionDoubles {
   const receipts = new RecordingReceiptLog();
   const retirer = new InMemoryAliasRetirer(indexes.aliases);
   const erasure = new RecordingStoreErasure();
+  const suppressions = new InMemorySuppressionList();
   return {
-    ports: { expiryIndexes: indexes, rawMail, receipts, checkpoints, aliasRetirer: retirer, storeErasure: erasure },
+    ports: { expiryIndexes: indexes, rawMail, receipts, checkpoints, aliasRetirer: retirer, storeErasure: erasure, suppressions },
+    suppressions,
     indexes,
     rawMail,
     checkpoints,

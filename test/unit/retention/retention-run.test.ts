@@ -67,6 +67,18 @@ describe('runRetention', () => {
     expect(d.rawMail.cutoffs[0]).toEqual(hoursFrom(NOW, -7 * 24));
   });
 
+  it("takes addresses off SES's suppression list once they are past the address class (expiry plus support), and no sooner", async () => {
+    const d = retentionDoubles();
+    const { retentionDays, supportDays } = policy.classes.address;
+    d.suppressions.entries.set('old@example.com', hoursFrom(NOW, -(retentionDays + supportDays) * 24 - 1));
+    d.suppressions.entries.set('recent@example.com', hoursFrom(NOW, -(retentionDays + supportDays) * 24 + 1));
+
+    const receipt = await runRetention(d.ports, options());
+
+    expect([...d.suppressions.entries.keys()]).toEqual(['recent@example.com']);
+    expect(receipt.counts.address).toBe(1);
+  });
+
   it('retires a due customer alias (name hash kept first), deletes a due reverse alias, and never a retired hash', async () => {
     const d = retentionDoubles();
     const due = seconds(hoursFrom(NOW, -1));
