@@ -1,4 +1,5 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { createPublicKey, verify } from 'node:crypto';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -13,6 +14,10 @@ import {
   KMSInvalidMacException,
   NotFoundException,
   VerifyMacCommand,
+  GetPublicKeyCommand,
+  KMSInvalidSignatureException,
+  SignCommand,
+  VerifyCommand,
 } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsServer } from '../../../local/kms/server';
@@ -162,6 +167,32 @@ describe('local KMS endpoint', () => {
       expect(data.KeyMetadata).toMatchObject({ Arn: server.dataKey.arn, KeyUsage: 'ENCRYPT_DECRYPT', KeySpec: 'SYMMETRIC_DEFAULT', Enabled: true });
       expect(hmac.KeyMetadata).toMatchObject({ Arn: server.hmacKey.arn, KeyUsage: 'GENERATE_VERIFY_MAC', KeySpec: 'HMAC_256' });
       expect(data.KeyMetadata?.CreationDate).toBeInstanceOf(Date);
+    });
+  });
+
+  describe('Sign, Verify and GetPublicKey', () => {
+    it('signs with ECDSA P-256 so that the public key alone verifies, and refuses another message', async () => {
+      const message = utf8('anshin-receipt:v1:abc');
+      const { Signature } = await kms.send(new SignCommand({ KeyId: server.receiptKey.arn, Message: message, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' }));
+      const { PublicKey, KeySpec } = await kms.send(new GetPublicKeyCommand({ KeyId: server.receiptKey.arn }));
+      expect(KeySpec).toBe('ECC_NIST_P256');
+      const publicKey = createPublicKey({ key: Buffer.from(PublicKey!), format: 'der', type: 'spki' });
+      expect(verify('sha256', message, publicKey, Signature!)).toBe(true);
+      expect(verify('sha256', utf8('anshin-receipt:v1:abd'), publicKey, Signature!)).toBe(false);
+      await expect(
+        kms.send(new VerifyCommand({ KeyId: server.receiptKey.arn, Message: utf8('other'), Signature: Signature!, MessageType: 'RAW', SigningAlgorithm: 'ECDSA_SHA_256' })),
+      ).rejects.toBeInstanceOf(KMSInvalidSignatureException);
+    });
+
+    it('adds the signing key to a keyring written before it existed, keeping the others', async () => {
+      const path = join(dir, 'old-keyring.json');
+      const current = JSON.parse(await readFile(join(dir, 'kms-keys.json'), 'utf8')) as { version: 1; keys: { role: string }[] };
+      await writeFile(path, JSON.stringify({ version: 1, keys: current.keys.filter((key) => key.role !== 'receipts') }), { mode: 0o600 });
+      const upgraded = await startKmsServer({ keyringPath: path, region: REGION });
+      await upgraded.close();
+      expect(upgraded.dataKey.arn).toBe(server.dataKey.arn);
+      expect(upgraded.receiptKey.arn).not.toBe(server.receiptKey.arn);
+      expect((JSON.parse(await readFile(path, 'utf8')) as { keys: { role: string }[] }).keys.map((key) => key.role)).toEqual(['data', 'hmac', 'receipts']);
     });
   });
 
