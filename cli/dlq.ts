@@ -1,5 +1,5 @@
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
+import { notificationOutlived, REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import type { RedeliverResponse, ReplayItem, ReplayResponse } from '../local';
 import { TargetError } from './target';
@@ -8,6 +8,8 @@ export interface ReplayOptions {
   readonly dryRun: boolean;
   /** At most this many dead letters; all of them when absent. */
   readonly limit?: number;
+  /** Days raw mail is kept: a dead letter whose mail is older is deleted instead of replayed. */
+  readonly contentRetentionDays?: number;
 }
 
 /** Told how many dead letters to expect (an estimate on AWS), then of each one as it is done. */
@@ -68,6 +70,19 @@ export async function replayFromSqs(
     if (message.Body === undefined || message.Body === '' || receiptHandle === undefined) {
       if (receiptHandle) release.push(receiptHandle);
       return { ...described, status: 'skipped', detail: 'empty_message' };
+    }
+    if (options.contentRetentionDays !== undefined && notificationOutlived(message.Body, now(), options.contentRetentionDays)) {
+      if (options.dryRun) {
+        release.push(receiptHandle);
+        return { ...described, status: 'expired', detail: 'would_delete' };
+      }
+      try {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queues.deadLetter, ReceiptHandle: receiptHandle }));
+      } catch (error) {
+        release.push(receiptHandle);
+        return { ...described, status: 'failed', detail: errorName(error) };
+      }
+      return { ...described, status: 'expired', detail: 'content_retention_passed' };
     }
     if (options.dryRun) {
       release.push(receiptHandle);

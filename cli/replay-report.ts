@@ -7,6 +7,8 @@ export interface ReplaySummary {
   readonly wouldReplay: number;
   readonly failed: number;
   readonly skipped: number;
+  /** Deleted (or, in a dry run, to be deleted) because their mail is past the content retention. */
+  readonly expired: number;
 }
 
 /** `[#####-----] 5/10`; `total` is raised to `done` when an estimate fell short. */
@@ -25,7 +27,7 @@ export function formatAge(seconds: number | undefined): string {
   return `${Math.floor(s / 86_400)}d${String(Math.floor((s % 86_400) / 3600)).padStart(2, '0')}h`;
 }
 
-const STATUS_LABEL: Record<ReplayItem['status'], string> = { replayed: 'replayed', would_replay: 'would replay', failed: 'failed', skipped: 'skipped' };
+const STATUS_LABEL: Record<ReplayItem['status'], string> = { replayed: 'replayed', would_replay: 'would replay', failed: 'failed', skipped: 'skipped', expired: 'expired' };
 
 export function itemLine(item: ReplayItem): string {
   return [
@@ -39,12 +41,13 @@ export function itemLine(item: ReplayItem): string {
 
 export function summarize(items: readonly ReplayItem[]): ReplaySummary {
   const count = (status: ReplayItem['status']) => items.filter((item) => item.status === status).length;
-  return { replayed: count('replayed'), wouldReplay: count('would_replay'), failed: count('failed'), skipped: count('skipped') };
+  return { replayed: count('replayed'), wouldReplay: count('would_replay'), failed: count('failed'), skipped: count('skipped'), expired: count('expired') };
 }
 
 /** `replayed 7, failed 1, skipped 0`, or for a dry run `would replay 7, failed 0, skipped 0 (dry run: nothing sent)`. */
 export function summaryLine(summary: ReplaySummary, dryRun: boolean): string {
-  const counts = `${dryRun ? `would replay ${summary.wouldReplay}` : `replayed ${summary.replayed}`}, failed ${summary.failed}, skipped ${summary.skipped}`;
+  const expired = summary.expired > 0 ? `, ${dryRun ? 'would delete as expired' : 'deleted as expired'} ${summary.expired}` : '';
+  const counts = `${dryRun ? `would replay ${summary.wouldReplay}` : `replayed ${summary.replayed}`}, failed ${summary.failed}, skipped ${summary.skipped}${expired}`;
   return dryRun ? `${counts} (dry run: nothing sent)` : counts;
 }
 

@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Mailer, OutboundMessage } from '../lambdas/relay/ports';
-import { REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
+import { REPLAY_ATTRIBUTE, notificationOutlived } from '../lambdas/relay/replay';
 import type { StoredDeadLetter } from './dead-letter-store';
 import { HANDLED_NOTIFICATIONS, moveToHandled } from './ingress/smtp-ingress';
 import { closeServer, listen, LOOPBACK } from './listen';
@@ -23,9 +23,10 @@ export interface ReplayItem {
   /**
    * `replayed`: handed back to the relay (and gone from the dead letters); `would_replay`: a dry
    * run's listing; `failed`: the relay failed it again or the move failed; `skipped`: not a
-   * dead letter that can be replayed.
+   * dead letter that can be replayed; `expired`: its mail arrived longer ago than the content
+   * retention, so it is deleted rather than replayed (a dry run only names it).
    */
-  readonly status: 'replayed' | 'would_replay' | 'failed' | 'skipped';
+  readonly status: 'replayed' | 'would_replay' | 'failed' | 'skipped' | 'expired';
   /** Why it failed or was skipped, as a name (`dead_lettered_again`, an error name), never a message text. */
   readonly detail?: string;
 }
@@ -81,6 +82,8 @@ export interface ControlServerOptions {
   readonly region: string;
   readonly log: LocalLog;
   readonly clock?: () => Date;
+  /** Days raw mail is kept: a dead letter whose mail is older is deleted, never replayed. */
+  readonly contentRetentionDays?: number;
 }
 
 export interface ControlServer {
@@ -204,6 +207,12 @@ export async function startControlServer(options: ControlServerOptions): Promise
     if (!isStoredDeadLetter(letter)) return { id, ageSeconds, status: 'skipped', detail: 'not_a_dead_letter' };
     const { sesMessageId, reason } = letter.attributes;
     const described = { id, ...(sesMessageId === undefined ? {} : { sesMessageId }), reason, ageSeconds };
+    if (options.contentRetentionDays !== undefined && notificationOutlived(letter.body, clock(), options.contentRetentionDays)) {
+      if (dryRun) return { ...described, status: 'expired', detail: 'would_delete' };
+      await rm(path, { force: true });
+      options.log('dead_letter_expired', { id });
+      return { ...described, status: 'expired', detail: 'content_retention_passed' };
+    }
     if (dryRun) return { ...described, status: 'would_replay' };
 
     // Set aside first: the relay writes `<id>.json` again if it dead-letters the notification again.

@@ -188,7 +188,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(ingress.close);
 
-    const control = await startControlServer({ port: ports.control ?? 0, deadLettersDir, notificationsDir, deliver: relay, mailer, queueArn, region, log });
+    const control = await startControlServer({
+      port: ports.control ?? 0,
+      deadLettersDir,
+      notificationsDir,
+      deliver: relay,
+      mailer,
+      queueArn,
+      region,
+      log,
+      contentRetentionDays: DEFAULT_CONFIG.retention.classes.content.retentionDays,
+    });
     stops.push(control.close);
 
     // The menu's port is taken first: its URL goes into the invitation mails the API sends.

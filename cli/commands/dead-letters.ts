@@ -18,7 +18,11 @@ export function deadLetterCommands(context: CommandContext): void {
     .option('--limit <n>', 'at most this many (default: all)', positiveInteger)
     .action(async (opts: { dryRun: boolean; limit?: number }) => {
       const { target: t, options } = await context.target();
-      const replayOptions = { dryRun: opts.dryRun, ...(opts.limit === undefined ? {} : { limit: opts.limit }) };
+      const replayOptions = {
+        dryRun: opts.dryRun,
+        ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+        contentRetentionDays: t.config.retention.classes.content.retentionDays,
+      };
       const bar = options.json ? undefined : output.progress?.bind(output);
       // With a bar, only what needs a look is listed after it; a dry run's listing is its point.
       const listed: string[] = [];
@@ -35,7 +39,7 @@ export function deadLetterCommands(context: CommandContext): void {
             return;
           }
           bar(`\r${progressBar(done, total)}`);
-          if (opts.dryRun || item.status === 'failed' || item.status === 'skipped') listed.push(itemLine(item));
+          if (opts.dryRun || item.status === 'failed' || item.status === 'skipped' || item.status === 'expired') listed.push(itemLine(item));
         },
       };
       let items: ReplayItem[];

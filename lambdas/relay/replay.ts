@@ -1,3 +1,5 @@
+import { parseSesNotification } from './ses-notification';
+
 /**
  * SQS message attribute `anshin dlq replay` puts on a notification it sends back from the
  * dead-letter queue: the relay then tries again the deliveries it dead-lettered before, which
@@ -14,3 +16,11 @@ export function outlivedContentRetention(receivedAt: Date, now: Date, contentRet
   return now.getTime() - receivedAt.getTime() > contentRetentionDays * 86_400_000;
 }
 
+/** Whether a stored notification (a dead letter's body) has outlived the content class; false when it does not parse. */
+export function notificationOutlived(body: string, now: Date, contentRetentionDays: number): boolean {
+  try {
+    return outlivedContentRetention(parseSesNotification(body).receivedAt, now, contentRetentionDays);
+  } catch {
+    return false;
+  }
+}

@@ -1,4 +1,4 @@
-import { access, readdir } from 'node:fs/promises';
+import { access, readdir, readFile, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -116,7 +116,7 @@ describe('anshin dlq replay', () => {
       target: 'local',
       dryRun: true,
       items: [{ id: sesMessageId, sesMessageId, reason: 'raw_mail_missing', ageSeconds: expect.any(Number) as number, status: 'would_replay' }],
-      summary: { replayed: 0, wouldReplay: 1, failed: 0, skipped: 0 },
+      summary: { replayed: 0, wouldReplay: 1, failed: 0, skipped: 0, expired: 0 },
     });
     expect(lines).toEqual([expect.stringMatching(new RegExp(`^would replay\\s+${sesMessageId}  reason=raw_mail_missing  age=\\d+s$`)), 'would replay 1, failed 0, skipped 0 (dry run: nothing sent)']);
     expect(await relay.outboxCount()).toBe(before);
@@ -127,7 +127,7 @@ describe('anshin dlq replay', () => {
     const result = await relay.cli<ReplayJson>(['dlq', 'replay']);
 
     expect(result.items).toEqual([expect.objectContaining({ id: sesMessageId, status: 'failed', reason: 'raw_mail_missing', detail: 'dead_lettered_again' })]);
-    expect(result.summary).toEqual({ replayed: 0, wouldReplay: 0, failed: 1, skipped: 0 });
+    expect(result.summary).toEqual({ replayed: 0, wouldReplay: 0, failed: 1, skipped: 0, expired: 0 });
     expect(await relay.deadLetter(sesMessageId)).toBeDefined();
     expect(await readdir(join(relay.dir, 'dead-letters'))).toEqual([`${sesMessageId}.json`]);
   });
@@ -154,7 +154,24 @@ describe('anshin dlq replay', () => {
 
     const again = await relay.cli<ReplayJson>(['dlq', 'replay']);
 
-    expect(again).toEqual({ target: 'local', dryRun: false, items: [], summary: { replayed: 0, wouldReplay: 0, failed: 0, skipped: 0 } });
+    expect(again).toEqual({ target: 'local', dryRun: false, items: [], summary: { replayed: 0, wouldReplay: 0, failed: 0, skipped: 0, expired: 0 } });
+    expect(await relay.outboxCount()).toBe(before);
+  });
+
+  it('deletes, never replays, a dead letter whose mail arrived longer ago than the content retention', async () => {
+    // SES received the fixture's mail on 2026-11-24, more than seven days before any run of this test.
+    const body = await readFile(new URL('../fixtures/ses/received-s3-notification.json', import.meta.url), 'utf8');
+    const letter = join(relay.dir, 'dead-letters', 'o3vrnil0e2ic28trm7dfhrc2v0clambda4nbp0g1.json');
+    await writeFile(letter, JSON.stringify({ body, attributes: { reason: 'raw_mail_missing', errorName: 'RawMailMissingError' } }));
+    const before = await relay.outboxCount();
+
+    const listed = await relay.cli<ReplayJson>(['dlq', 'replay', '--dry-run']);
+    expect(listed.items.map((item) => [item.status, item.detail])).toEqual([['expired', 'would_delete']]);
+    expect(await exists(letter)).toBe(true);
+
+    const result = await relay.cli<ReplayJson>(['dlq', 'replay']);
+    expect(result.summary).toEqual({ replayed: 0, wouldReplay: 0, failed: 0, skipped: 0, expired: 1 });
+    expect(await exists(letter)).toBe(false);
     expect(await relay.outboxCount()).toBe(before);
   });
 

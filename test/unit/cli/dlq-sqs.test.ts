@@ -7,6 +7,7 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Message } from '@aws-sdk/client-sqs';
+import { readFileSync } from 'node:fs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { replayFromSqs } from '../../../cli/dlq';
@@ -53,6 +54,18 @@ beforeEach(() => {
 afterEach(() => sqsMock.reset());
 
 describe('replayFromSqs', () => {
+  it('deletes, instead of replaying, a dead letter whose mail arrived longer ago than the content retention', async () => {
+    // SES received this mail at 2026-11-24T05:32:33.936Z; seven days of content retention.
+    const body = readFileSync(new URL('../../fixtures/ses/received-s3-notification.json', import.meta.url), 'utf8');
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [dead(1, { Body: body })] }).resolves({});
+    const later = () => new Date('2026-12-01T06:00:00Z');
+
+    const items = await replayFromSqs(new SQSClient({}), QUEUES, { dryRun: false, contentRetentionDays: 7 }, recorder(), later);
+
+    expect(items.map((item) => [item.status, item.detail])).toEqual([['expired', 'content_retention_passed']]);
+    expect(callLog().filter((call) => !call.startsWith('Receive') && !call.startsWith('GetQueueAttributes'))).toEqual(['DeleteMessage handle-1']);
+  });
+
   it('sends each body to the relay queue before deleting it from the dead-letter queue, until the queue is empty', async () => {
     sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [dead(1), dead(2)] }).resolves({});
     const progress = recorder();

@@ -53,6 +53,13 @@ describe('summaryLine', () => {
     expect(summaryLine(summarize(items), false)).toBe('replayed 2, failed 1, skipped 1');
   });
 
+  it('counts dead letters deleted as past the content retention, when there are any', () => {
+    expect(summaryLine(summarize([{ id: 'a', status: 'replayed' }, { id: 'b', status: 'expired', detail: 'content_retention_passed' }]), false)).toBe(
+      'replayed 1, failed 0, skipped 0, deleted as expired 1',
+    );
+    expect(summaryLine(summarize([{ id: 'b', status: 'expired', detail: 'would_delete' }]), true)).toBe('would replay 0, failed 0, skipped 0, would delete as expired 1 (dry run: nothing sent)');
+  });
+
   it('says a dry run sent nothing', () => {
     const listed = summarize([
       { id: 'a', status: 'would_replay' },
