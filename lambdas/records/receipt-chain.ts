@@ -81,9 +81,16 @@ function dueAt(receiptId: string, retentionOf: Receipt): number {
 /**
  * Checks the receipts of one kind, oldest first: every signature, every link to the receipt
  * before, and the head's link to the newest. A first receipt whose predecessor is gone passes only
- * when that predecessor was due to expire (the retention run removes receipts past their period).
+ * when a retention receipt names that predecessor as pruned, or it was due to expire anyway.
  */
-export function verifyChain(kind: ReceiptKind, receipts: readonly (Receipt & Partial<ReceiptSeal>)[], head: ChainHead | undefined, check: SignatureCheck, now: Date): ChainReport {
+export function verifyChain(
+  kind: ReceiptKind,
+  receipts: readonly (Receipt & Partial<ReceiptSeal>)[],
+  head: ChainHead | undefined,
+  check: SignatureCheck,
+  now: Date,
+  pruned: ReadonlySet<string> = new Set(),
+): ChainReport {
   const sealed = receipts.filter((receipt): receipt is SealedReceipt => typeof receipt.signature === 'string');
   const unsigned = receipts.length - sealed.length;
   const broken = (receiptId: string, problem: string): ChainReport => ({ kind, checked: sealed.length, unsigned, broken: { receiptId, problem } });
@@ -94,7 +101,7 @@ export function verifyChain(kind: ReceiptKind, receipts: readonly (Receipt & Par
     if (previous === undefined) {
       if (receipt.previousReceiptId === undefined) {
         if (receipt.previousHash !== GENESIS_HASH) return broken(receipt.receiptId, 'it names no previous receipt but does not start the chain');
-      } else if (dueAt(receipt.previousReceiptId, receipt) > now.getTime() + DAY_MS) {
+      } else if (!pruned.has(receipt.previousReceiptId) && dueAt(receipt.previousReceiptId, receipt) > now.getTime() + DAY_MS) {
         return broken(receipt.receiptId, `the receipt before it (${receipt.previousReceiptId}) is missing, though not yet due to expire`);
       }
     } else if (receipt.previousReceiptId !== previous.receiptId || receipt.previousHash !== sealedHash(previous)) {

@@ -29,6 +29,8 @@ export interface Receipt {
   readonly counts: ClassCounts;
   /** Retention: aliases retired, of which only a one-way hash of the name is kept. */
   readonly aliasesRetired?: number;
+  /** Retention: receipts it removed as past their own period (kind and ID: no personal data), so a chain may start after them. */
+  readonly prunedReceipts?: readonly { readonly kind: ReceiptKind; readonly receiptId: string }[];
   /** False when the run stopped before the end (time budget) and the next run goes on from there. */
   readonly complete: boolean;
   /** Destruction and termination: whom it was about, as a receipt-only keyed hash. */

@@ -1,6 +1,6 @@
 import { parseAliasName } from '../aliases/names';
 import { backupsExpireBy, receiptFrame } from '../records/receipts';
-import type { Receipt } from '../records/receipts';
+import type { Receipt, ReceiptKind } from '../records/receipts';
 import { addDays, daysFromThrough, firstRunLookbackDays, utcDay } from '../records/days';
 import { DATA_CLASSES, DAY_SECONDS } from '../records/retention-policy';
 import type { DataClass, RetentionPolicy } from '../records/retention-policy';
@@ -78,6 +78,8 @@ interface Run {
   readonly counts: Counts;
   aliasesRetired: number;
   readonly erasuresRequested: Set<string>;
+  /** Receipts this run removed as past their own period, named in its receipt so the chains show why they end there. */
+  readonly prunedReceipts: { kind: ReceiptKind; receiptId: string }[];
   /** The page being worked on: where an error leaves the next run to start. */
   current: RetentionPosition;
 }
@@ -104,6 +106,7 @@ export async function runRetention(ports: RetentionPorts, options: RetentionOpti
     counts: Object.fromEntries(DATA_CLASSES.map((dataClass) => [dataClass, 0])) as Counts,
     aliasesRetired: 0,
     erasuresRequested: new Set(),
+    prunedReceipts: [],
     current: checkpoint?.unfinished?.position ?? { stage: RETENTION_STAGES[0] },
   };
   const beganOn = minDay(checkpoint?.unfinished?.beganOn ?? today, today);
@@ -290,7 +293,10 @@ async function expireItem(run: Run, table: ExpiringTable, key: ItemKey): Promise
       return;
     case 'receipts':
       if (key.kind === CHECKPOINT_KIND) return;
-      if (await deleteIfDue(key)) run.counts.evidence += 1;
+      if (await deleteIfDue(key)) {
+        run.counts.evidence += 1;
+        run.prunedReceipts.push({ kind: key.kind as ReceiptKind, receiptId: key.receiptId ?? '' });
+      }
       return;
   }
 }
@@ -320,6 +326,7 @@ function retentionReceipt(run: Run, options: RetentionOptions, complete: boolean
     ...receiptFrame('retention', { policy, requestedBy: options.requestedBy, startedAt: now, finishedAt }),
     counts: { ...run.counts },
     aliasesRetired: run.aliasesRetired,
+    ...(run.prunedReceipts.length > 0 ? { prunedReceipts: [...run.prunedReceipts].sort((a, b) => a.receiptId.localeCompare(b.receiptId)) } : {}),
     complete,
     backupsExpireBy: backupsExpireBy(policy, finishedAt),
   };

@@ -71,6 +71,12 @@ describe('the receipt chain', () => {
     expect(verifyChain('destruction', receipts.slice(1), headOf(receipts), check, NOW).broken?.problem).toContain('not yet due');
   });
 
+  it('accepts a chain whose first receipts a retention run names as pruned', () => {
+    const receipts = chainOf([1, 2, 3]);
+    const pruned = new Set([receipts[0]!.receiptId]);
+    expect(verifyChain('destruction', receipts.slice(1), headOf(receipts), check, NOW, pruned).broken).toBeUndefined();
+  });
+
   it('hashes the same receipt the same whatever the order of its fields', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[2,{"e":0,"f":1}]},"b":1}');
   });

@@ -61,6 +61,8 @@ describe('runRetention', () => {
     const receipt = await runRetention(d.ports, options());
 
     expect(receipt.counts).toEqual({ address: 0, access: 1, transmission: 2, content: 1, evidence: 1 });
+    // Named, so the retention chain shows why it starts after that receipt.
+    expect(receipt.prunedReceipts).toEqual([{ kind: 'retention', receiptId: '2022-06-14T00:00:00.000Z#00' }]);
     expect([...d.indexes.transmissions.rows.keys()]).toEqual(['fresh/0']);
     expect(d.indexes.access.rows.size).toBe(1);
     expect(d.rawMail.versions.map((v) => v.key)).toEqual(['inbound/new']);
