@@ -63,7 +63,7 @@ async function bundle(entry: string, outdir: string): Promise<void> {
 }
 
 function relayEnvironment(): Record<string, string> {
-  const values: Partial<Record<string, string>> = { [RELAY_ENV.transmissionRetentionDays]: '90', [RELAY_ENV.spamVerdictAction]: 'drop', [RELAY_ENV.bouncesPerSenderPerHour]: '10' };
+  const values: Partial<Record<string, string>> = { [RELAY_ENV.transmissionRetentionDays]: '90', [RELAY_ENV.contentRetentionDays]: '7', [RELAY_ENV.spamVerdictAction]: 'drop', [RELAY_ENV.bouncesPerSenderPerHour]: '10' };
   return Object.fromEntries(Object.values(RELAY_ENV).map((name) => [name, values[name] ?? `bench-${name}`]));
 }
 
