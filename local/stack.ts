@@ -256,7 +256,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           receiptKeyId: kms.receiptKey.arn,
           userPoolId: cognito.userPoolId,
         }),
-        logger: new Logger({ serviceName: 'anshin-api', logLevel: process.env.ANSHIN_DEBUG ? 'DEBUG' : 'SILENT' }),
+        logger: new Logger({ serviceName: 'anshin-api', logLevel: 'SILENT' }),
       }),
       log,
     });

@@ -248,7 +248,7 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
       } catch (error) {
         const problem = problemOf(error);
         // Names only: a message from a dependency could quote what it was given.
-        if (problem.status >= 500) logger.error('api_failed', { operationId: route.operationId, errorName: error instanceof Error ? error.name : 'unknown', debug: process.env.ANSHIN_DEBUG ? String(error) : undefined });
+        if (problem.status >= 500) logger.error('api_failed', { operationId: route.operationId, errorName: error instanceof Error ? error.name : 'unknown' });
         else logger.info('api_refused', { operationId: route.operationId, status: problem.status, type: problem.type });
         return new Response(JSON.stringify(problem), { status: problem.status, headers: { 'content-type': PROBLEM_JSON } });
       }

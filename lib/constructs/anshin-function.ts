@@ -83,13 +83,7 @@ export class AnshinFunction extends Construct {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [this.logGroup.logGroupArn] }),
     );
-    const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy !== undefined) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
-      });
-    }
+    this.acknowledgeUnscoped();
     this.function = new NodejsFunction(this, 'Function', {
       entry: props.entry,
       handler: props.handler ?? 'handler',
@@ -128,6 +122,25 @@ export class AnshinFunction extends Construct {
       );
     }
     return this;
+  }
+
+  /**
+   * Grants actions that support no resource-level permissions (`Resource: *`); the permissions
+   * boundary still keeps them in ap-northeast-1. `what` names them in the cdk-nag acknowledgement.
+   */
+  allowUnscoped(actions: readonly string[], what: string): this {
+    this.role.addToPrincipalPolicy(new PolicyStatement({ actions: [...actions], resources: ['*'] }));
+    this.unscoped.push(what);
+    this.acknowledgeUnscoped();
+    return this;
+  }
+
+  private readonly unscoped: string[] = ['X-Ray tracing (xray:PutTraceSegments, xray:PutTelemetryRecords)'];
+
+  private acknowledgeUnscoped(): void {
+    const policy = this.role.node.tryFindChild('DefaultPolicy');
+    if (policy === undefined) return;
+    Validations.of(policy).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: `${this.unscoped.join(' and ')} support no resource-level permissions.` });
   }
 
   /**

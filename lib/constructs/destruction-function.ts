@@ -1,6 +1,6 @@
 import type { IUserPool } from 'aws-cdk-lib/aws-cognito';
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import { EventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { ArnPrincipal, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -104,15 +104,7 @@ export class DestructionFunction extends Construct {
     // SES keeps a customer's bounced or complaining address on the account's suppression list until
     // it is deleted; these two actions take no resource (the list is one per account and region),
     // and the boundary keeps them in ap-northeast-1.
-    const suppressionList = new PolicyStatement({ actions: ['ses:GetSuppressedDestination', 'ses:DeleteSuppressedDestination'], resources: ['*'] });
-    this.anshinFunction.role.addToPrincipalPolicy(suppressionList);
-    const policy = this.anshinFunction.role.node.tryFindChild('DefaultPolicy');
-    if (policy !== undefined) {
-      Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: "X-Ray tracing and SES's suppression list (GetSuppressedDestination, DeleteSuppressedDestination) support no resource-level permissions.",
-      });
-    }
+    this.anshinFunction.allowUnscoped(['ses:GetSuppressedDestination', 'ses:DeleteSuppressedDestination'], "SES's suppression list (GetSuppressedDestination, DeleteSuppressedDestination)");
     // A deletion request of the marketplace API is marked done with its receipt; nothing else of the
     // receipts table is ever changed.
     this.anshinFunction.role.addToPrincipalPolicy(

@@ -110,14 +110,7 @@ export class RetentionFunction extends Construct {
     allowRawMailErasure(this.anshinFunction, props.inboundBucket);
     // Entries of SES's suppression list past the address class; the list is one per account and
     // region, so these actions take no resource, and the boundary keeps them in ap-northeast-1.
-    this.anshinFunction.role.addToPrincipalPolicy(new PolicyStatement({ actions: ['ses:ListSuppressedDestinations', 'ses:DeleteSuppressedDestination'], resources: ['*'] }));
-    const rolePolicy = this.anshinFunction.role.node.tryFindChild('DefaultPolicy');
-    if (rolePolicy !== undefined) {
-      Validations.of(rolePolicy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: "X-Ray tracing and SES's suppression list (ListSuppressedDestinations, DeleteSuppressedDestination) support no resource-level permissions.",
-      });
-    }
+    this.anshinFunction.allowUnscoped(['ses:ListSuppressedDestinations', 'ses:DeleteSuppressedDestination'], "SES's suppression list (ListSuppressedDestinations, DeleteSuppressedDestination)");
     // The unqualified function only: no version or alias of it, and no other function.
     this.anshinFunction.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [props.destruction.function.functionArn] }),

@@ -76,36 +76,32 @@ export class CognitoIdentityProvider implements IdentityProvider {
   }
 
   async completeNewPassword(storeId: string, challenge: string, newPassword: string): Promise<SignInOutcome> {
-    return answering(
-      async () =>
-        outcomeOf(
-          await this.cognito.send(
-            new RespondToAuthChallengeCommand({
-              ClientId: this.pool.clientId,
-              ChallengeName: 'NEW_PASSWORD_REQUIRED',
-              Session: challenge,
-              ChallengeResponses: { USERNAME: storeId, NEW_PASSWORD: newPassword },
-            }),
-          ),
-        ),
-      { InvalidPasswordException: { kind: 'password_too_weak' }, NotAuthorizedException: { kind: 'rejected' }, CodeMismatchException: { kind: 'rejected' } },
-    );
+    return this.respond('NEW_PASSWORD_REQUIRED', challenge, { USERNAME: storeId, NEW_PASSWORD: newPassword }, {
+      InvalidPasswordException: { kind: 'password_too_weak' },
+      NotAuthorizedException: { kind: 'rejected' },
+      CodeMismatchException: { kind: 'rejected' },
+    });
   }
 
   async answerMfa(storeId: string, challenge: string, code: string): Promise<SignInOutcome> {
+    return this.respond('SOFTWARE_TOKEN_MFA', challenge, { USERNAME: storeId, SOFTWARE_TOKEN_MFA_CODE: code }, {
+      CodeMismatchException: { kind: 'mfa_rejected' },
+      ExpiredCodeException: { kind: 'mfa_rejected' },
+      NotAuthorizedException: { kind: 'rejected' },
+    });
+  }
+
+  /** Answers a sign-in challenge; the errors named in `answers` are outcomes, any other is thrown. */
+  private async respond(
+    challengeName: 'NEW_PASSWORD_REQUIRED' | 'SOFTWARE_TOKEN_MFA',
+    challenge: string,
+    responses: Record<string, string>,
+    answers: Record<string, SignInOutcome>,
+  ): Promise<SignInOutcome> {
     return answering(
       async () =>
-        outcomeOf(
-          await this.cognito.send(
-            new RespondToAuthChallengeCommand({
-              ClientId: this.pool.clientId,
-              ChallengeName: 'SOFTWARE_TOKEN_MFA',
-              Session: challenge,
-              ChallengeResponses: { USERNAME: storeId, SOFTWARE_TOKEN_MFA_CODE: code },
-            }),
-          ),
-        ),
-      { CodeMismatchException: { kind: 'mfa_rejected' }, ExpiredCodeException: { kind: 'mfa_rejected' }, NotAuthorizedException: { kind: 'rejected' } },
+        outcomeOf(await this.cognito.send(new RespondToAuthChallengeCommand({ ClientId: this.pool.clientId, ChallengeName: challengeName, Session: challenge, ChallengeResponses: responses }))),
+      answers,
     );
   }
 

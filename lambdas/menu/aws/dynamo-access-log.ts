@@ -9,7 +9,7 @@ import type { AccessEntry, AccessLog, AccessLogEntry, AccessResult } from '../po
  * what came of it. One partition per store, so a store's whole access log is one query away, and
  * erased with it; a request that named no store goes to its IP address's partition (`ip#…`).
  */
-export interface AccessRecord {
+interface AccessRecord {
   readonly storeId: string;
   /** `<ISO time>#<random hex>`: unique, and sorts by time within the partition. */
   readonly accessId: string;
@@ -50,47 +50,33 @@ export class DynamoAccessLog extends DynamoTable implements AccessLog {
   }
 
   async record(entry: AccessEntry): Promise<void> {
-    await this.put(accessRecord(entry, this.retentionDays));
-  }
-
-  async put(record: AccessRecord): Promise<void> {
+    const record = accessRecord(entry, this.retentionDays);
     await this.db.send(
       new PutCommand({ TableName: this.tableName, Item: { ...record, ...expiryIndexAttributes(record.purgeAt, `${record.storeId}/${record.accessId}`) } }),
     );
   }
 
+  /** The sign-in steps among the store's access records, newest first. */
   async logins(storeId: string, limit: number): Promise<AccessLogEntry[]> {
-    return (await this.query(storeId, limit, true)).map(({ at, clientIp, action, result }) => ({ at, clientIp, action, result }));
-  }
-
-  /** Newest first; with `loginsOnly`, the sign-in steps only. */
-  async list(storeId: string, limit: number, loginsOnly = false): Promise<AccessRecord[]> {
-    return this.query(storeId, limit, loginsOnly);
-  }
-
-  private async query(storeId: string, limit: number, loginsOnly: boolean): Promise<AccessRecord[]> {
-    const records: AccessRecord[] = [];
+    const logins: AccessLogEntry[] = [];
     let cursor: Record<string, unknown> | undefined;
-    for (let page = 0; page < MAX_HISTORY_PAGES && records.length < limit; page += 1) {
+    for (let page = 0; page < MAX_HISTORY_PAGES && logins.length < limit; page += 1) {
       const { Items, LastEvaluatedKey } = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: '#store = :store AND #id BETWEEN :from AND :to',
-          ...(loginsOnly ? { FilterExpression: 'begins_with(#action, :login)' } : {}),
-          ExpressionAttributeNames: { '#store': 'storeId', '#id': 'accessId', ...(loginsOnly ? { '#action': 'action' } : {}) },
-          ExpressionAttributeValues: { ':store': storeId, ':from': ACCESS_RECORDS.from, ':to': ACCESS_RECORDS.to, ...(loginsOnly ? { ':login': 'login' } : {}) },
+          FilterExpression: 'begins_with(#action, :login)',
+          ExpressionAttributeNames: { '#store': 'storeId', '#id': 'accessId', '#action': 'action' },
+          ExpressionAttributeValues: { ':store': storeId, ':from': ACCESS_RECORDS.from, ':to': ACCESS_RECORDS.to, ':login': 'login' },
           ScanIndexForward: false,
           Limit: limit,
           ...(cursor ? { ExclusiveStartKey: cursor } : {}),
         }),
       );
-      for (const item of Items ?? []) {
-        const { expiryBucket: _bucket, ...record } = item;
-        records.push(record as AccessRecord);
-      }
+      for (const { at, clientIp, action, result } of (Items ?? []) as AccessRecord[]) logins.push({ at, clientIp, action, result });
       cursor = LastEvaluatedKey;
       if (!cursor) break;
     }
-    return records.slice(0, limit);
+    return logins.slice(0, limit);
   }
 }

@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { conditionHeld, DynamoTable, expiryIndexAttributes } from '../../aws/dynamo-document';
+import { conditionHeld, DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 import type { LoginThrottle } from '../ports';
 
 /** Counters outlive their window and lock by this much, then go by TTL. */
@@ -39,7 +39,7 @@ export class DynamoLoginThrottle extends DynamoTable implements LoginThrottle {
       );
       failures = Number(Attributes?.failures ?? 1);
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      if (!isConditionFailure(error)) throw error;
       await this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...Key, windowStart: now.getTime(), failures: 1, purgeAt, ...expiry } }));
     }
     if (failures >= window.limit) {
