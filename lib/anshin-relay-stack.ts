@@ -1,4 +1,4 @@
-import { Aspects, CfnOutput, Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Stage, Validations } from 'aws-cdk-lib';
 import type { StackProps } from 'aws-cdk-lib';
 import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -14,7 +14,8 @@ import { API_STAGE, MarketplaceApi } from './constructs/marketplace-api';
 import { RelayFunction } from './constructs/relay-function';
 import { RetentionFunction } from './constructs/retention-function';
 import { SendingFeedback } from './constructs/sending-feedback';
-import { ResidencyError, ResidencyGuard, assertHomeRegion, boundToHomeRegion } from './residency';
+import { ResidencyError, assertHomeRegion, boundToHomeRegion } from './residency';
+import { AnshinResidencyChecks } from './residency-pack';
 import { RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
 
 export interface AnshinRelayStackProps extends StackProps {
@@ -95,7 +96,9 @@ export class AnshinRelayStack extends Stack {
     if (props.config.region !== this.region) {
       throw new ResidencyError(`anshin.region is ${props.config.region} but the stack targets ${this.region}`);
     }
-    Aspects.of(this).add(new ResidencyGuard());
+    // The stack brings its own residency checks, whatever app it is synthesised in.
+    const stage = Stage.of(this);
+    if (stage !== undefined) Validations.of(stage).addPlugins(new AnshinResidencyChecks(this));
     this.regionBoundary = boundToHomeRegion(this);
     const { config } = props;
     this.config = config;

@@ -105,7 +105,6 @@ export const RESIDENCY_RULES: readonly ResidencyRule[] = [
       if (type === 'AWS::KMS::Key') return verdict(properties.MultiRegion === true);
       const regions = ((properties.Replicas ?? []) as { Region?: unknown }[]).map((replica) => replica.Region);
       return verdict(regions.some((region) => region !== HOME_REGION));
-      return NagRuleCompliance.NOT_APPLICABLE;
     },
   },
   {

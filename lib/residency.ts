@@ -1,30 +1,18 @@
 /**
- * Data residency guard: user data of this service may only exist in {@link HOME_REGION}. The stack's
- * region is checked when the stack is created; features that copy data to another region are
- * rejected by an aspect that walks the whole construct tree at synthesis, so a construct added later
- * (or by a library) cannot slip one in.
+ * Data residency: user data of this service may only exist in {@link HOME_REGION}. The stack's
+ * region is checked when the stack is created, and every role is bounded to the region. Resources
+ * that would copy data elsewhere are flagged at synthesis by the `AnshinResidency` rule pack
+ * (`residency-pack.ts`), which walks the whole construct tree, so a construct added later (or by a
+ * library) cannot slip one in.
  */
-import { CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Token, Validations } from 'aws-cdk-lib';
+import type { Stack } from 'aws-cdk-lib';
 import { Effect, ManagedPolicy, PermissionsBoundary, PolicyDocument, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { IAspect } from 'aws-cdk-lib';
-import { CfnGlobalTable } from 'aws-cdk-lib/aws-dynamodb';
-import { CfnKey } from 'aws-cdk-lib/aws-kms';
-import { CfnBucket } from 'aws-cdk-lib/aws-s3';
-import type { IConstruct } from 'constructs';
 import { HOME_REGION } from './config';
 
 export class ResidencyError extends Error {
   override readonly name = 'ResidencyError';
 }
-
-/** Resource types that exist to span regions, whatever their properties. */
-const CROSS_REGION_RESOURCES: Readonly<Record<string, string>> = {
-  'AWS::KMS::ReplicaKey': 'a KMS replica key copies key material to another region',
-  'AWS::S3::MultiRegionAccessPoint': 'an S3 multi-region access point spans regions',
-  'Custom::DynamoDBReplica': 'a DynamoDB replica (Table.replicationRegions)',
-  'Custom::CrossRegionExportWriter': 'a cross-region stack reference',
-  'Custom::CrossRegionExportReader': 'a cross-region stack reference',
-};
 
 /** Fails unless the stack is bound to exactly the home region. */
 export function assertHomeRegion(stack: Stack): void {
@@ -37,42 +25,6 @@ export function assertHomeRegion(stack: Stack): void {
   if (region !== HOME_REGION) {
     throw new ResidencyError(`stack ${stack.node.path} targets ${region}; user data may only live in ${HOME_REGION}`);
   }
-}
-
-/**
- * Rejects, at synthesis, every resource that would put data or keys outside {@link HOME_REGION}:
- * DynamoDB global-table replicas, S3 replication and multi-region access points, multi-region and
- * replica KMS keys, cross-region references. A value that is only known at deploy time counts as a
- * violation, because it cannot be shown to stay home.
- */
-export class ResidencyGuard implements IAspect {
-  visit(node: IConstruct): void {
-    if (!CfnResource.isCfnResource(node)) return;
-    const reason = violation(node);
-    if (reason !== undefined) {
-      throw new ResidencyError(`${node.node.path}: ${reason}; user data may only live in ${HOME_REGION}`);
-    }
-  }
-}
-
-function violation(resource: CfnResource): string | undefined {
-  const crossRegion = CROSS_REGION_RESOURCES[resource.cfnResourceType];
-  if (crossRegion !== undefined) return crossRegion;
-  const stack = Stack.of(resource);
-  if (resource instanceof CfnKey) {
-    const multiRegion: unknown = stack.resolve(resource.multiRegion);
-    if (multiRegion !== undefined && multiRegion !== false) return 'a multi-region KMS key can be replicated to other regions';
-  }
-  if (resource instanceof CfnBucket && resource.replicationConfiguration !== undefined) {
-    return 'S3 replication copies objects out of the bucket';
-  }
-  if (resource instanceof CfnGlobalTable) {
-    const replicas: unknown = stack.resolve(resource.replicas);
-    const regions = Array.isArray(replicas) ? replicas.map((replica: unknown) => (replica as { region?: unknown }).region) : [undefined];
-    const foreign = regions.filter((region) => region !== HOME_REGION);
-    if (foreign.length > 0) return `a DynamoDB global table replicates to ${foreign.map((region) => JSON.stringify(region)).join(', ')}`;
-  }
-  return undefined;
 }
 
 /**

@@ -2,17 +2,18 @@ import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { CfnBackupPlan } from 'aws-cdk-lib/aws-backup';
 import { Distribution } from 'aws-cdk-lib/aws-cloudfront';
 import { HttpOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import { AttributeType, CfnGlobalTable } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, CfnGlobalTable, Table, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { CfnRule, Connection, ApiDestination, Authorization } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { CfnKey } from 'aws-cdk-lib/aws-kms';
+import { CfnKey, Key } from 'aws-cdk-lib/aws-kms';
 import { CfnSubscriptionFilter } from 'aws-cdk-lib/aws-logs';
 import { CfnHostedZone } from 'aws-cdk-lib/aws-route53';
-import { CfnBucket } from 'aws-cdk-lib/aws-s3';
+import { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { CfnSubscription, Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
-import { HOME_REGION } from '../../lib/config';
+import { AnshinRelayStack } from '../../lib/anshin-relay-stack';
+import { HOME_REGION, resolveConfig } from '../../lib/config';
 import { AnshinResidencyChecks, RESIDENCY_RULES } from '../../lib/residency-pack';
 import { assemblyDir, relayApp } from './support';
 
@@ -67,6 +68,10 @@ const VIOLATIONS: readonly [string, (scope: Construct) => void][] = [
         replicas: [{ region: HOME_REGION }, { region: 'us-east-1' }],
       }),
   ],
+  ['ReplicatedElsewhere', (scope) => new TableV2(scope, 'TableV2', { partitionKey: { name: 'id', type: AttributeType.STRING }, replicas: [{ region: 'us-west-2' }] })],
+  ['ReplicatedElsewhere', (scope) => new Table(scope, 'Replicated', { partitionKey: { name: 'id', type: AttributeType.STRING }, replicationRegions: ['ap-northeast-3'] })],
+  ['ReplicatedElsewhere', (scope) => new CfnResource(scope, 'Replica', { type: 'AWS::KMS::ReplicaKey', properties: { PrimaryKeyArn: 'arn', KeyPolicy: {} } })],
+  ['ReplicatedElsewhere', (scope) => new CfnResource(scope, 'Mrap', { type: 'AWS::S3::MultiRegionAccessPoint', properties: { Regions: [{ Bucket: 'b' }] } })],
   ['CrossRegionReference', (scope) => new CfnResource(scope, 'Export', { type: 'Custom::CrossRegionExportWriter', properties: { ServiceToken: 'x' } })],
   [
     'GrantInAnotherRegion',
@@ -92,8 +97,17 @@ describe('the AnshinResidency rule pack', () => {
         const topic = new Topic(scope, 'T');
         new CfnSubscription(scope, 'Queue', { topicArn: topic.topicArn, protocol: 'sqs', endpoint: 'arn:aws:sqs:ap-northeast-1:123456789012:relay' });
         new CfnKey(scope, 'Key', { keyPolicy: {} });
+        new TableV2(scope, 'HomeOnly', { partitionKey: { name: 'id', type: AttributeType.STRING } });
+        new Key(scope, 'RotatedKey', { enableKeyRotation: true });
+        new Bucket(scope, 'Bucket');
       }),
     ).toEqual([]);
+  });
+
+  it('flags a global table whose region is known only at deploy time, which cannot be shown to stay home', () => {
+    const stack = new Stack(new App({ outdir: assemblyDir() }), 'Agnostic');
+    new TableV2(stack, 'Global', { partitionKey: { name: 'id', type: AttributeType.STRING } });
+    expect(new AnshinResidencyChecks().validateScope(stack).violations.map((violation) => violation.ruleName)).toContain('AnshinResidency-ReplicatedElsewhere');
   });
 
   it('finds nothing in the relay stack, and fails its synthesis when something breaks a rule', () => {
@@ -103,5 +117,12 @@ describe('the AnshinResidency rule pack', () => {
     const { app, stack: broken } = relayApp();
     new CfnHostedZone(broken, 'Zone', { name: 'example.jp' });
     expect(() => app.synth()).toThrow(/AnshinResidency-GlobalOrEdgeService/);
+  });
+
+  it('goes with the stack into any app, not only the one `addRelayStack` builds', () => {
+    const app = new App({ outdir: assemblyDir() });
+    const stack = new AnshinRelayStack(app, 'Elsewhere', { config: resolveConfig({}), env: { region: HOME_REGION, account: '123456789012' } });
+    new Key(stack, 'Extra', { multiRegion: true, enableKeyRotation: true });
+    expect(() => app.synth()).toThrow(/AnshinResidency-ReplicatedElsewhere/);
   });
 });

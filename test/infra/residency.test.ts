@@ -1,21 +1,10 @@
-import { App, Aspects, CfnResource, Stack } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { AttributeType, Table, TableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Key } from 'aws-cdk-lib/aws-kms';
-import { Bucket } from 'aws-cdk-lib/aws-s3';
-import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AnshinRelayStack } from '../../lib/anshin-relay-stack';
 import { HOME_REGION, resolveConfig } from '../../lib/config';
-import { ResidencyError, ResidencyGuard } from '../../lib/residency';
+import { ResidencyError } from '../../lib/residency';
 import { assemblyDir, relayApp } from './support';
-
-/** A bare stack in the home region with only the guard: the guard's own behaviour, without the relay. */
-function guardedStack(): Stack {
-  const stack = new Stack(new App({ outdir: assemblyDir() }), 'Guarded', { env: { region: HOME_REGION } });
-  Aspects.of(stack).add(new ResidencyGuard());
-  return stack;
-}
 
 afterEach(() => {
   vi.unstubAllEnvs();
@@ -55,67 +44,6 @@ describe('stack region', () => {
     const { stack } = relayApp({ anshin: { account: '210987654321' } });
 
     expect(stack.account).toBe('210987654321');
-  });
-});
-
-describe('ResidencyGuard', () => {
-  it('fails synthesis of the relay stack when a construct adds a multi-region key', () => {
-    const { stack } = relayApp();
-    new Key(stack, 'Extra', { multiRegion: true, enableKeyRotation: true });
-
-    expect(() => Template.fromStack(stack)).toThrow(/multi-region KMS key.*ap-northeast-1/);
-  });
-
-  it('fails synthesis of the relay stack when a construct adds a DynamoDB replica in another region', () => {
-    const { stack } = relayApp();
-    new TableV2(stack, 'Global', { partitionKey: { name: 'id', type: AttributeType.STRING }, replicas: [{ region: 'us-west-2' }] });
-
-    expect(() => Template.fromStack(stack)).toThrow(/global table replicates to "us-west-2"/);
-  });
-
-  it('rejects Table.replicationRegions (replica custom resources)', () => {
-    const stack = guardedStack();
-    new Table(stack, 'Replicated', { partitionKey: { name: 'id', type: AttributeType.STRING }, replicationRegions: ['ap-northeast-3'] });
-
-    expect(() => Template.fromStack(stack)).toThrow(/DynamoDB replica/);
-  });
-
-  it('rejects S3 replication', () => {
-    const stack = guardedStack();
-    const bucket = new Bucket(stack, 'Source', { versioned: true });
-    (bucket.node.defaultChild as CfnBucket).replicationConfiguration = {
-      role: 'arn:aws:iam::123456789012:role/replication',
-      rules: [{ status: 'Enabled', destination: { bucket: 'arn:aws:s3:::elsewhere' } }],
-    };
-
-    expect(() => Template.fromStack(stack)).toThrow(/S3 replication/);
-  });
-
-  it('rejects KMS replica keys and cross-region references', () => {
-    const replica = guardedStack();
-    new CfnResource(replica, 'Replica', { type: 'AWS::KMS::ReplicaKey', properties: { PrimaryKeyArn: 'arn', KeyPolicy: {} } });
-    const reference = guardedStack();
-    new CfnResource(reference, 'Writer', { type: 'Custom::CrossRegionExportWriter', properties: { ServiceToken: 'arn' } });
-
-    expect(() => Template.fromStack(replica)).toThrow(ResidencyError);
-    expect(() => Template.fromStack(reference)).toThrow(/cross-region stack reference/);
-  });
-
-  it('rejects a global-table replica whose region is only known at deploy time', () => {
-    const stack = new Stack(new App({ outdir: assemblyDir() }), 'Agnostic');
-    Aspects.of(stack).add(new ResidencyGuard());
-    new TableV2(stack, 'Global', { partitionKey: { name: 'id', type: AttributeType.STRING } });
-
-    expect(() => Template.fromStack(stack)).toThrow(ResidencyError);
-  });
-
-  it('accepts single-region tables, keys and buckets in the home region', () => {
-    const stack = guardedStack();
-    new TableV2(stack, 'HomeOnly', { partitionKey: { name: 'id', type: AttributeType.STRING } });
-    new Key(stack, 'Key', { enableKeyRotation: true });
-    new Bucket(stack, 'Bucket');
-
-    expect(() => Template.fromStack(stack)).not.toThrow();
   });
 });
 

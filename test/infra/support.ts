@@ -76,7 +76,7 @@ export function relayApp(options: RelayAppOptions = {}): { app: App; stack: Ansh
   return { app, stack: addRelayStack(app) };
 }
 
-/** Synthesises a fresh relay stack (running the residency guard and the cdk-nag packs) and returns its template. */
+/** Synthesises a fresh relay stack (running the cdk-nag packs, AnshinResidency included) and returns its template. */
 export function relayTemplate(options: RelayAppOptions = {}): { app: App; stack: AnshinRelayStack; template: Template } {
   const { app, stack } = relayApp(options);
   return { app, stack, template: Template.fromStack(stack) };
