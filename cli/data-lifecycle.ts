@@ -3,6 +3,7 @@ import { FunctionFailedError, invokeForReceipt } from '../lambdas/aws/invoke-for
 import type { Receipt } from '../lambdas/records/receipts';
 import type { DataClass } from '../lambdas/records/retention-policy';
 import { createDestruction } from '../lambdas/destruction/app';
+import type { DestructionTarget } from '../lambdas/destruction/request';
 import { createRetentionRun } from '../lambdas/retention/app';
 import { TargetError } from './target';
 import type { Target } from './target';
@@ -14,7 +15,7 @@ import type { Target } from './target';
  * the CLI's clock.
  */
 
-export type Subject = { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly email: string };
+export type Subject = DestructionTarget;
 
 export type ProgressStep = { readonly dataClass: DataClass; readonly removed: number; readonly phase: string };
 
@@ -45,6 +46,7 @@ function localDestruction(target: Target, now: () => Date) {
       tables: target.tables,
       inboundBucket: target.inboundBucket,
       hmacKeyId: target.keys.hmacKeyId,
+      addressKeyId: target.keys.dataKeyId,
       receiptKeyId: target.keys.receiptKeyId,
       userPoolId: services.userPoolId,
       policy: target.config.retention,

@@ -91,6 +91,8 @@ export const DATA_ENV = {
   retentionPolicy: 'RETENTION_POLICY',
   /** HMAC key for address hashes and receipt subject hashes (destruction only). */
   hmacKeyId: 'HMAC_KEY_ID',
+  /** The address key, to find the customer behind an alias a deletion names (destruction only). */
+  addressKeyId: 'ADDRESS_KEY_ID',
   /** The destruction function, which the retention run asks to erase stores whose support ended (retention only). */
   destructionFunctionName: 'DESTRUCTION_FUNCTION_NAME',
   /** The stores' user pool, whose accounts destruction erases (destruction only). */

@@ -18,6 +18,7 @@ import { LOCAL_TABLE_NAMES } from './tables';
 export function localDestructions(deps: {
   readonly clients: { dynamodb: DynamoDBClient; kms: KMSClient; s3: S3Client; cognito: CognitoIdentityProviderClient; ses: SESv2Client };
   readonly inboundBucket: string;
+  readonly addressKeyId: string;
   readonly hmacKeyId: string;
   readonly receiptKeyId: string;
   readonly userPoolId: string;
@@ -25,7 +26,7 @@ export function localDestructions(deps: {
   const destruction = createDestruction({
     logger: new Logger({ serviceName: 'anshin-destruction', logLevel: 'SILENT' }),
     clients: deps.clients,
-    settings: { tables: LOCAL_TABLE_NAMES, inboundBucket: deps.inboundBucket, hmacKeyId: deps.hmacKeyId, receiptKeyId: deps.receiptKeyId, userPoolId: deps.userPoolId, policy: DEFAULT_CONFIG.retention },
+    settings: { tables: LOCAL_TABLE_NAMES, inboundBucket: deps.inboundBucket, hmacKeyId: deps.hmacKeyId, addressKeyId: deps.addressKeyId, receiptKeyId: deps.receiptKeyId, userPoolId: deps.userPoolId, policy: DEFAULT_CONFIG.retention },
   });
   const requests = new DynamoDeletionRequests(deps.clients.dynamodb, LOCAL_TABLE_NAMES.receipts);
   return {

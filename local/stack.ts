@@ -252,6 +252,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         destructions: localDestructions({
           clients: { ...clients, cognito: cognitoClient, ses: clients.sesv2 },
           inboundBucket: INBOUND_BUCKET,
+          addressKeyId: kms.dataKey.arn,
           hmacKeyId: kms.hmacKey.arn,
           receiptKeyId: kms.receiptKey.arn,
           userPoolId: cognito.userPoolId,

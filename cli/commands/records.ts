@@ -16,16 +16,18 @@ export function recordCommands(context: CommandContext): void {
   program
     .command('destroy')
     .description("erase everything about a store or a customer now (aliases both ways, senders, transmission and access records, raw mail and its versions) and print the destruction receipt")
-    .addOption(new Option('--store-id <id>', 'the store to erase').conflicts('customer'))
-    .addOption(new Option('--customer <email>', "the customer to erase, by real address").conflicts('storeId'))
+    .addOption(new Option('--store-id <id>', 'the store to erase').conflicts(['customer', 'customerAlias']))
+    .addOption(new Option('--customer <email>', "the customer to erase, by real address").conflicts(['storeId', 'customerAlias']))
+    .addOption(new Option('--customer-alias <alias>', 'the customer to erase, by one of their aliases or reverse aliases').conflicts(['storeId', 'customer']))
     .option('--yes', 'do not ask for confirmation', false)
-    .action(async (opts: { storeId?: string; customer?: string; yes: boolean }) => {
+    .action(async (opts: { storeId?: string; customer?: string; customerAlias?: string; yes: boolean }) => {
       let subject: Subject;
       if (opts.storeId !== undefined) subject = { kind: 'store', storeId: opts.storeId };
+      else if (opts.customerAlias !== undefined) subject = { kind: 'customer', alias: opts.customerAlias };
       else if (opts.customer !== undefined) {
         if (!isPlausibleAddress(opts.customer)) throw new InvalidRequestError('customer is not a valid e-mail address');
         subject = { kind: 'customer', email: opts.customer };
-      } else throw new InvalidRequestError('name what to destroy: --store-id <id> or --customer <email>');
+      } else throw new InvalidRequestError('name what to destroy: --store-id <id>, --customer <email> or --customer-alias <alias>');
       const { target: t, options } = await context.target();
       const what = subject.kind === 'store' ? `store ${subject.storeId}` : 'this customer';
       await confirmed(output, opts.yes, `Erase everything about ${what} on ${t.name}? This cannot be undone. [y/N] `);

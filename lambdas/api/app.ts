@@ -135,6 +135,17 @@ async function bodyOf<T extends z.ZodType>(req: Request, schema: T): Promise<z.i
 }
 
 /** `/stores/{storeId}` → `/stores/:storeId`, the router's form. */
+/**
+ * Who a deletion request names. An alias must be on record now: once it is gone the customer can no
+ * longer be found through it, and the caller should hear so at once rather than from a failed run.
+ */
+async function deletionSubjectOf(body: z.infer<typeof DeletionRequestBody>, aliases: DynamoAliasStore, now: Date): Promise<Parameters<DestructionStarter['start']>[0]['subject']> {
+  if ('storeId' in body) return { kind: 'store', storeId: body.storeId };
+  if ('customerEmail' in body) return { kind: 'customer', email: body.customerEmail };
+  const view = await getAliasView(body.customerAlias, { aliases, now });
+  return { kind: 'customer', alias: view.alias };
+}
+
 function routerPath(route: Route): `/${string}` {
   return route.path.replace(/\{(\w+)\}/g, ':$1') as `/${string}`;
 }
@@ -218,7 +229,7 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
       const now = clock();
       const requestId = newRequestId();
       const requestedBy = requesterOf(event as APIGatewayProxyEvent);
-      const subject = 'storeId' in body ? { kind: 'store' as const, storeId: body.storeId } : { kind: 'customer' as const, email: body.customerEmail };
+      const subject = await deletionSubjectOf(body, ports.aliases, now);
       await ports.requests.accept({
         requestId,
         subjectKind: subject.kind,

@@ -4,7 +4,7 @@ import type { Receipt } from '../records/receipts';
 export interface DestructionStarter {
   start(request: {
     readonly requestId: string;
-    readonly subject: { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly email: string };
+    readonly subject: { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly email: string } | { readonly kind: 'customer'; readonly alias: string };
     readonly requestedBy: string;
   }): Promise<void>;
   /** Terminates a store and answers the termination receipt. */

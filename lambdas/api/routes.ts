@@ -95,11 +95,12 @@ export const ROUTES = [
     method: 'POST',
     path: '/deletion-requests',
     operationId: 'requestDeletion',
-    summary: 'Erase everything about a customer or a store; runs the destruction',
+    summary: 'Erase everything about a customer (by address or by alias) or a store; runs the destruction',
     pathParameters: {},
     body: DeletionRequestBody,
     success: { status: 202, body: DeletionRequest },
-    problems: [],
+    // 404: `customerAlias` names no alias on record.
+    problems: [404],
   },
   {
     method: 'GET',

@@ -33,8 +33,12 @@ export const AliasBody = z
   .meta({ id: 'AliasBody' });
 
 export const DeletionRequestBody = z
-  .union([z.strictObject({ customerEmail: email('Erase everything about this customer.') }), z.strictObject({ storeId: StoreId.meta({ description: 'Erase everything about this store.' }) })])
-  .meta({ id: 'DeletionRequestBody', description: 'Exactly one of `customerEmail` or `storeId`.' });
+  .union([
+    z.strictObject({ customerEmail: email('Erase everything about this customer.') }),
+    z.strictObject({ customerAlias: AliasName.meta({ description: 'Erase everything about the customer behind this alias (or reverse alias), without sending the address.' }) }),
+    z.strictObject({ storeId: StoreId.meta({ description: 'Erase everything about this store.' }) }),
+  ])
+  .meta({ id: 'DeletionRequestBody', description: 'Exactly one of `customerEmail`, `customerAlias` or `storeId`.' });
 
 export const Store = z
   .object({

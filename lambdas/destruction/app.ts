@@ -14,13 +14,16 @@ import { DynamoSubjectAccessRecords } from '../menu/aws/dynamo-subject-access';
 import { DynamoSubjectAliases } from '../aliases/aws/dynamo-subject-aliases';
 import { DynamoSubjectStoreItems } from '../aliases/aws/dynamo-subject-stores';
 import { DynamoSubjectTransmissions } from '../relay/aws/dynamo-subject-transmissions';
-import { KmsMacService } from '../keys/aws/kms-key-service';
+import { KmsKeyService, KmsMacService } from '../keys/aws/kms-key-service';
+import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
+import { customerOfAlias } from './customer-alias';
+import type { CustomerAliasLookup } from './customer-alias';
 import { S3RawMailArchive } from '../records/aws/s3-raw-mail-archive';
 import { destroySubject } from './destruction';
 import type { DestructionReceipt } from './destruction';
 import type { SubjectPorts } from './ports';
-import { parseDestructionEvent } from './request';
-import type { DestructionSubject } from './request';
+import { isCustomerByAlias, parseDestructionEvent } from './request';
+import type { DestructionTarget } from './request';
 import type { DestructionProgress } from './steps';
 import type { RawMailArchive } from '../records/ports';
 import type { Receipt } from '../records/receipts';
@@ -34,6 +37,8 @@ interface DestructionSettings {
   readonly tables: Readonly<Record<TableKey, string>>;
   readonly inboundBucket: string;
   readonly hmacKeyId: string;
+  /** The address key: a customer named by alias is found by decrypting the alias's address. */
+  readonly addressKeyId: string;
   readonly policy: RetentionPolicy;
   /** The stores' user pool: a store's menu account is erased with it. */
   readonly userPoolId: string;
@@ -59,7 +64,7 @@ export interface DestructionDependencies {
 
 export interface Destruction {
   /** Erases everything about the subject now and returns the receipt; every count 0 when nothing was left. */
-  destroy(subject: DestructionSubject, requestedBy: string, progress?: DestructionProgress): Promise<DestructionReceipt>;
+  destroy(target: DestructionTarget, requestedBy: string, progress?: DestructionProgress): Promise<DestructionReceipt>;
   /** Stops the store at once and dates the erasure of its data to the end of the support period. */
   terminate(storeId: string, requestedBy: string): Promise<Receipt>;
 }
@@ -69,8 +74,8 @@ function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
   // Destruction only looks accounts up and deletes them: no sign-in, so no app client.
   const accounts = new CognitoIdentityProvider(clients.cognito, { userPoolId: settings.userPoolId, clientId: '' });
   return {
-    // Destruction never encrypts or decrypts: only the HMAC key, for the look-up hash of a customer's
-    // address and the receipt's subject hash.
+    // The HMAC key, for the look-up hash of a customer's address and the receipt's subject hash. The
+    // only decryption destruction does is of the address behind an alias it was named by.
     keys: new KmsMacService(clients.kms, settings.hmacKeyId),
     aliases: new DynamoSubjectAliases(clients.dynamodb, settings.tables.aliases),
     stores: new DynamoSubjectStoreItems(clients.dynamodb, settings.tables.stores),
@@ -83,15 +88,24 @@ function createSubjectPorts(deps: DestructionDependencies): SubjectPorts {
   };
 }
 
+function createAliasLookup({ clients, settings }: DestructionDependencies): CustomerAliasLookup {
+  return {
+    aliases: new DynamoAliasStore(clients.dynamodb, settings.tables.aliases),
+    keys: new KmsKeyService(clients.kms, { dataKeyId: settings.addressKeyId, hmacKeyId: settings.hmacKeyId }),
+  };
+}
+
 /** Used by the Lambda handler and, in-process against the local stack, by the CLI. */
 export function createDestruction(deps: DestructionDependencies): Destruction {
   const ports = createSubjectPorts(deps);
+  const aliasLookup = createAliasLookup(deps);
   const clock = deps.clock ?? (() => new Date());
   const logger = deps.logger ?? new Logger({ serviceName: 'anshin-destruction' });
   const options = { policy: deps.settings.policy, clock };
 
   return {
-    async destroy(subject, requestedBy, progress) {
+    async destroy(target, requestedBy, progress) {
+      const subject = isCustomerByAlias(target) ? await customerOfAlias(target.alias, aliasLookup) : target;
       const receipt = await destroySubject(subject, requestedBy, ports, { ...options, ...(progress ? { progress } : {}) });
       // The subject is logged by its receipt hash (and a store by its ID), never by an address.
       logger.info('subject_destroyed', {

@@ -15,6 +15,7 @@ const handle = createDestructionHandler({
   settings: {
     ...dataSettingsFromEnv(),
     hmacKeyId: requireEnv(DATA_ENV.hmacKeyId),
+    addressKeyId: requireEnv(DATA_ENV.addressKeyId),
     userPoolId: requireEnv(DATA_ENV.userPoolId),
     receiptKeyId: requireEnv(DATA_ENV.receiptKeyId),
   },

@@ -13,9 +13,22 @@ import type { JsonObject } from '../json';
 
 export type DestructionSubject = { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer'; readonly email: string };
 
+/** A customer named by one of their aliases, so that the request carries no address (see `customer-alias.ts`). */
+export interface CustomerByAlias {
+  readonly kind: 'customer';
+  readonly alias: string;
+}
+
+/** What a request may name: a subject, or a customer by alias. */
+export type DestructionTarget = DestructionSubject | CustomerByAlias;
+
+export function isCustomerByAlias(target: DestructionTarget): target is CustomerByAlias {
+  return target.kind === 'customer' && 'alias' in target;
+}
+
 export type DestructionRequest =
   /** `requestId`: a deletion request of the marketplace API, marked done with the receipt. */
-  | { readonly action: 'destroy'; readonly subject: DestructionSubject; readonly requestedBy: string; readonly requestId?: string }
+  | { readonly action: 'destroy'; readonly subject: DestructionTarget; readonly requestedBy: string; readonly requestId?: string }
   | { readonly action: 'terminate'; readonly storeId: string; readonly requestedBy: string };
 
 export class DestructionRequestError extends Error {
@@ -45,6 +58,14 @@ function requireRequestId(value: unknown): string {
   return value;
 }
 
+// An alias name, with or without the relay domain; the name itself is checked where it is looked up.
+const ALIAS = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(@[A-Za-z0-9.-]{1,253})?$/;
+
+function requireAlias(value: unknown, what: string): string {
+  if (typeof value !== 'string' || !ALIAS.test(value)) throw new DestructionRequestError(`${what} must be an alias name, with or without the relay domain`);
+  return value;
+}
+
 function requireEmail(value: unknown, what: string): string {
   if (typeof value !== 'string' || !isPlausibleAddress(value)) throw new DestructionRequestError(`${what} is not a valid e-mail address`);
   return normalizeAddress(value);
@@ -63,6 +84,13 @@ export function subjectKey(subject: DestructionSubject): string {
   return subject.kind === 'store' ? subject.storeId : normalizeAddress(subject.email);
 }
 
+function validateTarget(subject: unknown): DestructionTarget {
+  if (isJsonObject(subject) && subject.kind === 'customer' && 'alias' in subject && !('email' in subject)) {
+    return { kind: 'customer', alias: requireAlias(subject.alias, 'subject.alias') };
+  }
+  return validateSubject(subject);
+}
+
 function fromMarketplaceEvent(event: JsonObject): DestructionRequest {
   if (event.source !== MARKETPLACE_EVENT_SOURCE) throw new DestructionRequestError(`events must come from ${MARKETPLACE_EVENT_SOURCE}`);
   const detailType = event['detail-type'];
@@ -72,7 +100,10 @@ function fromMarketplaceEvent(event: JsonObject): DestructionRequest {
     return { action: 'terminate', storeId: requireStoreId(detail.storeId, 'detail.storeId'), requestedBy };
   }
   if (detailType === DESTRUCTION_EVENT_TYPES.customerDeletionRequested) {
-    return { action: 'destroy', subject: { kind: 'customer', email: requireEmail(detail.email, 'detail.email') }, requestedBy };
+    // An event goes through EventBridge, which keeps it in its own logs and archives: it names the
+    // customer by an alias, never by address.
+    if ('email' in detail) throw new DestructionRequestError('detail.email: events may not carry an address; name the customer by detail.alias, or use POST /deletion-requests');
+    return { action: 'destroy', subject: { kind: 'customer', alias: requireAlias(detail.alias, 'detail.alias') }, requestedBy };
   }
   const known = Object.values(DESTRUCTION_EVENT_TYPES).map((t) => `"${t}"`).join(' or ');
   throw new DestructionRequestError(`detail-type must be ${known}`);
@@ -80,10 +111,10 @@ function fromMarketplaceEvent(event: JsonObject): DestructionRequest {
 
 /**
  * Reads an invocation:
- * - `{ action: "destroy", subject: { kind: "store", storeId } | { kind: "customer", email }, requestedBy }`
+ * - `{ action: "destroy", subject: { kind: "store", storeId } | { kind: "customer", email } | { kind: "customer", alias }, requestedBy }`
  * - `{ action: "terminate", storeId, requestedBy }`
  * - an EventBridge event from {@link MARKETPLACE_EVENT_SOURCE}: `Store Terminated` with detail
- *   `{ storeId }` terminates, `Customer Deletion Requested` with detail `{ email }` destroys; the
+ *   `{ storeId }` terminates, `Customer Deletion Requested` with detail `{ alias }` destroys; the
  *   receipt names `event:<detail-type>` as requester.
  */
 export function parseDestructionEvent(event: unknown): DestructionRequest {
@@ -91,7 +122,7 @@ export function parseDestructionEvent(event: unknown): DestructionRequest {
   if ('detail-type' in event) return fromMarketplaceEvent(event);
   if (event.action === 'destroy') {
     const requestId = event.requestId === undefined ? undefined : requireRequestId(event.requestId);
-    return { action: 'destroy', subject: validateSubject(event.subject), requestedBy: requireRequester(event.requestedBy), ...(requestId ? { requestId } : {}) };
+    return { action: 'destroy', subject: validateTarget(event.subject), requestedBy: requireRequester(event.requestedBy), ...(requestId ? { requestId } : {}) };
   }
   if (event.action === 'terminate') return { action: 'terminate', storeId: requireStoreId(event.storeId), requestedBy: requireRequester(event.requestedBy) };
   throw new DestructionRequestError('action must be "destroy" or "terminate", or the event an EventBridge event from the marketplace');

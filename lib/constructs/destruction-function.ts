@@ -15,6 +15,7 @@ import type { RelayConfig } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, EVENT_DELIVERY_DEFAULTS, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
 import type { TableAction } from './anshin-function';
+import { customerAddressCondition } from './data-keys';
 import type { DataKeys } from './data-keys';
 import type { DataTables, IndexOf } from './data-tables';
 import { createFailureQueue } from './encrypted-messaging';
@@ -96,7 +97,10 @@ export class DestructionFunction extends Construct {
       .bindKey(DATA_ENV.receiptKeyId, keys.receiptKey, ['kms:Sign'])
       .writeOnlyUnder(tables.aliases, ['dynamodb:PutItem'], [`${RETIRED_ALIAS_PREFIX}*`])
       .bindKey(DATA_ENV.hmacKeyId, keys.hmacKey, ['kms:GenerateMac'])
-      // The tables are encrypted with the data key; the function never decrypts an address itself.
+      // A marketplace event names a customer by alias: the customer's address is decrypted from that
+      // alias (customer addresses only, never a store's), so no address has to cross the event bus.
+      .bindKey(DATA_ENV.addressKeyId, keys.addressKey, ['kms:Decrypt'], customerAddressCondition())
+      // The tables are encrypted with the data key.
       .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])
       .setEnvironment(DATA_ENV.inboundBucket, props.inboundBucket.bucketName)
       .setEnvironment(DATA_ENV.retentionPolicy, JSON.stringify(config.retention));

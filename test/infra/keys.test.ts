@@ -34,14 +34,20 @@ describe('key policies', () => {
     }
   });
 
-  it('let only the relay, API and menu roles use the address key, each only for the encryption contexts it uses', () => {
+  it('let only the relay, API, menu and destruction roles use the address key, each only for the encryption contexts it uses', () => {
     const users = keyPolicy(stack, template, 'addressKey').filter((statement) => actionsOf(statement).some((action) => USE.test(action)));
     const principals = users.flatMap((statement) => (Array.isArray(statement.Principal.AWS) ? statement.Principal.AWS : [statement.Principal.AWS])).map((principal) => JSON.stringify(principal));
-    const allowed = [stack.relay.anshinFunction.role, stack.api.anshinFunction.role, stack.menu.anshinFunction.role].map((role) => JSON.stringify(roleOf(stack, role)));
+    const allowed = [stack.relay.anshinFunction.role, stack.api.anshinFunction.role, stack.menu.anshinFunction.role, stack.destruction.anshinFunction.role].map((role) =>
+      JSON.stringify(roleOf(stack, role)),
+    );
     expect(new Set(principals)).toEqual(new Set(allowed));
     for (const statement of users) expect(Object.keys(statement.Condition?.['ForAllValues:StringEquals'] ?? {})).toEqual(['kms:EncryptionContextKeys']);
     const menu = users.filter((statement) => JSON.stringify(statement.Principal.AWS) === JSON.stringify(roleOf(stack, stack.menu.anshinFunction.role)));
     expect(menu.map((statement) => statement.Condition?.StringEquals)).toEqual([{ 'kms:EncryptionContext:purpose': ['sender'] }]);
+    // Destruction decrypts the customer behind an alias a deletion names, and nothing of a store's.
+    const destructionRole = JSON.stringify(roleOf(stack, stack.destruction.anshinFunction.role));
+    const destruction = users.filter((statement) => [statement.Principal.AWS].flat().some((principal) => JSON.stringify(principal) === destructionRole));
+    expect(destruction.map((statement) => [actionsOf(statement), statement.Condition?.['ForAllValues:StringEquals']])).toEqual([[['kms:Decrypt'], { 'kms:EncryptionContextKeys': ['alias'] }]]);
   });
 
   it('admit a configured break-glass role to decrypt addresses, and nobody else', () => {

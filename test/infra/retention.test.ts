@@ -407,6 +407,8 @@ describe('least privilege', () => {
       'stores/index/byAddressHash': ['dynamodb:Query'],
       'transmissions/index/byAlias': ['dynamodb:Query'],
       hmacKey: ['kms:GenerateMac'],
+      // A customer's address, to find the customer behind an alias a deletion names; no store's.
+      'addressKey if {"ForAllValues:StringEquals":{"kms:EncryptionContextKeys":["alias"]},"Null":{"kms:EncryptionContext:alias":"false"}}': ['kms:Decrypt'],
       [`bucket${INBOUND_PREFIX_ONLY}`]: ['s3:ListBucket', 's3:ListBucketVersions'],
       [`bucket/${RAW_MAIL_PREFIX}*`]: ['s3:DeleteObject', 's3:DeleteObjectVersion'],
       [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt'],

@@ -60,7 +60,7 @@ describe('anshin destroy', () => {
   });
 
   it('needs exactly one subject', async () => {
-    await expect(human(['destroy', '--yes'])).rejects.toThrow(/--store-id <id> or --customer <email>/);
+    await expect(human(['destroy', '--yes'])).rejects.toThrow(/--store-id <id>, --customer <email> or --customer-alias <alias>/);
     await expect(human(['destroy', '--yes', '--store-id', 'lifecycle-shop', '--customer', CUSTOMER])).rejects.toThrow(/cannot be used with/);
   });
 
@@ -78,6 +78,13 @@ describe('anshin destroy', () => {
     await expect(relay.cli(['alias', 'issue', '--store-id', 'lifecycle-shop', '--order-id', 'L-1', '--customer', CUSTOMER])).rejects.toThrow(/retired/);
   });
 
+  it('erases a customer named by alias alone, and names an alias that leads nowhere', async () => {
+    const other = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'lifecycle-shop', '--order-id', 'L-3', '--customer', 'saburo@example.com']);
+    const receipt = await relay.cli<Receipt>(['destroy', '--customer-alias', other.address, '--yes']);
+    expect(receipt).toMatchObject({ kind: 'destruction', verified: true, counts: { address: 1 } });
+    await expect(relay.cli(['destroy', '--customer-alias', other.alias, '--yes'])).rejects.toThrow(/leads to no customer/);
+  });
+
   it('reports nothing left to erase the second time', async () => {
     const printed = await human(['destroy', '--customer', CUSTOMER, '--yes']);
     expect(printed).toContain('nothing left to erase');
@@ -92,9 +99,9 @@ describe('anshin store terminate and receipts list', () => {
 
     const receipts = await relay.cli<Receipt[]>(['receipts', 'list']);
     // A run `--now` ten days ahead is dated then, so it sorts first.
-    expect(receipts.map((r) => r.kind)).toEqual(['retention', 'termination', 'destruction', 'destruction', 'retention']);
+    expect(receipts.map((r) => r.kind)).toEqual(['retention', 'termination', 'destruction', 'destruction', 'destruction', 'retention']);
     expect(JSON.stringify(receipts).toLowerCase()).not.toMatch(/hanako|@lifecycle\.example|@example\.com/);
     const listed = await human(['receipts', 'list', '--kind', 'destruction']);
-    expect(listed.split('\n')).toHaveLength(2);
+    expect(listed.split('\n')).toHaveLength(3);
   });
 });

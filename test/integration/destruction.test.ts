@@ -12,7 +12,9 @@ import { KmsKeyService } from '../../lambdas/keys/aws/kms-key-service';
 import { addressMacInput } from '../../lambdas/aliases/address';
 import type { Receipt } from '../../lambdas/records/receipts';
 import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
-import { createDestruction } from '../../lambdas/destruction/app';
+import { createDestruction, handleDestructionEvent } from '../../lambdas/destruction/app';
+import { UnknownCustomerAliasError } from '../../lambdas/destruction/customer-alias';
+import { DESTRUCTION_EVENT_TYPES, MARKETPLACE_EVENT_SOURCE } from '../../lambdas/destruction/events';
 import type { Destruction, DestructionStep } from '../../lambdas/destruction/app';
 import { expiryBucket } from '../../lambdas/records/table-schema';
 import type { TableKey } from '../../lambdas/records/table-schema';
@@ -186,7 +188,7 @@ beforeAll(async () => {
   const { endpoints, clients } = relay.stack;
   destruction = createDestruction({
     clients: { dynamodb: clients.dynamodb, kms: clients.kms, s3: clients.s3, cognito: menuAccounts(), ses: clients.sesv2 },
-    settings: { tables: endpoints.tables, inboundBucket: endpoints.inboundBucket, hmacKeyId: endpoints.keys.hmac, userPoolId: endpoints.cognito.userPoolId, receiptKeyId: endpoints.keys.receipts, policy },
+    settings: { tables: endpoints.tables, inboundBucket: endpoints.inboundBucket, hmacKeyId: endpoints.keys.hmac, addressKeyId: endpoints.keys.data, userPoolId: endpoints.cognito.userPoolId, receiptKeyId: endpoints.keys.receipts, policy },
   });
   for (const shop of [SHOP_A, SHOP_B]) await createShop(shop);
   await converse(SHOP_A, 'A-1', TARO);
@@ -385,5 +387,39 @@ describe('terminating a store', () => {
     expect(text).not.toContain('shop-c');
     expect(text).not.toContain(jiros.alias.alias);
     expect(text).not.toContain(JIRO);
+  });
+});
+
+describe('destroying a customer a marketplace event names by alias', () => {
+  const SABURO = 'saburo@example.com';
+  let receipt: Receipt;
+
+  beforeAll(async () => {
+    const saburos = await converse(SHOP_A, 'A-9', SABURO);
+    await relay.stack.clients.sesv2.send(new PutSuppressedDestinationCommand({ EmailAddress: SABURO, Reason: 'COMPLAINT' }));
+    // The store's reverse alias of the conversation is enough: the event carries no address.
+    const event = { source: MARKETPLACE_EVENT_SOURCE, 'detail-type': DESTRUCTION_EVENT_TYPES.customerDeletionRequested, detail: { alias: saburos.reverseAddress } };
+    expect(JSON.stringify(event)).not.toContain(SABURO);
+    receipt = await handleDestructionEvent(destruction, event);
+  });
+
+  it('erases them as their address would, suppression-list entry included', async () => {
+    const { text } = await everythingStored();
+    expect(text).not.toContain(SABURO);
+    expect(text).not.toContain(await addressHash(SABURO));
+    expect(text).not.toContain(conversation(SHOP_A, SABURO).alias.alias);
+    expect(receipt).toMatchObject({ kind: 'destruction', verified: true, requestedBy: 'event:Customer Deletion Requested', counts: { address: 3, transmission: 3, content: 2 } });
+    await expect(relay.stack.clients.sesv2.send(new GetSuppressedDestinationCommand({ EmailAddress: SABURO }))).rejects.toThrow(expect.objectContaining({ name: 'NotFoundException' }));
+  });
+
+  it('names them on the receipt by the hash their address gives, so the request can be proven honoured', async () => {
+    const byAddress = await destruction.destroy({ kind: 'customer', email: SABURO }, 'cli');
+    expect(byAddress.subject).toEqual(receipt.subject);
+    expect(byAddress.counts).toEqual({ address: 0, transmission: 0, access: 0, content: 0 });
+  });
+
+  it('refuses an alias that leads to no customer any more, by name', async () => {
+    const event = { source: MARKETPLACE_EVENT_SOURCE, 'detail-type': DESTRUCTION_EVENT_TYPES.customerDeletionRequested, detail: { alias: conversation(SHOP_A, SABURO).alias.alias } };
+    await expect(handleDestructionEvent(destruction, event)).rejects.toThrow(UnknownCustomerAliasError);
   });
 });

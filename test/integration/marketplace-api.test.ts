@@ -116,6 +116,17 @@ describe('the marketplace API, signed with SigV4', () => {
     expect(retired.problem.title).toMatch(/retired/);
   });
 
+  it('accepts a deletion request naming the customer by alias alone, and refuses an alias that leads nowhere with 404', async () => {
+    const issued = await call('POST', '/aliases', { storeId: 'api-shop', orderId: 'A-4', customerEmail: 'shiro@example.com' });
+    const { alias } = issued.body as { alias: string };
+    const accepted = await call('POST', '/deletion-requests', { customerAlias: alias });
+    expect(accepted.status).toBe(202);
+    const { requestId } = accepted.body as { requestId: string };
+    expect((await call('GET', `/deletion-requests/${requestId}`)).body).toMatchObject({ status: 'done', receipt: { kind: 'destruction', verified: true, counts: { address: 1 } } });
+    expect((await problem(api.request('GET', `/aliases/${alias}`))).status).toBe(404);
+    expect((await problem(api.request('POST', '/deletion-requests', { customerAlias: alias }))).status).toBe(404);
+  });
+
   it('terminates a store and answers the termination receipt', async () => {
     await call('PUT', '/stores/ending-shop', { contact: CONTACT, senders: [SENDER] });
     expect((await call('POST', '/stores/ending-shop/termination')).body).toMatchObject({ kind: 'termination' });
@@ -125,7 +136,7 @@ describe('the marketplace API, signed with SigV4', () => {
 
   it('never answers with a real address', () => {
     const text = JSON.stringify(seen).toLowerCase();
-    for (const address of [CONTACT, SENDER, OTHER_SENDER, CUSTOMER, 'jiro@example.com']) expect(text).not.toContain(address);
+    for (const address of [CONTACT, SENDER, OTHER_SENDER, CUSTOMER, 'jiro@example.com', 'shiro@example.com']) expect(text).not.toContain(address);
   });
 });
 

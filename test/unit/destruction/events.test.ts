@@ -31,6 +31,11 @@ describe('destruction function events', () => {
       subject: { kind: 'customer', email: 'taro@example.com' },
       requestedBy: 'cli',
     });
+    expect(parseDestructionEvent({ action: 'destroy', subject: { kind: 'customer', alias: 'c-7k2m9p4q8r3s@relay.example.jp' }, requestedBy: 'cli' })).toEqual({
+      action: 'destroy',
+      subject: { kind: 'customer', alias: 'c-7k2m9p4q8r3s@relay.example.jp' },
+      requestedBy: 'cli',
+    });
     expect(parseDestructionEvent({ action: 'terminate', storeId: 'demo-shop', requestedBy: 'cli' })).toEqual({ action: 'terminate', storeId: 'demo-shop', requestedBy: 'cli' });
   });
 
@@ -40,9 +45,9 @@ describe('destruction function events', () => {
       storeId: 'demo-shop',
       requestedBy: 'event:Store Terminated',
     });
-    expect(parseDestructionEvent(eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, { email: 'taro@example.com' }))).toEqual({
+    expect(parseDestructionEvent(eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, { alias: 'c-7k2m9p4q8r3s' }))).toEqual({
       action: 'destroy',
-      subject: { kind: 'customer', email: 'taro@example.com' },
+      subject: { kind: 'customer', alias: 'c-7k2m9p4q8r3s' },
       requestedBy: 'event:Customer Deletion Requested',
     });
   });
@@ -57,15 +62,26 @@ describe('destruction function events', () => {
     ['another source', eventBridge(DESTRUCTION_EVENT_TYPES.storeTerminated, { storeId: 'demo-shop' }, 'aws.s3'), /anshin.marketplace/],
     ['another detail-type', eventBridge('Order Shipped', { storeId: 'demo-shop' }), /detail-type must be/],
     ['a detail without the store', eventBridge(DESTRUCTION_EVENT_TYPES.storeTerminated, {}), /detail.storeId/],
+    ['a detail without the alias', eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, {}), /detail.alias/],
+    ['an alias that is no name', eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, { alias: 'c-1 OR 1=1' }), /detail.alias/],
+    ['a subject with both an address and an alias', { action: 'destroy', subject: { kind: 'customer', email: 'taro@example', alias: 'c-7k2m9p4q8r3s' }, requestedBy: 'cli' }, /subject.email/],
   ])('refuses %s', (_what, event, message) => {
     expect(() => parseDestructionEvent(event)).toThrow(DestructionRequestError);
     expect(() => parseDestructionEvent(event)).toThrow(message);
   });
 
+  it('refuses an event that carries an address, valid or not, and never quotes it', () => {
+    for (const email of ['taro@example.com', 'taro@@example.com', 'taro example.com']) {
+      const attempt = () => parseDestructionEvent(eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, { email, alias: 'c-7k2m9p4q8r3s' }));
+      expect(attempt).toThrow(/detail.email: events may not carry an address/);
+      expect(attempt).not.toThrow(/taro/);
+    }
+  });
+
   it('never quotes a rejected address', () => {
     for (const email of ['taro@@example.com', 'taro@example', 'taro example.com']) {
-      const attempt = () => parseDestructionEvent(eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, { email }));
-      expect(attempt).toThrow(/detail.email is not a valid e-mail address/);
+      const attempt = () => parseDestructionEvent({ action: 'destroy', subject: { kind: 'customer', email }, requestedBy: 'cli' });
+      expect(attempt).toThrow(/subject.email is not a valid e-mail address/);
       expect(attempt).not.toThrow(/taro/);
     }
   });
@@ -83,10 +99,10 @@ describe('destruction function events', () => {
         return receipt;
       },
     };
-    await expect(handleDestructionEvent(destruction, eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, { email: 'taro@example.com' }))).resolves.toBe(receipt);
+    await expect(handleDestructionEvent(destruction, eventBridge(DESTRUCTION_EVENT_TYPES.customerDeletionRequested, { alias: 'c-7k2m9p4q8r3s' }))).resolves.toBe(receipt);
     await handleDestructionEvent(destruction, { action: 'terminate', storeId: 'demo-shop', requestedBy: 'cli' });
     expect(calls).toEqual([
-      ['destroy', { kind: 'customer', email: 'taro@example.com' }, 'event:Customer Deletion Requested'],
+      ['destroy', { kind: 'customer', alias: 'c-7k2m9p4q8r3s' }, 'event:Customer Deletion Requested'],
       ['terminate', 'demo-shop', 'cli'],
     ]);
     await expect(handleDestructionEvent(destruction, {})).rejects.toThrow(DestructionRequestError);
