@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { DEFAULT_RATE_LIMITS } from '../lambdas/relay/rate-limits';
 import { BUNDLING_DEFAULTS } from '../lib/secure-defaults';
 import { RELAY_ENV } from '../lambdas/env';
 import { median } from './support/timing';
@@ -63,7 +64,7 @@ async function bundle(entry: string, outdir: string): Promise<void> {
 }
 
 function relayEnvironment(): Record<string, string> {
-  const values: Partial<Record<string, string>> = { [RELAY_ENV.transmissionRetentionDays]: '90', [RELAY_ENV.contentRetentionDays]: '7', [RELAY_ENV.spamVerdictAction]: 'drop', [RELAY_ENV.bouncesPerSenderPerHour]: '10' };
+  const values: Partial<Record<string, string>> = { [RELAY_ENV.transmissionRetentionDays]: '90', [RELAY_ENV.contentRetentionDays]: '7', [RELAY_ENV.spamVerdictAction]: 'drop', [RELAY_ENV.bouncesPerSenderPerHour]: '10', [RELAY_ENV.rateLimits]: JSON.stringify(DEFAULT_RATE_LIMITS) };
   return Object.fromEntries(Object.values(RELAY_ENV).map((name) => [name, values[name] ?? `bench-${name}`]));
 }
 

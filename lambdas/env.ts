@@ -27,6 +27,15 @@ export function requireEnv(name: string): string {
   return value;
 }
 
+export function requireJsonEnv(name: string): unknown {
+  try {
+    return JSON.parse(requireEnv(name)) as unknown;
+  } catch (error) {
+    if (error instanceof SyntaxError) throw new Error(`environment variable ${name} must be JSON`);
+    throw error;
+  }
+}
+
 export function requirePositiveIntegerEnv(name: string): number {
   const value = Number(requireEnv(name));
   if (!Number.isInteger(value) || value < 1) throw new Error(`environment variable ${name} must be a positive whole number`);
@@ -59,6 +68,8 @@ export const RELAY_ENV = {
   spamVerdictAction: 'SPAM_VERDICT_ACTION',
   /** DSNs one envelope sender may receive per hour (RelayConfig.bounces.maxPerSenderPerHour). */
   bouncesPerSenderPerHour: 'BOUNCES_PER_SENDER_PER_HOUR',
+  /** The rate limits as JSON (`RateLimits`). */
+  rateLimits: 'RATE_LIMITS',
 } as const;
 
 

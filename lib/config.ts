@@ -8,6 +8,8 @@ import { SPAM_VERDICT_ACTIONS } from '../lambdas/relay/screening';
 import type { SpamVerdictAction } from '../lambdas/relay/screening';
 import { DATA_CLASSES, RetentionPolicyError, validateRetentionPolicy } from '../lambdas/records/retention-policy';
 import { HOME_REGION } from '../lambdas/env';
+import { DEFAULT_RATE_LIMITS, parseRateLimits } from '../lambdas/relay/rate-limits';
+import type { RateLimits } from '../lambdas/relay/rate-limits';
 import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/records/retention-policy';
 
 /** The only region user data may live in (designated telecommunications carrier, Japan); the functions check it too. */
@@ -57,6 +59,12 @@ export interface RelayConfig {
    */
   readonly spamVerdictAction: SpamVerdictAction;
   readonly bounces: BounceConfig;
+  /**
+   * Per store (its mail to its customers), per customer alias and per reverse alias, per minute and
+   * per Japanese day; mail over a limit is held back up to `holdMinutes`, then refused as
+   * `rate_limited`. A store's own limits (`anshin store limits`) override `store`.
+   */
+  readonly rateLimits: RateLimits;
   readonly api: ApiConfig;
   readonly keys: KeysConfig;
 }
@@ -121,6 +129,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   feedback: { hardBouncePauseDays: 7 },
   spamVerdictAction: 'drop',
   bounces: { maxPerSenderPerHour: 10 },
+  rateLimits: DEFAULT_RATE_LIMITS,
   api: { allowedPrincipals: [], throttle: { rateLimit: 100, burstLimit: 200 } },
   keys: {},
 };
@@ -130,6 +139,22 @@ export class ConfigError extends Error {
 }
 
 const DOMAIN = /^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+
+/** The defaults, with what is given laid over them limit by limit. */
+function rateLimits(given: unknown): RateLimits {
+  if (given === undefined) return DEFAULT_CONFIG.rateLimits;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('anshin.rateLimits must be an object');
+  const merged: Record<string, unknown> = { ...DEFAULT_CONFIG.rateLimits };
+  for (const [name, value] of Object.entries(given)) {
+    const base = merged[name];
+    merged[name] = typeof base === 'object' && typeof value === 'object' && value !== null ? { ...base, ...value } : value;
+  }
+  try {
+    return parseRateLimits(merged, 'anshin.rateLimits');
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+}
 
 function positiveInteger(value: unknown, name: string): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
@@ -205,6 +230,7 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
     bounces: {
       maxPerSenderPerHour: positiveInteger(bouncesGiven.maxPerSenderPerHour ?? DEFAULT_CONFIG.bounces.maxPerSenderPerHour, 'bounces.maxPerSenderPerHour'),
     },
+    rateLimits: rateLimits(given.rateLimits),
     api: {
       allowedPrincipals: principals(apiGiven.allowedPrincipals ?? DEFAULT_CONFIG.api.allowedPrincipals),
       throttle: {

@@ -31,6 +31,7 @@ import { createApiHandler } from '../lambdas/api/app';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { localS3Client } from './s3-client';
 import { startS3Server } from './s3-server';
+import { LocalHeldMail } from './held-mail';
 import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
 
@@ -76,6 +77,8 @@ export interface LocalStack {
   readonly clients: RelayClients;
   readonly relay: RelayHandler;
   readonly ingress: SmtpIngress;
+  /** Mail held back by a rate limit or a paused store, waiting to be handed to the relay again. */
+  readonly heldMail: LocalHeldMail;
   /** Stops every server and the DynamoDB Local process and removes endpoints.json; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -171,7 +174,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const queueArn = `arn:aws:sqs:${region}:${LOCAL_ACCOUNT_ID}:${INBOUND_BUCKET}`;
     // No retry backoff locally: the ingress keeps a failed notification for redelivery instead.
     const dnsResolver = localDnsResolver(dataDir);
-    const relay = createRelay({ clients, settings, mailer, deadLetters: new LocalDeadLetterStore(deadLettersDir), dnsResolver });
+    const heldMail = new LocalHeldMail(queueArn, region, log);
+    stops.push(async () => heldMail.close());
+    const relay = createRelay({ clients, settings, mailer, deadLetters: new LocalDeadLetterStore(deadLettersDir), holds: heldMail, dnsResolver });
+    heldMail.deliverTo(relay);
 
     const ingress = await startSmtpIngress({
       port: ports.smtp ?? 0,
@@ -292,6 +298,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       clients,
       relay,
       ingress,
+      heldMail,
       stop: () => (stopped ??= stopAll(stops, log)),
     };
   } catch (error) {

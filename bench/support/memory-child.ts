@@ -109,6 +109,7 @@ function memoryPorts(raw: Buffer, mailer: Mailer): RelayPorts {
     },
     dkim: { verify: async () => ({ passingDomains: [], temporaryFailure: false }) },
     bounceBudget: { take: async () => true },
+    rateLimiter: { take: async () => [] },
   };
 }
 

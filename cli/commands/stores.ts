@@ -1,6 +1,8 @@
 import { terminateStore } from '../data-lifecycle';
 import { receiptLines } from '../receipt-report';
-import { apiOf, collect, confirmed } from './context';
+import { InvalidRequestError } from '../../lambdas/aliases/stores';
+import type { StoreView } from '../../lambdas/aliases/stores';
+import { apiOf, collect, confirmed, positiveInteger } from './context';
 import type { CommandContext } from './context';
 
 /** `anshin store …`: registering a store (through the marketplace API), inviting it to its menu, terminating it. */
@@ -48,6 +50,48 @@ export function storeCommands(context: CommandContext): void {
           'it must be changed at the first login; it is valid for 7 days',
         ].join('\n'),
       );
+    });
+
+  const controlled = (result: StoreView, target: string): string =>
+    [
+      `store ${result.storeId} on ${target}: ${result.paused ? `paused since ${result.paused.since} (${result.paused.reason})` : 'not paused'}`,
+      `own rate limits: ${result.limits ? [`${result.limits.perMinute ?? 'default'} per minute`, `${result.limits.perDay ?? 'default'} per day`].join(', ') : 'none (the configured defaults)'}`,
+    ].join('\n');
+
+  store
+    .command('limits')
+    .description("set the store's own rate limits for its mail to customers (per minute, per day in Japan time); mail over them is held back, then refused as rate_limited")
+    .requiredOption('--store-id <id>', 'store ID')
+    .option('--per-minute <n>', 'messages per minute', positiveInteger)
+    .option('--per-day <n>', 'messages per day', positiveInteger)
+    .option('--default', "drop the store's own limits: the configured defaults apply again", false)
+    .action(async (opts: { storeId: string; perMinute?: number; perDay?: number; default: boolean }) => {
+      if (opts.default === (opts.perMinute !== undefined || opts.perDay !== undefined)) throw new InvalidRequestError('give --per-minute and/or --per-day, or --default');
+      const { target: t, options } = await context.target();
+      const limits = { ...(opts.perMinute === undefined ? {} : { perMinute: opts.perMinute }), ...(opts.perDay === undefined ? {} : { perDay: opts.perDay }) };
+      const { body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}/limits`, limits);
+      context.print(options, { ...(body as StoreView), target: t.name }, controlled(body as StoreView, t.name));
+    });
+
+  store
+    .command('pause')
+    .description('pause a store: none of its mail to customers is relayed (held back, then refused as store_paused) until it is unpaused')
+    .requiredOption('--store-id <id>', 'store ID')
+    .option('--reason <name>', 'why, as a short name', 'operator')
+    .action(async (opts: { storeId: string; reason: string }) => {
+      const { target: t, options } = await context.target();
+      const { body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}/pause`, { reason: opts.reason });
+      context.print(options, { ...(body as StoreView), target: t.name }, controlled(body as StoreView, t.name));
+    });
+
+  store
+    .command('unpause')
+    .description("lift a store's pause, whoever set it; held mail goes out at its next attempt")
+    .requiredOption('--store-id <id>', 'store ID')
+    .action(async (opts: { storeId: string }) => {
+      const { target: t, options } = await context.target();
+      const { body } = await apiOf(t).request('DELETE', `/stores/${encodeURIComponent(opts.storeId)}/pause`);
+      context.print(options, { ...(body as StoreView), target: t.name }, controlled(body as StoreView, t.name));
     });
 
   store

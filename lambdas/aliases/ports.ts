@@ -38,6 +38,12 @@ export interface StoreRecord {
   readonly terminatedAt?: string;
   /** Epoch seconds after which the store must be gone: termination plus the support period. */
   readonly purgeAt?: number;
+  /** The store's own rate limits over the configured defaults (`anshin store limits`). */
+  readonly limits?: { readonly perMinute?: number; readonly perDay?: number };
+  /** Set when the store was paused (abuse signals or an operator): nothing of its mail is relayed until lifted. */
+  readonly pausedAt?: string;
+  /** Why: the signal that crossed its threshold, or `operator`. */
+  readonly pauseReason?: string;
 }
 
 export interface RegisteredSender {
@@ -90,6 +96,14 @@ export interface StoreDirectory {
   putStore(record: StoreRecord): Promise<void>;
   putSender(sender: RegisteredSender): Promise<void>;
   removeSender(storeId: string, addressHash: string): Promise<void>;
+}
+
+/** What an operator or the marketplace sets on a store against abuse: its own rate limits, a pause. */
+export interface StoreControls {
+  /** Replaces the store's own rate limits (empty: the defaults again); false when there is no such store. */
+  setLimits(storeId: string, limits: NonNullable<StoreRecord['limits']>): Promise<boolean>;
+  /** Pauses the store, or (undefined) lifts its pause; false when there is no such store. */
+  setPause(storeId: string, pause: { readonly at: string; readonly reason: string } | undefined): Promise<boolean>;
 }
 
 /** Verifying a sender the store added itself, once the link mailed to it is opened. */

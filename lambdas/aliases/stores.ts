@@ -60,6 +60,10 @@ export interface StoreView {
   readonly displayName: string;
   readonly status: 'active' | 'terminated';
   readonly senderCount: number;
+  /** Set while the store is paused: nothing of its mail to customers is relayed. */
+  readonly paused?: { readonly since: string; readonly reason: string };
+  /** The store's own rate limits, where they differ from the defaults. */
+  readonly limits?: { readonly perMinute?: number; readonly perDay?: number };
 }
 
 export interface StoreDeps {
@@ -70,8 +74,25 @@ export interface StoreDeps {
   readonly random: () => string;
 }
 
-function view(store: StoreRecord, senderCount: number, now: Date): StoreView {
-  return { storeId: store.storeId, displayName: store.displayName, status: isStoreGone(store, now) ? 'terminated' : 'active', senderCount };
+export function view(store: Pick<StoreRecord, 'storeId' | 'displayName' | 'terminatedAt' | 'purgeAt' | 'pausedAt' | 'pauseReason' | 'limits'>, senderCount: number, now: Date): StoreView {
+  return {
+    storeId: store.storeId,
+    displayName: store.displayName,
+    status: isStoreGone(store, now) ? 'terminated' : 'active',
+    senderCount,
+    ...(store.pausedAt === undefined ? {} : { paused: { since: store.pausedAt, reason: store.pauseReason ?? 'operator' } }),
+    ...(store.limits === undefined || Object.keys(store.limits).length === 0 ? {} : { limits: store.limits }),
+  };
+}
+
+/** What a store carries besides its registration: kept when the registration is replaced. */
+function controlsOf(store: StoreRecord | undefined): Pick<StoreRecord, 'limits' | 'pausedAt' | 'pauseReason'> {
+  if (!store) return {};
+  return {
+    ...(store.limits === undefined ? {} : { limits: store.limits }),
+    ...(store.pausedAt === undefined ? {} : { pausedAt: store.pausedAt }),
+    ...(store.pauseReason === undefined ? {} : { pauseReason: store.pauseReason }),
+  };
 }
 
 /**
@@ -98,6 +119,7 @@ export async function putStore(request: StoreRequest, deps: StoreDeps): Promise<
     contactCipher: sameContact && profile.store ? profile.store.contactCipher : await deps.keys.encrypt(contact, storeContactContext(storeId)),
     contactHash,
     createdAt: profile.store?.createdAt ?? deps.now.toISOString(),
+    ...controlsOf(profile.store),
   });
   const wanted = new Map<string, string>();
   for (const sender of senders) wanted.set(await deps.keys.mac(addressMacInput(sender)), sender);
@@ -108,7 +130,7 @@ export async function putStore(request: StoreRequest, deps: StoreDeps): Promise<
   for (const sender of profile.senders) {
     if (!wanted.has(sender.addressHash)) await deps.stores.removeSender(storeId, sender.addressHash);
   }
-  return { store: { storeId, displayName, status: 'active', senderCount: wanted.size }, created: profile.store === undefined };
+  return { store: view({ ...controlsOf(profile.store), storeId, displayName }, wanted.size, deps.now), created: profile.store === undefined };
 }
 
 /**

@@ -42,7 +42,8 @@ import { DeletionRequestNotFoundError, MalformedBodyError, problemOf } from './p
 import { requesterOf } from './requester';
 import { ROUTES } from './routes';
 import type { Route } from './routes';
-import { AliasBody, DeletionRequestBody, SenderBody, StoreBody } from './schemas';
+import { AliasBody, DeletionRequestBody, PauseBody, SenderBody, StoreBody, StoreLimitsBody } from './schemas';
+import { pauseStore, setStoreLimits, unpauseStore } from '../aliases/store-controls';
 
 interface ApiSettings {
   readonly aliasesTable: string;
@@ -171,6 +172,15 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
       if (created) await inviteStore(store.storeId, body.contact, ports.invitations);
       return json(created ? 201 : 200, store);
     },
+    setStoreLimits: async ({ req, params }) => {
+      const body = await bodyOf(req, StoreLimitsBody);
+      return json(200, await setStoreLimits(params.storeId ?? '', body, { stores: ports.stores, now: clock() }));
+    },
+    pauseStore: async ({ req, params }) => {
+      const body = await bodyOf(req, PauseBody);
+      return json(200, await pauseStore(params.storeId ?? '', body.reason ?? 'operator', { stores: ports.stores, now: clock() }));
+    },
+    unpauseStore: async ({ params }) => json(200, await unpauseStore(params.storeId ?? '', { stores: ports.stores, now: clock() })),
     getStore: async ({ params }) => {
       const now = clock();
       const store = await getStoreView(params.storeId ?? '', { stores: ports.stores, now });

@@ -1,5 +1,5 @@
 import type * as z from 'zod';
-import { Alias, AliasBody, AliasName, DeletionRequest, DeletionRequestBody, Invitation, IssuedAlias, Receipt, RequestId, Sender, SenderBody, SenderId, Store, StoreBody, StoreId } from './schemas';
+import { Alias, AliasBody, AliasName, DeletionRequest, DeletionRequestBody, Invitation, IssuedAlias, PauseBody, Receipt, RequestId, Sender, SenderBody, SenderId, Store, StoreBody, StoreId, StoreLimitsBody } from './schemas';
 
 /**
  * Every operation of the marketplace API, once: the handler routes by it, the OpenAPI document is
@@ -31,6 +31,35 @@ export const ROUTES = [
     body: StoreBody,
     success: { status: 201, body: Store, alsoStatus: 200 },
     problems: [409],
+  },
+  {
+    method: 'PUT',
+    path: '/stores/{storeId}/limits',
+    operationId: 'setStoreLimits',
+    summary: "Set the store's own rate limits for its mail to customers; mail over them is held back, then refused as rate_limited",
+    pathParameters: { storeId: StoreId },
+    body: StoreLimitsBody,
+    success: { status: 200, body: Store },
+    problems: [404],
+  },
+  {
+    method: 'PUT',
+    path: '/stores/{storeId}/pause',
+    operationId: 'pauseStore',
+    summary: 'Pause the store: none of its mail to customers is relayed (held back, then refused as store_paused) until the pause is lifted',
+    pathParameters: { storeId: StoreId },
+    body: PauseBody,
+    success: { status: 200, body: Store },
+    problems: [404],
+  },
+  {
+    method: 'DELETE',
+    path: '/stores/{storeId}/pause',
+    operationId: 'unpauseStore',
+    summary: "Lift the store's pause; held mail goes out at its next attempt",
+    pathParameters: { storeId: StoreId },
+    success: { status: 200, body: Store },
+    problems: [404],
   },
   { method: 'GET', path: '/stores/{storeId}', operationId: 'getStore', summary: 'A store: status, name, number of senders and of live aliases', pathParameters: { storeId: StoreId }, success: { status: 200, body: Store }, problems: [404] },
   {

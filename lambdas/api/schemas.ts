@@ -1,6 +1,8 @@
 import * as z from 'zod';
 import { PLAUSIBLE_ADDRESS } from '../aliases/address';
 import { ORDER_ID_PATTERN, STORE_ID_PATTERN } from '../aliases/identifiers';
+import { PAUSE_REASON } from '../aliases/store-controls';
+import { StoreRateLimitSchema } from '../relay/rate-limits';
 
 /**
  * The marketplace API's bodies, as the handler validates them and as its OpenAPI document and the
@@ -47,8 +49,19 @@ export const Store = z
     status: z.enum(['active', 'terminated']),
     senderCount: z.int().nonnegative(),
     liveAliasCount: z.int().nonnegative().optional(),
+    paused: z.object({ since: z.iso.datetime(), reason: z.string() }).optional().meta({ description: 'Set while the store is paused: none of its mail to customers is relayed.' }),
+    limits: z.object({ perMinute: z.int().optional(), perDay: z.int().optional() }).optional().meta({ description: "The store's own rate limits, where it has any." }),
   })
   .meta({ id: 'Store', description: 'A store, by counts: never an address.' });
+
+export const StoreLimitsBody = StoreRateLimitSchema.meta({
+  id: 'StoreLimitsBody',
+  description: "The store's own rate limits for its mail to customers, per minute and per day (Japan time); a field left out takes the configured default, `{}` returns to the defaults.",
+});
+
+export const PauseBody = z
+  .strictObject({ reason: z.string().regex(PAUSE_REASON, { error: 'must be 1-64 lower-case letters, digits or "_", starting with a letter' }).optional() })
+  .meta({ id: 'PauseBody', description: 'Why the store is paused, as a short name (`operator` when left out).' });
 
 export const Sender = z.object({ senderId: SenderId }).meta({ id: 'Sender' });
 

@@ -18,9 +18,12 @@ import { S3RawMailSource } from './aws/s3-raw-mail-source';
 import { SesMailer } from './aws/ses-mailer';
 import { SqsDeadLetterQueue } from './aws/sqs-dead-letter-queue';
 import { SqsRetryScheduler } from './aws/sqs-retry-scheduler';
+import { DynamoRateLimiter } from './aws/dynamo-rate-limiter';
 import type { SpamVerdictAction } from './screening';
-import type { DeadLetterQueue, Mailer, RetryScheduler } from './ports';
-import { IncompleteDeliveryError, relayInboundMail } from './relay-inbound-mail';
+import type { DeadLetterQueue, HoldQueue, Mailer, RetryScheduler } from './ports';
+import { SqsHoldQueue } from './aws/sqs-hold-queue';
+import type { RateLimits } from './rate-limits';
+import { IncompleteDeliveryError, relayInboundMail, RetryableDeliveryError } from './relay-inbound-mail';
 import type { DeliveryResult, RelayAttempt, RelayOptions, RelayPorts } from './relay-inbound-mail';
 import { settleFailedRecord } from './failure-handling';
 import { outlivedContentRetention, REPLAY_ATTRIBUTE } from './replay';
@@ -66,6 +69,8 @@ export interface RelaySettings {
    * @default DEFAULT_BOUNCES_PER_SENDER_PER_HOUR
    */
   readonly bouncesPerSenderPerHour?: number;
+  /** @default DEFAULT_RATE_LIMITS */
+  readonly rateLimits?: RateLimits;
   /**
    * A record is started only while the invocation has at least this long left; later ones are left
    * to the queue, so no delivery is cut off by the function's timeout halfway.
@@ -98,6 +103,11 @@ export interface RelayDependencies {
   readonly deadLetters?: DeadLetterQueue;
   /** Defaults to changing visibility on `settings.relayQueueUrl`, if set; without either, no backoff. */
   readonly retries?: RetryScheduler;
+  /**
+   * Where held mail waits: defaults to delayed copies on `settings.relayQueueUrl`, if set; without
+   * either, a held notification is retried like a failed one.
+   */
+  readonly holds?: HoldQueue;
   readonly clock?: () => Date;
   readonly logger?: Logger;
   /** DNS for DKIM keys; defaults to the system resolver. The local stack and tests give a local map. */
@@ -118,6 +128,7 @@ export function createRelayPorts(deps: RelayDependencies): RelayPorts {
     mailer: deps.mailer ?? new SesMailer(clients.sesv2, settings.configurationSetName),
     dkim: new MailauthDkimVerifier(deps.dnsResolver),
     bounceBudget: new DynamoBounceBudget(clients.dynamodb, settings.transmissionsTable),
+    rateLimiter: new DynamoRateLimiter(clients.dynamodb, settings.transmissionsTable),
   };
 }
 
@@ -133,6 +144,7 @@ function failurePorts(deps: RelayDependencies): { deadLetters?: DeadLetterQueue;
 function logDelivery(logger: Logger, sesMessageId: string, result: DeliveryResult): void {
   if (result.status === 'relayed') logger.info('mail_relayed', { sesMessageId, ...result });
   else if (result.status === 'refused') logger.warn('mail_refused', { sesMessageId, ...result });
+  else if (result.status === 'held') logger.info('delivery_held', { sesMessageId, ...result });
   else if (result.status === 'dead_lettered') logger.warn(result.earlier ? 'dead_lettered_delivery_skipped' : 'delivery_dead_lettered', { sesMessageId, ...result });
   else logger.info('duplicate_delivery_skipped', { sesMessageId, transmissionId: result.transmissionId });
 }
@@ -153,7 +165,9 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     ...(deps.settings.leaseSeconds === undefined ? {} : { leaseSeconds: deps.settings.leaseSeconds }),
     ...(deps.settings.spamVerdictAction === undefined ? {} : { spamVerdictAction: deps.settings.spamVerdictAction }),
     ...(deps.settings.bouncesPerSenderPerHour === undefined ? {} : { bouncesPerSenderPerHour: deps.settings.bouncesPerSenderPerHour }),
+    ...(deps.settings.rateLimits === undefined ? {} : { rateLimits: deps.settings.rateLimits }),
   };
+  const holds = deps.holds ?? (deps.clients.sqs && deps.settings.relayQueueUrl ? new SqsHoldQueue(deps.clients.sqs, deps.settings.relayQueueUrl) : undefined);
   const failureHandling = { logger, ...failurePorts(deps) };
   const minRemainingMillis = deps.settings.minRemainingMillis ?? MIN_REMAINING_MILLIS;
 
@@ -178,6 +192,12 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
       const attempt = recordAttempt(record, mail.sesMessageId, failureHandling.deadLetters);
       const results = await relayInboundMail(mail, ports, options, attempt);
       for (const result of results) logDelivery(logger, mail.sesMessageId, result);
+      const held = results.flatMap((result) => (result.status === 'held' ? [result.retryAfterSeconds] : []));
+      if (held.length > 0) {
+        // Every other delivery is finished; the copy brings the held ones back when the soonest may go.
+        if (!holds) throw new RetryableDeliveryError(`${held.length} of the message's deliveries are held back`);
+        await holds.holdFor({ body: record.body, replay: attempt.replay === true }, Math.min(...held));
+      }
     } catch (error) {
       if (error instanceof IncompleteDeliveryError) {
         for (const result of error.results) logDelivery(logger, sesMessageId ?? 'unknown', result);

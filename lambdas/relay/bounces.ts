@@ -28,7 +28,7 @@ export type BouncedReason = { [R in RefusalReason]: (typeof REFUSAL_REASONS)[R][
  * only to a sender that passed authorisation for the alias (see relay-inbound-mail.ts), so it too
  * reveals nothing to a stranger.
  */
-type DsnKind = 'not_accepted' | 'too_large';
+type DsnKind = 'not_accepted' | 'too_large' | 'rate_limited' | 'store_paused';
 
 const DSN_KIND = {
   not_an_alias: 'not_accepted',
@@ -38,6 +38,8 @@ const DSN_KIND = {
   unregistered_sender: 'not_accepted',
   not_conversation_owner: 'not_accepted',
   message_too_large: 'too_large',
+  rate_limited: 'rate_limited',
+  store_paused: 'store_paused',
 } as const satisfies Record<BouncedReason, DsnKind>;
 
 const DSN = {
@@ -55,6 +57,20 @@ const DSN = {
     /** RFC 3463 §3.4: X.3.4 "Message too big for system". */
     status: '5.3.4',
     subject: '配信できませんでした: メールが大きすぎます / Undeliverable: message too large',
+  },
+  /**
+   * RFC 3463 §3.8, class 4: the condition is temporary (a limit's window passes, a pause is
+   * lifted); the relay gave up on this message after holding it, and the same mail sent later may
+   * go through. X.7.0 "Other or undefined security status": the limit is the relay's abuse control.
+   */
+  rate_limited: {
+    status: '4.7.0',
+    subject: '配信できませんでした: 送信数の上限を超えました / Undeliverable: sending limit exceeded',
+  },
+  /** X.7.1 "Delivery not authorized": the store may not send for now. */
+  store_paused: {
+    status: '4.7.1',
+    subject: '配信できませんでした: ストアからの送信は停止中です / Undeliverable: sending from this store is paused',
   },
 } as const satisfies Record<DsnKind, { status: string; subject: string }>;
 
@@ -135,7 +151,7 @@ export function composeBounce(input: BounceInput): Bounce | undefined {
     `Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary="${boundary}"`,
     'Content-Transfer-Encoding: 7bit',
   ];
-  const explanation = kind === 'too_large' ? tooLargeText(input, arrival) : notAcceptedText(input, arrival);
+  const explanation = EXPLANATION[kind](input, arrival);
   const statusFields = [
     `Reporting-MTA: dns; ${relayDomain}`,
     `Arrival-Date: ${arrival}`,
@@ -197,6 +213,31 @@ function notAcceptedText(input: BounceInput, arrival: string): string {
     ['This address does not accept your message. Please check that the address is correct.'],
   );
 }
+
+function rateLimitedText(input: BounceInput, arrival: string): string {
+  return bilingualText(
+    input,
+    arrival,
+    ['送信数が、このサービスで一定時間内に送信できる上限を超えたため、配信を保留していましたが、', '保留できる時間を過ぎました。時間をおいて、もう一度お送りください。'],
+    ['More mail was sent than this service relays in a given time; the message was held back', 'for as long as mail is held, and not sent. Please send it again later.'],
+  );
+}
+
+function storePausedText(input: BounceInput, arrival: string): string {
+  return bilingualText(
+    input,
+    arrival,
+    ['このストアからの送信は現在停止されています。', '詳しくはマーケットプレイスの運営窓口にお問い合わせください。'],
+    ['Sending from this store is paused for now.', 'Please contact the marketplace for details.'],
+  );
+}
+
+const EXPLANATION: Readonly<Record<DsnKind, (input: BounceInput, arrival: string) => string>> = {
+  not_accepted: notAcceptedText,
+  too_large: tooLargeText,
+  rate_limited: rateLimitedText,
+  store_paused: storePausedText,
+};
 
 function tooLargeText(input: BounceInput, arrival: string): string {
   const size = formatSize(input.sizeBytes);

@@ -5,7 +5,8 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { SPAM_VERDICT_ACTIONS } from './screening';
 import type { SpamVerdictAction } from './screening';
-import { RELAY_ENV, requireEnv, requireHomeRegion, requirePositiveIntegerEnv } from '../env';
+import { RELAY_ENV, requireEnv, requireHomeRegion, requireJsonEnv, requirePositiveIntegerEnv } from '../env';
+import { parseRateLimits } from './rate-limits';
 import { createRelayHandler } from './app';
 
 requireHomeRegion();
@@ -35,5 +36,6 @@ export const handler = createRelayHandler({
     configurationSetName: requireEnv(RELAY_ENV.configurationSet),
     spamVerdictAction: requireSpamVerdictActionEnv(),
     bouncesPerSenderPerHour: requirePositiveIntegerEnv(RELAY_ENV.bouncesPerSenderPerHour),
+    rateLimits: parseRateLimits(requireJsonEnv(RELAY_ENV.rateLimits), RELAY_ENV.rateLimits),
   },
 });

@@ -72,6 +72,15 @@ export interface DeadLetterQueue {
   send(letter: DeadLetter): Promise<void>;
 }
 
+/**
+ * Puts a notification back on the relay's queue, to be delivered again after a delay: mail held
+ * back by a rate limit or a store's pause. A new message, so the hold does not count towards the
+ * queue's redrive limit as a failed receive would.
+ */
+export interface HoldQueue {
+  holdFor(notification: { readonly body: string; readonly replay: boolean }, delaySeconds: number): Promise<void>;
+}
+
 /** Delays the next receive of a failed queue message (backoff). */
 export interface RetryScheduler {
   retryAfter(receiptHandle: string, delaySeconds: number): Promise<void>;

@@ -19,6 +19,8 @@ import type { ClaimResult, TransmissionLog } from './transmission';
 import { connectingIpFromReceived, purgeAtEpochSeconds, transmissionId } from './transmission';
 import type { Direction, TransmissionRecord } from './transmission';
 import type { Verdicts } from './verdicts';
+import { countersFor, DEFAULT_RATE_LIMITS, holdUntil, PAUSE_RECHECK_MS, resumeAfter, storeRateLimit } from './rate-limits';
+import type { RateLimiter, RateLimits } from './rate-limits';
 
 export const MAX_OUTBOUND_BYTES = 40 * 1024 * 1024;
 
@@ -49,6 +51,7 @@ export interface RelayPorts {
   /** Verifies DKIM signatures when SES saw one pass but DMARC did not: is it aligned with From? */
   readonly dkim: DkimVerifier;
   readonly bounceBudget: BounceBudget;
+  readonly rateLimiter: RateLimiter;
 }
 
 export interface RelayOptions {
@@ -73,6 +76,8 @@ export interface RelayOptions {
    * @default DEFAULT_BOUNCES_PER_SENDER_PER_HOUR
    */
   readonly bouncesPerSenderPerHour?: number;
+  /** @default DEFAULT_RATE_LIMITS */
+  readonly rateLimits?: RateLimits;
 }
 
 export type DeliveryResult =
@@ -87,6 +92,11 @@ export type DeliveryResult =
       /** The DSN was recorded but SES did not take it (error name); it is not tried again. */
       readonly bounceFailed?: string;
     }
+  /**
+   * Over a rate limit, or from a paused store: not finished. The notification is to be put back on
+   * the queue for `retryAfterSeconds`, when the delivery is judged again.
+   */
+  | { readonly status: 'held'; readonly transmissionId: string; readonly aliasId: string; readonly storeId: string; readonly reason: HeldReason; readonly retryAfterSeconds: number }
   /** Finished earlier: a duplicate notification, or the same recipient twice in one envelope. */
   | { readonly status: 'duplicate'; readonly transmissionId: string }
   /** Failed permanently and went to the dead-letter queue, now or (`earlier`) on a previous attempt. */
@@ -139,7 +149,13 @@ interface Routed {
   readonly partySecrets: readonly string[];
 }
 
-type Decision = { readonly refused: RefusalReason; readonly storeId?: string } | { readonly route: Routed };
+/** Why a delivery is held back; past the hold window it is refused for the same reason. */
+type HeldReason = Extract<RefusalReason, 'rate_limited' | 'store_paused'>;
+
+type Decision =
+  | { readonly refused: RefusalReason; readonly storeId?: string }
+  | { readonly held: HeldReason; readonly storeId: string; readonly retryAfterSeconds: number }
+  | { readonly route: Routed };
 
 const DEFAULT_LEASE_SECONDS = 120;
 
@@ -209,6 +225,7 @@ export async function relayInboundMail(mail: InboundMail, ports: RelayPorts, opt
     for (const recipient of claimed) {
       const settled = await runDelivery(message, recipient);
       if ('result' in settled) results.push(settled.result);
+      else if ('held' in settled) results.push(settled.held);
       else if ('retry' in settled) pending.push(pendingOf(recipient, settled.retry));
       else failed.push({ recipient, error: settled.failed });
     }
@@ -260,7 +277,7 @@ async function releaseQuietly(log: TransmissionLog, recipients: readonly Recipie
   await Promise.allSettled(recipients.map((recipient) => log.release(recipient.transmissionId)));
 }
 
-type Settled = { readonly result: DeliveryResult } | { readonly retry: unknown } | { readonly failed: unknown };
+type Settled = { readonly result: DeliveryResult } | { readonly retry: unknown } | { readonly failed: unknown } | { readonly held: DeliveryResult };
 
 /**
  * One delivery from claim to record. The DSN for a refusal goes out only after the record that
@@ -271,7 +288,13 @@ async function runDelivery(message: MessageContext, recipient: Recipient): Promi
   const { ports } = message;
   let outcome: DeliveryOutcome;
   try {
-    outcome = await deliverToRecipient(message, recipient);
+    const delivered = await deliverToRecipient(message, recipient);
+    if ('held' in delivered) {
+      // Nothing was sent and nothing recorded: the claim goes back for the attempt after the hold.
+      await releaseQuietly(ports.transmissions, [recipient]);
+      return { held: delivered.held };
+    }
+    outcome = delivered;
   } catch (error) {
     if (error instanceof MaybeSentError) return { retry: error };
     if (!classifyFailure(error).canRetry) return { failed: error };
@@ -428,7 +451,7 @@ class MessageContext {
   }
 }
 
-async function deliverToRecipient(message: MessageContext, recipient: Recipient): Promise<DeliveryOutcome> {
+async function deliverToRecipient(message: MessageContext, recipient: Recipient): Promise<DeliveryOutcome | { readonly held: DeliveryResult }> {
   const { mail, parsed, options, now } = message;
   const base = {
     transmissionId: recipient.transmissionId,
@@ -454,6 +477,10 @@ async function deliverToRecipient(message: MessageContext, recipient: Recipient)
   if (!parsed) return refuse('malformed_message');
   const decision = await decide(message, recipient, parsed.facts, parsed.split.body.length);
   if ('refused' in decision) return refuse(decision.refused, decision.storeId);
+  if ('held' in decision) {
+    const { held: reason, storeId, retryAfterSeconds } = decision;
+    return { held: { status: 'held', transmissionId: recipient.transmissionId, aliasId: recipient.aliasId, storeId, reason, retryAfterSeconds } };
+  }
   const { route } = decision;
 
   const header = rewriteHeaders(parsed.split.header, {
@@ -549,8 +576,34 @@ async function decide(message: MessageContext, recipient: Recipient, facts: Head
   if (unauthorised) return { refused: unauthorised, storeId: alias.storeId };
   if (isPaused(alias, now)) return { refused: 'alias_paused', storeId: alias.storeId };
   if (tooLarge) return { refused: 'message_too_large', storeId: alias.storeId };
+  const held = await holdBack(message, alias);
+  if (held) return held;
 
   return alias.kind === 'customer' ? routeToCustomer(message, alias) : routeToMerchant(message, alias);
+}
+
+/**
+ * Holds back a delivery from a paused store, or over a rate limit, until the pause may be lifted or
+ * the window has passed; refuses it once that is past the hold window. Comes after authorisation:
+ * only mail that would otherwise be relayed counts against a limit.
+ */
+async function holdBack(message: MessageContext, alias: AliasRecord): Promise<Decision | undefined> {
+  const { ports, options, now, mail } = message;
+  const limits = options.rateLimits ?? DEFAULT_RATE_LIMITS;
+  const { storeId } = alias;
+  const decide = (reason: HeldReason, resumeAt: Date): Decision => {
+    const hold = holdUntil(resumeAt, mail.receivedAt, now, limits.holdMinutes);
+    return 'refuse' in hold ? { refused: reason, storeId } : { held: reason, storeId, retryAfterSeconds: hold.heldForSeconds };
+  };
+  let storeLimit = limits.store;
+  if (alias.kind === 'customer') {
+    // Read already, for authorisation.
+    const { store } = await message.storeProfile(storeId);
+    if (store?.pausedAt !== undefined) return decide('store_paused', new Date(now.getTime() + PAUSE_RECHECK_MS));
+    storeLimit = storeRateLimit(limits, store?.limits);
+  }
+  const full = await ports.rateLimiter.take(countersFor({ aliasKind: alias.kind, alias: alias.alias, storeId, storeLimit }, limits, now));
+  return full.length > 0 ? decide('rate_limited', resumeAfter(full)) : undefined;
 }
 
 /** Only the store's registered senders write to a customer alias; only its customer to a reverse alias. */

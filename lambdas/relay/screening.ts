@@ -29,6 +29,9 @@ export const REFUSAL_REASONS = {
   not_conversation_owner: { bounceable: true, description: 'only the customer of this conversation may write to it' },
   unknown_store: { bounceable: false, description: 'the alias names a store that no longer exists' },
   message_too_large: { bounceable: true, description: 'larger than SES can send' },
+  // Both come only after authorisation, so they tell a sender nothing about an alias it may not use.
+  rate_limited: { bounceable: true, description: 'over a rate limit for longer than mail is held back' },
+  store_paused: { bounceable: true, description: 'the store is paused, for longer than mail is held back' },
 } as const satisfies Record<string, { bounceable: boolean; description: string }>;
 
 export type RefusalReason = keyof typeof REFUSAL_REASONS;

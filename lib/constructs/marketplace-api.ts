@@ -99,7 +99,7 @@ export class MarketplaceApi extends Construct {
         indexes: ['byStoreExpiry'] satisfies IndexOf<'aliases'>[],
       })
       // Stores: the store and its senders are one partition; a replaced or removed sender is deleted.
-      .bindTable(API_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] })
+      .bindTable(API_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] })
       .bindTable(API_ENV.receiptsTable, tables.receipts, { actions: [] })
       .bindKey(API_ENV.addressKeyId, keys.addressKey, ['kms:Encrypt'], customerAddressCondition())
       .useKey(keys.addressKey, ['kms:Encrypt'], storeAddressCondition(['contact', 'sender']))

@@ -93,7 +93,8 @@ export class RelayFunction extends Construct {
       .setEnvironment(RELAY_ENV.relayQueueUrl, ingress.queue.queueUrl)
       .setEnvironment(RELAY_ENV.configurationSet, props.sending.configurationSetName)
       .setEnvironment(RELAY_ENV.spamVerdictAction, config.spamVerdictAction)
-      .setEnvironment(RELAY_ENV.bouncesPerSenderPerHour, String(config.bounces.maxPerSenderPerHour));
+      .setEnvironment(RELAY_ENV.bouncesPerSenderPerHour, String(config.bounces.maxPerSenderPerHour))
+      .setEnvironment(RELAY_ENV.rateLimits, JSON.stringify(config.rateLimits));
 
     const role = this.anshinFunction.role;
     role.addToPrincipalPolicy(new PolicyStatement({ actions: ['s3:GetObject'], resources: [ingress.bucket.arnForObjects(`${RAW_MAIL_PREFIX}*`)] }));
@@ -115,8 +116,9 @@ export class RelayFunction extends Construct {
     // Permanent failures go to the dead-letter queue at once, with their reason. The queue is
     // encrypted with the data key, so SQS needs a data key on the relay's behalf (Decrypt is granted
     // above); only through SQS, never for the relay's own use. Backoff uses ChangeMessageVisibility
-    // on the relay queue, which the event source below already grants.
-    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [ingress.deadLetterQueue.queueArn] }));
+    // on the relay queue, which the event source below already grants. Mail held back by a rate
+    // limit or a paused store goes back on the relay queue as a delayed copy of its notification.
+    role.addToPrincipalPolicy(new PolicyStatement({ actions: ['sqs:SendMessage'], resources: [ingress.deadLetterQueue.queueArn, ingress.queue.queueArn] }));
     role.addToPrincipalPolicy(
       new PolicyStatement({
         actions: ['kms:GenerateDataKey'],

@@ -36,7 +36,8 @@ function relayStatements() {
 
 /** Actions allowed on a resource given as `Fn::GetAtt [id, Arn]`. */
 function actionsOn(statements: readonly PolicyStatementJson[], id: string): string[] {
-  return actionsOf(statements.filter((statement) => JSON.stringify(statement.Resource) === JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] }))).sort();
+  const arn = JSON.stringify({ 'Fn::GetAtt': [id, 'Arn'] });
+  return actionsOf(statements.filter((statement) => [statement.Resource].flat().some((resource) => JSON.stringify(resource) === arn))).sort();
 }
 
 describe('DataKeys', () => {
@@ -595,13 +596,15 @@ describe('RelayFunction permissions', () => {
     ]);
   });
 
-  it('sends to the dead-letter queue only, and reads and deletes nothing there', () => {
+  it('sends only to the dead-letter queue and (held mail) its own queue, and reads and deletes nothing in the dead-letter queue', () => {
     const { statements, ids } = relayStatements();
 
     const sending = statements.filter((statement) => actionsOf([statement]).includes('sqs:SendMessage'));
 
     expect(actionsOn(statements, ids.deadLetterQueue)).toEqual(['sqs:SendMessage']);
-    expect(sending).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] } }]);
+    expect(sending).toEqual([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: [{ 'Fn::GetAtt': [ids.deadLetterQueue, 'Arn'] }, { 'Fn::GetAtt': [ids.queue, 'Arn'] }] },
+    ]);
   });
 
   it('reads raw mail below inbound/ only', () => {
@@ -631,7 +634,7 @@ describe('RelayFunction permissions', () => {
     ]);
   });
 
-  it('consumes the relay queue and writes only its own log group', () => {
+  it('consumes the relay queue, puts held mail back on it, and writes only its own log group', () => {
     const { stack, template } = relayTemplate();
     const statements = statementsOfRole(template, logicalId(stack, stack.relay.anshinFunction.role));
 
@@ -641,6 +644,7 @@ describe('RelayFunction permissions', () => {
       'sqs:GetQueueAttributes',
       'sqs:GetQueueUrl',
       'sqs:ReceiveMessage',
+      'sqs:SendMessage',
     ]);
     expect(actionsOn(statements, logicalId(stack, stack.relay.anshinFunction.logGroup))).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
     // Backoff changes the visibility of failed messages; the event source's grant covers it, once.

@@ -14,6 +14,8 @@ import type { BounceBudget, DkimVerification, DkimVerifier, Mailer, OutboundMess
 import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../../lambdas/relay/transmission';
 import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
 import type { TransmissionRecord } from '../../lambdas/relay/transmission';
+import { fullWindow } from '../../lambdas/relay/rate-limits';
+import type { FullCounter, RateCounter, RateLimiter } from '../../lambdas/relay/rate-limits';
 
 class InMemoryAliasStore implements AliasStore {
   readonly records = new Map<string, AliasRecord>();
@@ -205,6 +207,22 @@ class InMemoryBounceBudget implements BounceBudget {
   }
 }
 
+/** Counts per subject, day and minute, as the DynamoDB adapter keeps them. */
+class InMemoryRateLimiter implements RateLimiter {
+  readonly counts = new Map<string, number>();
+
+  async take(counters: readonly RateCounter[]): Promise<readonly FullCounter[]> {
+    for (const counter of counters) {
+      const window = fullWindow(counter, { day: this.counts.get(`${counter.subject}#${counter.day}`), minute: this.counts.get(`${counter.subject}#${counter.day}#${counter.minute}`) });
+      if (window) return [{ counter, window }];
+    }
+    for (const counter of counters) {
+      for (const key of [`${counter.subject}#${counter.day}`, `${counter.subject}#${counter.day}#${counter.minute}`]) this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
+    return [];
+  }
+}
+
 export interface InMemoryPorts extends RelayPorts {
   readonly aliases: InMemoryAliasStore;
   readonly stores: InMemoryStoreDirectory;
@@ -214,6 +232,7 @@ export interface InMemoryPorts extends RelayPorts {
   readonly transmissions: InMemoryTransmissionLog;
   readonly dkim: ScriptedDkimVerifier;
   readonly bounceBudget: InMemoryBounceBudget;
+  readonly rateLimiter: InMemoryRateLimiter;
 }
 
 export function createInMemoryPorts(): InMemoryPorts {
@@ -226,6 +245,7 @@ export function createInMemoryPorts(): InMemoryPorts {
     transmissions: new InMemoryTransmissionLog(),
     dkim: new ScriptedDkimVerifier(),
     bounceBudget: new InMemoryBounceBudget(),
+    rateLimiter: new InMemoryRateLimiter(),
   };
 }
 

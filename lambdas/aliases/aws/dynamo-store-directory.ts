@@ -1,5 +1,5 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { RegisteredSender, SenderVerifications, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
+import type { RegisteredSender, SenderVerifications, StoreControls, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
 import { conditionHeld, DynamoTable } from '../../aws/dynamo-document';
 import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM } from '../../records/table-schema';
 
@@ -15,7 +15,32 @@ function senderFromItem(item: Record<string, unknown>): RegisteredSender {
 }
 
 /** Stores table: the store itself (`item = "store"`) and one item per registered sender. */
-export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory, SenderVerifications {
+export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory, SenderVerifications, StoreControls {
+  async setLimits(storeId: string, limits: NonNullable<StoreRecord['limits']>): Promise<boolean> {
+    const empty = Object.keys(limits).length === 0;
+    return this.updateStore(storeId, empty ? 'REMOVE limits' : 'SET limits = :limits', empty ? {} : { ':limits': limits });
+  }
+
+  async setPause(storeId: string, pause: { readonly at: string; readonly reason: string } | undefined): Promise<boolean> {
+    if (!pause) return this.updateStore(storeId, 'REMOVE pausedAt, pauseReason', {});
+    // The first pause's time stands while a second reason is given.
+    return this.updateStore(storeId, 'SET pausedAt = if_not_exists(pausedAt, :at), pauseReason = :reason', { ':at': pause.at, ':reason': pause.reason });
+  }
+
+  private updateStore(storeId: string, update: string, values: Record<string, unknown>): Promise<boolean> {
+    return conditionHeld(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { storeId, item: STORE_ITEM },
+          UpdateExpression: update,
+          ConditionExpression: 'attribute_exists(storeId)',
+          ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+        }),
+      ),
+    );
+  }
+
   async getStore(storeId: string): Promise<StoreRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { storeId, item: STORE_ITEM } }));
     return Item ? storeFromItem(Item) : undefined;

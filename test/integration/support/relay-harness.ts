@@ -71,22 +71,23 @@ export class RelayHarness {
   ) {}
 
   /**
-   * `leaseSeconds` goes to the relay's settings; `mailer`, when given, replaces the stack's (it gets
+   * `leaseSeconds` goes to the relay's settings; `clock` replaces the relay's (a test moves it instead
+   * of waiting for a rate-limit window); `mailer`, when given, replaces the stack's (it gets
    * the outbox directory, to record what it sends as the stack's own does); the other options go to
    * {@link startLocalStack} as they are.
    */
   static async start(
-    options: Pick<LocalStackOptions, 'maxOutboundBytes'> & { readonly leaseSeconds?: number; readonly mailer?: (outboxDir: string) => Mailer } = {},
+    options: Pick<LocalStackOptions, 'maxOutboundBytes'> & { readonly leaseSeconds?: number; readonly mailer?: (outboxDir: string) => Mailer; readonly clock?: () => Date } = {},
   ): Promise<RelayHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'anshin-it-'));
     const calls: { readonly event: SQSEvent; response?: SQSBatchResponse }[] = [];
-    const { leaseSeconds, mailer, ...stackOptions } = options;
+    const { leaseSeconds, mailer, clock, ...stackOptions } = options;
     const stack = await startLocalStack({
       ...stackOptions,
       dataDir: dir,
       log: () => undefined,
       createRelay: (given) => {
-        const deps = mailer ? { ...given, mailer: mailer(join(dir, 'outbox')) } : given;
+        const deps = { ...given, ...(mailer ? { mailer: mailer(join(dir, 'outbox')) } : {}), ...(clock ? { clock } : {}) };
         const relay = createRelayHandler(leaseSeconds === undefined ? deps : { ...deps, settings: { ...deps.settings, leaseSeconds } });
         return async (event) => {
           const call: (typeof calls)[number] = { event };

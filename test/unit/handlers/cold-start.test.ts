@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { API_ENV, DATA_ENV, FEEDBACK_ENV, MENU_ENV, RELAY_ENV } from '../../../lambdas/env';
 import { DEFAULT_CONFIG } from '../../../lib/config';
+import { DEFAULT_RATE_LIMITS } from '../../../lambdas/relay/rate-limits';
 
 /**
  * Each function's cold start as Lambda runs it: the handler module loads with the environment its
@@ -12,6 +13,7 @@ const NUMBERS: Record<string, string> = {
   [RELAY_ENV.transmissionRetentionDays]: '90',
   [RELAY_ENV.contentRetentionDays]: '7',
   [RELAY_ENV.bouncesPerSenderPerHour]: '10',
+  [RELAY_ENV.rateLimits]: JSON.stringify(DEFAULT_RATE_LIMITS),
   [RELAY_ENV.spamVerdictAction]: 'drop',
   [FEEDBACK_ENV.hardBouncePauseDays]: '7',
   [API_ENV.aliasValidityDays]: '180',
@@ -33,7 +35,7 @@ const HANDLERS = [
 
 /** The names a handler reads: every name of its map but those another function alone needs. */
 const NOT_READ: Partial<Record<string, readonly string[]>> = {
-  retention: [DATA_ENV.hmacKeyId, DATA_ENV.userPoolId],
+  retention: [DATA_ENV.hmacKeyId, DATA_ENV.userPoolId, DATA_ENV.addressKeyId],
   destruction: [DATA_ENV.destructionFunctionName],
 };
 

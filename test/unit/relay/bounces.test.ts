@@ -55,9 +55,19 @@ function parse(raw: Buffer) {
 }
 
 const ALL_REASONS = Object.keys(REFUSAL_REASONS) as RefusalReason[];
-const BOUNCED: readonly BouncedReason[] = ['not_an_alias', 'unknown_alias', 'expired_alias', 'alias_disabled', 'unregistered_sender', 'not_conversation_owner', 'message_too_large'];
+const BOUNCED: readonly BouncedReason[] = [
+  'not_an_alias',
+  'unknown_alias',
+  'expired_alias',
+  'alias_disabled',
+  'unregistered_sender',
+  'not_conversation_owner',
+  'message_too_large',
+  'rate_limited',
+  'store_paused',
+];
 /** Refusals that must read alike, so a stranger cannot tell whether an alias exists. */
-const GENERIC: readonly BouncedReason[] = BOUNCED.filter((reason) => reason !== 'message_too_large');
+const GENERIC: readonly BouncedReason[] = BOUNCED.filter((reason) => !['message_too_large', 'rate_limited', 'store_paused'].includes(reason));
 
 describe('shouldBounce', () => {
   it.each(BOUNCED)('answers %s to an authenticated sender', (reason) => {
@@ -168,6 +178,22 @@ describe('composeBounce', () => {
     expect(composeBounce({ ...INPUT, reason: 'not_an_alias', finalRecipient: 'someone@elsewhere.example' })).toBeUndefined();
     expect(composeBounce({ ...INPUT, reason: 'not_an_alias', finalRecipient: `たろう@${RELAY}` })).toBeUndefined();
     expect(composeBounce({ ...INPUT, reason: 'not_an_alias', finalRecipient: `x@${RELAY}\r\nBcc: y@evil.example` })).toBeUndefined();
+  });
+});
+
+describe('composeBounce for mail held back and then given up on', () => {
+  const parsed = (reason: BouncedReason) => parse(compose({ reason }).raw);
+
+  it.each([
+    ['rate_limited', '4.7.0', '上限を超えた', 'More mail was sent than this service relays'],
+    ['store_paused', '4.7.1', '停止されています', 'Sending from this store is paused'],
+  ] as const)('reports %s as the temporary status %s, explained in Japanese and English', (reason, code, japanese, english) => {
+    const { parts } = parsed(reason);
+    expect(parts[1]?.body.split('\r\n\r\n')[1]?.split('\r\n')).toEqual([`Final-Recipient: rfc822; ${ALIAS}`, 'Action: failed', `Status: ${code}`]);
+    const text = Buffer.from(parts[0]?.body ?? '', 'base64').toString('utf8');
+    expect(text).toContain(japanese);
+    expect(text).toContain(english);
+    expect(text.indexOf(japanese)).toBeLessThan(text.indexOf(english));
   });
 });
 
