@@ -1,4 +1,5 @@
 import { App } from 'aws-cdk-lib';
+import type { CfnResource } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AnshinRelayStack } from '../../lib/anshin-relay-stack';
