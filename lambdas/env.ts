@@ -70,6 +70,8 @@ export const RELAY_ENV = {
   bouncesPerSenderPerHour: 'BOUNCES_PER_SENDER_PER_HOUR',
   /** The rate limits as JSON (`RateLimits`). */
   rateLimits: 'RATE_LIMITS',
+  /** The merchant menu's URL, where store mail's List-Unsubscribe points. */
+  menuUrl: 'MENU_URL',
 } as const;
 
 

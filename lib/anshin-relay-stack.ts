@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, Stage, Validations } from 'aws-cdk-lib';
+import { RELAY_ENV } from '../lambdas/env';
 import type { StackProps } from 'aws-cdk-lib';
 import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
@@ -154,6 +155,8 @@ export class AnshinRelayStack extends Stack {
       ...(props.menuEntry === undefined ? {} : { entry: props.menuEntry }),
     });
     this.destruction.eraseMenuAccountsOf(this.menu.userPool);
+    // Store mail to customers carries a one-click List-Unsubscribe to the menu's own endpoint.
+    this.relay.anshinFunction.setEnvironment(RELAY_ENV.menuUrl, this.menu.url);
 
     this.api = new MarketplaceApi(this, 'MarketplaceApi', {
       config,

@@ -153,6 +153,10 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     await ensureTables(clients.dynamodb);
 
+    // The menu's port is taken first: its URL goes into the invitation mails the API sends, and into
+    // the List-Unsubscribe of store mail the relay sends.
+    const menuPort = await reservePort('merchant menu', ports.menu ?? 0);
+    const menuUrl = `http://${LOOPBACK}:${menuPort}`;
     const settings: RelaySettings = {
       aliasesTable: LOCAL_TABLE_NAMES.aliases,
       storesTable: LOCAL_TABLE_NAMES.stores,
@@ -162,6 +166,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       relayDomain: DEFAULT_CONFIG.relayDomain,
       transmissionRetentionDays: DEFAULT_CONFIG.retention.classes.transmission.retentionDays,
       contentRetentionDays: DEFAULT_CONFIG.retention.classes.content.retentionDays,
+      menuUrl,
       ...(options.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: options.maxOutboundBytes }),
     };
     const outboxDir = join(dataDir, 'outbox');
@@ -207,9 +212,6 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     stops.push(control.close);
 
-    // The menu's port is taken first: its URL goes into the invitation mails the API sends.
-    const menuPort = await reservePort('merchant menu', ports.menu ?? 0);
-    const menuUrl = `http://${LOOPBACK}:${menuPort}`;
     // Invitations and verification links go to the outbox like relayed mail, but are not counted as relayed.
     const noticeMailer = new OutboxMailer(new SesMailer(clients.sesv2), outboxDir);
     const accounts = { userPoolId: cognito.userPoolId, userPoolClientId: cognito.clientId, menuUrl, noticeSender: `no-reply@${settings.relayDomain}` };

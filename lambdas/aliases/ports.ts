@@ -24,6 +24,14 @@ export interface AliasRecord {
   readonly pausedUntil?: string;
   /** Set when the marketplace disabled the alias: it relays nothing from then on, and is kept for its retention. */
   readonly disabledAt?: string;
+  /** Set while the customer has blocked the store's mail to this alias (List-Unsubscribe); they can undo it. */
+  readonly blockedAt?: string;
+}
+
+/** A customer blocking, or unblocking, their store's mail to one customer alias. */
+export interface AliasBlocking {
+  /** Blocks (an instant) or unblocks (undefined); false when there is no such customer alias. */
+  setBlocked(alias: string, at: string | undefined): Promise<boolean>;
 }
 
 export interface StoreRecord {

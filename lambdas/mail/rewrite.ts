@@ -26,7 +26,15 @@ export interface RewriteOptions {
   readonly loopHeader: { readonly name: string; readonly value: string };
   /** Used for Date when the input has none. */
   readonly now: Date;
+  /**
+   * The relay's own one-click unsubscribe URL (RFC 8058), sent as `List-Unsubscribe` with
+   * `List-Unsubscribe-Post`; the sender's own `List-Unsubscribe` is never kept.
+   */
+  readonly listUnsubscribe?: string;
 }
+
+/** An absolute http(s) URL of printable ASCII, fit to stand between angle brackets. */
+const UNSUBSCRIBE_URL = /^https?:\/\/[\x21-\x3b\x3d\x3f-\x7e]{1,900}$/;
 
 /** Dot-atom local part and LDH domain: the shape of the relay's own aliases. */
 const PLAIN_ADDRESS = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+$/;
@@ -80,6 +88,7 @@ export function rewriteHeaders(header: Buffer, options: RewriteOptions): Buffer 
     plainContentField(context, 'Content-ID'),
     unstructuredField(context, 'Content-Description'),
     formatField(options.loopHeader.name, options.loopHeader.value),
+    ...(options.listUnsubscribe === undefined ? [] : [`List-Unsubscribe: <${options.listUnsubscribe}>`, 'List-Unsubscribe-Post: List-Unsubscribe=One-Click']),
   ].filter((field): field is string => field !== undefined);
   return Buffer.from(`${fields.join('\r\n')}\r\n\r\n`, 'latin1');
 }
@@ -92,6 +101,7 @@ function assertOptions(options: RewriteOptions): void {
   if (Number.isNaN(options.now.getTime())) throw new TypeError('rewriteHeaders: now is not a valid date');
   const { name, value } = options.loopHeader;
   if (!FIELD_NAME.test(name) || formatField(name, value) === undefined) throw new TypeError('rewriteHeaders: loopHeader is not a valid header field');
+  if (options.listUnsubscribe !== undefined && !UNSUBSCRIBE_URL.test(options.listUnsubscribe)) throw new TypeError('rewriteHeaders: listUnsubscribe is not an http(s) URL');
 }
 
 /**

@@ -28,7 +28,8 @@ import { DynamoSessions } from './aws/dynamo-sessions';
 import { DynamoStoreActivity } from './aws/dynamo-store-activity';
 import { DynamoVerificationTokens } from './aws/dynamo-verification-tokens';
 import { ComposedNoticeMailer } from './notice-mailer';
-import { aliasesPage, historyPage, loginPage, messagePage, messagesPage, mfaPage, newPasswordPage, securityPage, sendersPage, STYLESHEET, verificationPage } from './pages';
+import { aliasesPage, historyPage, loginPage, messagePage, messagesPage, mfaPage, newPasswordPage, securityPage, sendersPage, STYLESHEET, unsubscribePage, verificationPage } from './pages';
+import { aliasOfUnsubscribeToken } from '../aliases/unsubscribe';
 import type { Frame } from './pages';
 import type { AccessResult, IdentityProvider, MenuSession } from './ports';
 import { addSenderFromMenu, confirmSender } from './sender-verification';
@@ -315,6 +316,24 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     note(c, { result: verified ? 'ok' : 'refused' });
     return c.html(verificationPage(frameOf(c), verified), verified ? 200 : 404);
   });
+
+  // A customer's one-click block of the store's mail (RFC 8058), from the List-Unsubscribe of a
+  // relayed mail: no session and no CSRF token, the token in the path is the authorisation. GET only
+  // shows the page, since mail scanners follow links; POST blocks (a mail client's one-click POST
+  // included), and the page it answers with can undo it.
+  const unsubscribe = (block: boolean | undefined) => async (c: MenuContext) => {
+    const token = c.req.param('token') ?? '';
+    const alias = await aliasOfUnsubscribeToken(token, keys);
+    const record = alias === undefined ? undefined : await aliases.getAlias(alias);
+    note(c, { action: block === undefined ? 'unsubscribe_page' : block ? 'unsubscribe' : 'unsubscribe_undo', ...(record ? { storeId: record.storeId } : {}) });
+    if (!alias || !record) return c.html(unsubscribePage(frameOf(c), 'invalid', ''), 404);
+    if (block !== undefined) await aliases.setBlocked(alias, block ? clock().toISOString() : undefined);
+    const state = block === undefined ? (record.blockedAt === undefined ? 'ask' : 'blocked') : block ? 'blocked' : 'unblocked';
+    return c.html(unsubscribePage(frameOf(c), state, token), 200);
+  };
+  app.get('/unsubscribe/:token', unsubscribe(undefined));
+  app.post('/unsubscribe/:token', unsubscribe(true));
+  app.post('/unsubscribe/:token/undo', unsubscribe(false));
 
   // The store's own pages need a signed-in session, and each of their forms a matching CSRF token.
   const member = new Hono<MenuEnv>();

@@ -166,6 +166,25 @@ export function verificationPage(frame: Frame, verified: boolean): Markup {
   return page(frame, verified ? 'verifiedTitle' : 'verifyFailedTitle', html`<p>${t(lang, verified ? 'verifiedLead' : 'verifyFailedLead')}</p>`);
 }
 
+/** Where a customer's one-click block stands: asked, done, undone, or not possible with this link. */
+export type UnsubscribeState = 'ask' | 'blocked' | 'unblocked' | 'invalid';
+
+/** The customer's page behind List-Unsubscribe: no session; the token in the path is the authorisation. */
+export function unsubscribePage(frame: Frame, state: UnsubscribeState, token: string): Markup {
+  const { lang } = frame;
+  const action = `${frame.base}/unsubscribe/${token}`;
+  switch (state) {
+    case 'ask':
+      return page(frame, 'unsubscribeTitle', html`<p>${t(lang, 'unsubscribeLead')}</p><form method="post" action="${action}"><button type="submit">${t(lang, 'unsubscribe')}</button></form>`);
+    case 'blocked':
+      return page(frame, 'unsubscribedTitle', html`<p>${t(lang, 'unsubscribedLead')}</p><form method="post" action="${action}/undo"><button type="submit">${t(lang, 'undoUnsubscribe')}</button></form>`);
+    case 'unblocked':
+      return page(frame, 'resubscribedTitle', html`<p>${t(lang, 'resubscribedLead')}</p>`);
+    default:
+      return page(frame, 'unsubscribeInvalidTitle', html`<p>${t(lang, 'unsubscribeInvalidLead')}</p>`);
+  }
+}
+
 export function aliasesPage(frame: Frame, aliases: readonly AliasSummary[]): Markup {
   const { lang } = frame;
   if (aliases.length === 0) return page(frame, 'aliases', html`<p>${t(lang, 'noAliases')}</p>`);

@@ -71,6 +71,8 @@ export interface RelaySettings {
   readonly bouncesPerSenderPerHour?: number;
   /** @default DEFAULT_RATE_LIMITS */
   readonly rateLimits?: RateLimits;
+  /** The merchant menu's URL: store mail to a customer carries a one-click List-Unsubscribe to it. */
+  readonly menuUrl?: string;
   /**
    * A record is started only while the invocation has at least this long left; later ones are left
    * to the queue, so no delivery is cut off by the function's timeout halfway.
@@ -166,6 +168,7 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     ...(deps.settings.spamVerdictAction === undefined ? {} : { spamVerdictAction: deps.settings.spamVerdictAction }),
     ...(deps.settings.bouncesPerSenderPerHour === undefined ? {} : { bouncesPerSenderPerHour: deps.settings.bouncesPerSenderPerHour }),
     ...(deps.settings.rateLimits === undefined ? {} : { rateLimits: deps.settings.rateLimits }),
+    ...(deps.settings.menuUrl === undefined ? {} : { menuUrl: deps.settings.menuUrl }),
   };
   const holds = deps.holds ?? (deps.clients.sqs && deps.settings.relayQueueUrl ? new SqsHoldQueue(deps.clients.sqs, deps.settings.relayQueueUrl) : undefined);
   const failureHandling = { logger, ...failurePorts(deps) };

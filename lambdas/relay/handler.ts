@@ -37,5 +37,6 @@ export const handler = createRelayHandler({
     spamVerdictAction: requireSpamVerdictActionEnv(),
     bouncesPerSenderPerHour: requirePositiveIntegerEnv(RELAY_ENV.bouncesPerSenderPerHour),
     rateLimits: parseRateLimits(requireJsonEnv(RELAY_ENV.rateLimits), RELAY_ENV.rateLimits),
+    menuUrl: requireEnv(RELAY_ENV.menuUrl),
   },
 });

@@ -1,6 +1,7 @@
 import { addressMacInput, normalizeAddress } from '../aliases/address';
 import { aliasAddress, aliasNameFromMac, reverseAliasMacInput, parseAliasAddress } from '../aliases/names';
 import type { ParsedAlias } from '../aliases/names';
+import { unsubscribeToken, unsubscribeUrl } from '../aliases/unsubscribe';
 import { authenticatedBy, envelopeProven, needsDkimDomains } from './authentication';
 import { bounceBudgetMacInput, composeBounce, shouldBounce } from './bounces';
 import type { Bounce } from './bounces';
@@ -78,6 +79,11 @@ export interface RelayOptions {
   readonly bouncesPerSenderPerHour?: number;
   /** @default DEFAULT_RATE_LIMITS */
   readonly rateLimits?: RateLimits;
+  /**
+   * The merchant menu's URL: store mail to a customer carries a one-click `List-Unsubscribe` to it.
+   * Without it, no such header is added.
+   */
+  readonly menuUrl?: string;
 }
 
 export type DeliveryResult =
@@ -147,6 +153,8 @@ interface Routed {
   readonly destination: string;
   /** Every address the relay knows of the sending party, beyond those the message itself names. */
   readonly partySecrets: readonly string[];
+  /** The customer's one-click way to block the store (store mail to customers only). */
+  readonly listUnsubscribe?: string;
 }
 
 /** Why a delivery is held back; past the hold window it is refused for the same reason. */
@@ -490,6 +498,7 @@ async function deliverToRecipient(message: MessageContext, recipient: Recipient)
     secrets: [...parsed.facts.senderAddresses, mail.envelopeSender, route.destination, ...route.partySecrets].filter((a) => a.includes('@')),
     loopHeader: { name: LOOP_HEADER, value: options.relayDomain },
     now,
+    ...(route.listUnsubscribe === undefined ? {} : { listUnsubscribe: route.listUnsubscribe }),
   });
   const outboundSize = header.length + parsed.split.body.length;
   if (outboundSize > maxOutboundBytes(options)) return refuse('message_too_large', route.storeId, route.direction);
@@ -576,6 +585,7 @@ async function decide(message: MessageContext, recipient: Recipient, facts: Head
   if (unauthorised) return { refused: unauthorised, storeId: alias.storeId };
   if (isPaused(alias, now)) return { refused: 'alias_paused', storeId: alias.storeId };
   if (tooLarge) return { refused: 'message_too_large', storeId: alias.storeId };
+  if (alias.blockedAt !== undefined) return { refused: 'customer_blocked', storeId: alias.storeId };
   const held = await holdBack(message, alias);
   if (held) return held;
 
@@ -622,10 +632,12 @@ async function routeToCustomer(message: MessageContext, alias: AliasRecord): Pro
   const { store } = profile;
   if (!store || isStoreGone(store, now) || !alias.addressCipher) return { refused: 'unknown_store', storeId: alias.storeId };
   const reverseName = aliasNameFromMac('merchant', await ports.keys.mac(reverseAliasMacInput(alias.alias)));
-  const [customerAddress, storeAddresses, reverse] = await Promise.all([
+  const { menuUrl } = options;
+  const [customerAddress, storeAddresses, reverse, token] = await Promise.all([
     ports.keys.decrypt(alias.addressCipher, customerAddressContext(alias.alias)),
     message.storeAddresses(profile),
     reverseAlias(message, alias, reverseName),
+    menuUrl === undefined ? undefined : unsubscribeToken(alias.alias, ports.keys),
   ]);
   return {
     route: {
@@ -636,6 +648,7 @@ async function routeToCustomer(message: MessageContext, alias: AliasRecord): Pro
       fallbackDisplayName: store.displayName,
       destination: customerAddress,
       partySecrets: storeAddresses,
+      ...(menuUrl === undefined || token === undefined ? {} : { listUnsubscribe: unsubscribeUrl(menuUrl, token) }),
     },
   };
 }

@@ -29,6 +29,8 @@ export const REFUSAL_REASONS = {
   not_conversation_owner: { bounceable: true, description: 'only the customer of this conversation may write to it' },
   unknown_store: { bounceable: false, description: 'the alias names a store that no longer exists' },
   message_too_large: { bounceable: true, description: 'larger than SES can send' },
+  // Not bounced: the store sees the refusal in its records; the customer's choice is not announced by mail.
+  customer_blocked: { bounceable: false, description: "the customer blocked the store's mail to this alias (List-Unsubscribe)" },
   // Both come only after authorisation, so they tell a sender nothing about an alias it may not use.
   rate_limited: { bounceable: true, description: 'over a rate limit for longer than mail is held back' },
   store_paused: { bounceable: true, description: 'the store is paused, for longer than mail is held back' },

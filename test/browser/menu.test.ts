@@ -258,6 +258,42 @@ describe('the merchant menu in a browser', () => {
     await context.close();
   });
 
+  it("lets a customer stop a store's mail from the link in it, in one click, and undo it", async () => {
+    const customer = 'jiro.customer@example.com';
+    const jiros = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', SHOP.storeId, '--order-id', 'A-2001', '--customer', customer]);
+    const storeMail = async () => relay.send({ from: SHOP.sender, to: jiros.address, subject: '新商品のお知らせ', text: 'z' });
+    const first = await relay.transmission((await storeMail()).sesMessageId);
+    const { headerText } = await relay.outbound(first.outboundMessageId ?? '');
+    const url = /^List-Unsubscribe: <([^>]+)>$/m.exec(headerText)?.[1] ?? '';
+    expect(url.startsWith(menuUrl('/unsubscribe/'))).toBe(true);
+    expect(headerText).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
+
+    const context = await chrome.newContext();
+    const page = await context.newPage();
+    await page.goto(url);
+    await visible(page.getByRole('heading', { name: "Stop this store's mail" }));
+    await screenshot(page, '13-unsubscribe');
+    // Opening the link alone blocks nothing: mail scanners follow links.
+    expect(await relay.transmission((await storeMail()).sesMessageId)).toMatchObject({ outcome: 'relayed' });
+
+    await follow(page, page.getByRole('button', { name: 'Stop the mail' }));
+    await visible(page.getByRole('heading', { name: 'Mail stopped' }));
+    await screenshot(page, '14-unsubscribed');
+    expect(await relay.transmission((await storeMail()).sesMessageId)).toMatchObject({ outcome: 'refused', reason: 'customer_blocked', storeId: SHOP.storeId });
+
+    await follow(page, page.getByRole('button', { name: 'Undo' }));
+    await visible(page.getByRole('heading', { name: 'Mail resumed' }));
+    expect(await relay.transmission((await storeMail()).sesMessageId)).toMatchObject({ outcome: 'relayed' });
+
+    // A mail client's one-click unsubscribe (RFC 8058): a POST with no session, no cookie, no page.
+    const oneClick = await page.request.post(url, { form: { 'List-Unsubscribe': 'One-Click' }, maxRedirects: 0 });
+    expect(oneClick.status()).toBe(200);
+    expect(await relay.transmission((await storeMail()).sesMessageId)).toMatchObject({ outcome: 'refused', reason: 'customer_blocked' });
+    expect((await page.request.get(`${url.slice(0, -4)}0000`)).status()).toBe(404);
+    for (const secret of [customer, SHOP.sender, SHOP.contact]) expect((await page.content()).toLowerCase()).not.toContain(secret);
+    await context.close();
+  });
+
   it('speaks Japanese by default', async () => {
     const context = await chrome.browser.newContext({ locale: 'ja-JP' });
     const page = await context.newPage();

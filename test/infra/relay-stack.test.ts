@@ -472,9 +472,12 @@ describe('RelayFunction runtime', () => {
       [RELAY_ENV.hmacKeyId]: { 'Fn::GetAtt': [logicalId(stack, stack.keys.hmacKey), 'Arn'] },
       [RELAY_ENV.relayDomain]: 'relay.shop.example.jp',
       [RELAY_ENV.transmissionRetentionDays]: '45',
+      [RELAY_ENV.rateLimits]: JSON.stringify(DEFAULT_CONFIG.rateLimits),
       POWERTOOLS_SERVICE_NAME: 'anshin-relay',
       NODE_OPTIONS: '--enable-source-maps',
     });
+    // The List-Unsubscribe of store mail points at the menu's own API.
+    expect(JSON.stringify(variables[RELAY_ENV.menuUrl])).toContain(logicalId(stack, stack.menu.api));
   });
 
   it.each([

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AliasRetiredError, retiredAliasHash } from '../names';
-import type { AliasAdministration, AliasRecord, AliasStore, DisableResult } from '../ports';
+import type { AliasAdministration, AliasBlocking, AliasRecord, AliasStore, DisableResult } from '../ports';
 import { RETIRED_ALIAS_PREFIX, TABLES } from '../../records/table-schema';
 import { conditionHeld, DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
@@ -20,7 +20,23 @@ function retiredNameItem(alias: string): { alias: string } {
  * relay's `AliasStore` it serves feedback's `AliasPauser` and retention's `AliasRetirer`, which its
  * composition roots check structurally, so the relay's code does not import theirs.
  */
-export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasAdministration {
+export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasAdministration, AliasBlocking {
+  /** Customer aliases only: a reverse alias is the customer's own way to the store. */
+  async setBlocked(alias: string, at: string | undefined): Promise<boolean> {
+    return conditionHeld(
+      this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { alias },
+          UpdateExpression: at === undefined ? 'REMOVE blockedAt' : 'SET blockedAt = if_not_exists(blockedAt, :at)',
+          ConditionExpression: 'attribute_exists(alias) AND #kind = :customer',
+          ExpressionAttributeNames: { '#kind': 'kind' },
+          ExpressionAttributeValues: { ':customer': 'customer', ...(at === undefined ? {} : { ':at': at }) },
+        }),
+      ),
+    );
+  }
+
   async getAlias(alias: string): Promise<AliasRecord | undefined> {
     const { Item } = await this.db.send(new GetCommand({ TableName: this.tableName, Key: { alias }, ConsistentRead: true }));
     return Item as AliasRecord | undefined;

@@ -206,6 +206,20 @@ describe('rewriteHeaders', () => {
     },
   );
 
+  it("adds the relay's own one-click List-Unsubscribe in place of the sender's (RFC 8058)", () => {
+    const url = 'https://menu.example.jp/v1/unsubscribe/c-7k2m9p4q8r3s.0123456789abcdef0123456789abcdef';
+    const output = rewrite(header('List-Unsubscribe: <mailto:leave@shop.example.jp>', 'List-Unsubscribe-Post: List-Unsubscribe=One-Click', 'Subject: kept'), { listUnsubscribe: url });
+
+    expect(fieldsOf(output).filter(([field]) => field.toLowerCase().startsWith('list-'))).toEqual([
+      ['List-Unsubscribe', `<${url}>`],
+      ['List-Unsubscribe-Post', 'List-Unsubscribe=One-Click'],
+    ]);
+  });
+
+  it.each(['mailto:leave@shop.example.jp', 'https://menu.example.jp/u/<x>', 'javascript:alert(1)', 'https://menu.example.jp/u/a b'])('refuses %s as the List-Unsubscribe URL', (url) => {
+    expect(() => rewrite(header('Subject: kept'), { listUnsubscribe: url })).toThrow(/listUnsubscribe/);
+  });
+
   it('folds long encoded text under 78 characters a line', () => {
     const output = rewrite(header(Buffer.from(`Subject: ${'長い件名のテスト'.repeat(40)}`), Buffer.from(`From: ${'長い名前'.repeat(30)} <a@b.example>`)));
 
