@@ -5,6 +5,7 @@ import type { RelayClients } from '../lambdas/relay/app';
 import { MarketplaceApi } from '../cli/api-client';
 import { LOCAL_CREDENTIALS, startLocalStack } from '../local/stack';
 import { median, percentile } from './support/timing';
+import { UNREACHABLE_RATE_LIMITS } from '../lambdas/relay/rate-limits';
 
 /**
  * `POST /aliases` through the local marketplace API, as a marketplace's order system calls it:
@@ -30,7 +31,7 @@ interface MiddlewareHost {
 
 export async function measureApi(options: { readonly requests: number; readonly concurrency: number }): Promise<ApiThroughput> {
   const dataDir = await mkdtemp(join(tmpdir(), 'anshin-bench-api-'));
-  const stack = await startLocalStack({ dataDir, log: () => undefined });
+  const stack = await startLocalStack({ dataDir, log: () => undefined, rateLimits: UNREACHABLE_RATE_LIMITS });
   const counts: Record<string, Record<string, number>> = {};
   let counting = false;
   for (const service of ['dynamodb', 'kms'] as const satisfies readonly (keyof RelayClients)[]) {

@@ -13,6 +13,7 @@ import MailComposer from 'nodemailer/lib/mail-composer';
 import { issueAlias } from '../lambdas/aliases/issuance';
 import { randomBytes } from 'node:crypto';
 import { putStore } from '../lambdas/aliases/stores';
+import { UNREACHABLE_RATE_LIMITS } from '../lambdas/relay/rate-limits';
 import { createRelayHandler, createRelayPorts } from '../lambdas/relay/app';
 import type { RelayClients } from '../lambdas/relay/app';
 import { parseSesNotification } from '../lambdas/relay/ses-notification';
@@ -143,6 +144,8 @@ export async function measureEndToEnd(options: { readonly messages: number; read
   const stack = await startLocalStack({
     dataDir: dir,
     log: () => undefined,
+    // Counted as in production (an update per counter), never reached: the load is the subject here.
+    rateLimits: UNREACHABLE_RATE_LIMITS,
     createRelay: (deps) => {
       const relay = createRelayHandler({ ...deps, logger: new Logger({ serviceName: 'anshin-relay', logLevel: 'SILENT' }) });
       return async (event) => {

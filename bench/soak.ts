@@ -29,6 +29,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { buildProgram } from '../cli/program';
 import { documentClient } from '../lambdas/aws/dynamo-document';
 import type { IssueAliasResult } from '../lambdas/aliases/issuance';
+import { UNREACHABLE_RATE_LIMITS } from '../lambdas/relay/rate-limits';
 import { createRelayHandler } from '../lambdas/relay/app';
 import type { RelayDependencies, RelayHandler } from '../lambdas/relay/app';
 import type { StoredDeadLetter } from '../local/dead-letter-store';
@@ -320,6 +321,8 @@ async function main(): Promise<number> {
     stack = await startLocalStack({
       dataDir: dir,
       log: () => undefined,
+    // Counted as in production (an update per counter), never reached: the load is the subject here.
+    rateLimits: UNREACHABLE_RATE_LIMITS,
       createRelay: (deps) => {
         relayDeps = { ...deps, settings: { ...deps.settings, leaseSeconds: LEASE_SECONDS }, logger: new Logger({ serviceName: 'anshin-relay', logLevel: 'SILENT' }) };
         return createRelayHandler(relayDeps);

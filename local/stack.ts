@@ -32,6 +32,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { localS3Client } from './s3-client';
 import { startS3Server } from './s3-server';
 import { LocalHeldMail } from './held-mail';
+import type { RateLimits } from '../lambdas/relay/rate-limits';
 import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
 
@@ -69,6 +70,11 @@ export interface LocalStackOptions {
    * @default SES v2's 40 MB
    */
   readonly maxOutboundBytes?: number;
+  /**
+   * The relay's rate limits, so tests and benchmarks that send more than a store would can lift them.
+   * @default the configuration's defaults
+   */
+  readonly rateLimits?: RateLimits;
 }
 
 export interface LocalStack {
@@ -168,6 +174,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       contentRetentionDays: DEFAULT_CONFIG.retention.classes.content.retentionDays,
       menuUrl,
       ...(options.maxOutboundBytes === undefined ? {} : { maxOutboundBytes: options.maxOutboundBytes }),
+      rateLimits: options.rateLimits ?? DEFAULT_CONFIG.rateLimits,
     };
     const outboxDir = join(dataDir, 'outbox');
     await mkdir(outboxDir, { recursive: true });

@@ -9,6 +9,7 @@ import type { DestructionProgress } from './steps';
 import { backupsExpireBy, receiptFrame, receiptSubjectMacInput } from '../records/receipts';
 import type { ClassCounts, Receipt } from '../records/receipts';
 import type { DataClass, RetentionPolicy } from '../records/retention-policy';
+import { aliasCounterSubject, counterDaysAt, storeCounterSubject } from '../relay/rate-limits';
 
 /**
  * Erasing everything about one store or one customer at once: aliases both ways, registered
@@ -113,7 +114,13 @@ function find(lookup: Lookup, ports: SubjectPorts): Promise<Findings> {
 interface Erasure {
   /** Inbound mail seen in any record, so the verification can count what is left of it. */
   readonly messageIds: Set<string>;
+  readonly now: Date;
   readonly report: (dataClass: DataClass, removed: number, phase: string) => void;
+}
+
+/** The rate-limit counters that name the subject: a store's own, and those of every alias found. */
+function counterSubjects(subject: { readonly kind: 'store'; readonly storeId: string } | { readonly kind: 'customer' }, aliases: Iterable<string>): string[] {
+  return [...(subject.kind === 'store' ? [storeCounterSubject(subject.storeId)] : []), ...[...aliases].map(aliasCounterSubject)];
 }
 
 /** Raw mail first, then the records that named it: a stop in between leaves the records to find it by. */
@@ -135,6 +142,8 @@ async function erase(subject: DestructionSubject, findings: Findings, ports: Sub
     erasure.report('address', await countWhere(findings.storeItems.filter(isStoreItem), (key) => ports.stores.remove(key)), 'store');
   }
   await eraseRecords(findings.aliases, ports, erasure, '', false);
+  // Found through the alias names too, so removed before them.
+  erasure.report('transmission', await ports.transmissions.removeCounters(counterSubjects(subject, findings.aliases), counterDaysAt(erasure.now)), 'rate-limit counters');
   // Retired before removed: a customer alias is never gone without its name being kept from reuse.
   await countWhere(findings.customerAliases, async (alias) => {
     await ports.aliases.keepRetiredName(alias);
@@ -161,7 +170,9 @@ async function remaining(lookup: Lookup, findings: Findings, ports: SubjectPorts
   const storeItems = await ports.stores.stored(again.storeItems);
   const counts: Record<DataClass, number> = {
     address: (await ports.aliases.stored(aliases)).length + storeItems.length + (again.suppressed ? 1 : 0),
-    transmission: (await ports.transmissions.stored(records.map((record) => record.transmissionId))).length,
+    transmission:
+      (await ports.transmissions.stored(records.map((record) => record.transmissionId))).length +
+      (await ports.transmissions.storedCounters(counterSubjects(lookup.kind === 'store' ? lookup : { kind: 'customer' }, aliases), counterDaysAt(erasure.now))),
     access: again.accessIds.length + (again.menuAccount ? 1 : 0),
     content: messageIds.length === 0 ? 0 : await ports.rawMail.countMessageVersions(messageIds),
     evidence: 0,
@@ -186,6 +197,7 @@ export async function destroySubject(given: DestructionSubject, requestedBy: str
   const tally = new ClassTally(DESTRUCTION_CLASSES);
   const erasure: Erasure = {
     messageIds: new Set(),
+    now: startedAt,
     report: (dataClass, removed, phase) => {
       tally.add(dataClass, removed);
       options.progress?.({ dataClass, removed, phase });

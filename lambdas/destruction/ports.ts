@@ -91,6 +91,17 @@ export interface SubjectTransmissions {
   bringForward(transmissionId: string, purgeAt: number): Promise<boolean>;
 }
 
+/**
+ * The rate-limit counters of the transmissions table: one per store or alias and day, naming it, and
+ * gone by TTL the day after; destruction does not wait for that.
+ */
+export interface SubjectRateCounters {
+  /** Removes the counters of these subjects (`store#…`, `alias#…`) for these days; how many there were. */
+  removeCounters(subjects: readonly string[], days: readonly string[]): Promise<number>;
+  /** How many of them are still there. */
+  storedCounters(subjects: readonly string[], days: readonly string[]): Promise<number>;
+}
+
 /** The access table: one partition per store. */
 export interface SubjectAccessRecords {
   /** Access IDs of every record in the store's partition. */
@@ -117,7 +128,7 @@ export interface SubjectPorts {
   readonly keys: MacService;
   readonly aliases: SubjectAliases;
   readonly stores: SubjectStoreItems;
-  readonly transmissions: SubjectTransmissions;
+  readonly transmissions: SubjectTransmissions & SubjectRateCounters;
   readonly access: SubjectAccessRecords;
   readonly menuAccounts: SubjectMenuAccounts;
   readonly suppressions: SubjectSuppressions;

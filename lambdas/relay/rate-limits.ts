@@ -109,6 +109,34 @@ function counterOf(subject: string, limit: RateLimit, now: Date): RateCounter {
   };
 }
 
+/** Limits no test or benchmark load reaches, for runs that measure or fault something else. */
+export const UNREACHABLE_RATE_LIMITS: RateLimits = {
+  store: { perMinute: 1_000_000, perDay: 1_000_000 },
+  customerAlias: { perMinute: 1_000_000, perDay: 1_000_000 },
+  reverseAlias: { perMinute: 1_000_000, perDay: 1_000_000 },
+  holdMinutes: 60,
+};
+
+/** The counter subject of a store's mail to its customers. */
+export function storeCounterSubject(storeId: string): string {
+  return `store#${storeId}`;
+}
+
+/** The counter subject of mail to one alias. */
+export function aliasCounterSubject(alias: string): string {
+  return `alias#${alias}`;
+}
+
+/**
+ * The days whose counters may still exist at `now`: today's, and yesterday's, which is kept a while
+ * after its day (Japan time, as counted).
+ */
+export function counterDaysAt(now: Date): string[] {
+  const today = counterOf('', DEFAULT_RATE_LIMITS.store, now).day;
+  const yesterday = counterOf('', DEFAULT_RATE_LIMITS.store, new Date(now.getTime() - DAY_MS)).day;
+  return [today, yesterday];
+}
+
 /** A store's own limits over the defaults, field by field. */
 export function storeRateLimit(limits: RateLimits, own: Partial<RateLimit> | undefined): RateLimit {
   return { ...limits.store, ...own };
@@ -119,9 +147,9 @@ export function storeRateLimit(limits: RateLimits, own: Partial<RateLimit> | und
  * alias; mail to a reverse alias (a customer writing to the store) against the reverse alias only.
  */
 export function countersFor(delivery: { readonly aliasKind: AliasKind; readonly alias: string; readonly storeId: string; readonly storeLimit: RateLimit }, limits: RateLimits, now: Date): RateCounter[] {
-  if (delivery.aliasKind === 'merchant') return [counterOf(`alias#${delivery.alias}`, limits.reverseAlias, now)];
+  if (delivery.aliasKind === 'merchant') return [counterOf(aliasCounterSubject(delivery.alias), limits.reverseAlias, now)];
   // The narrower counter first: an alias over its limit then never touches the store's.
-  return [counterOf(`alias#${delivery.alias}`, limits.customerAlias, now), counterOf(`store#${delivery.storeId}`, delivery.storeLimit, now)];
+  return [counterOf(aliasCounterSubject(delivery.alias), limits.customerAlias, now), counterOf(storeCounterSubject(delivery.storeId), delivery.storeLimit, now)];
 }
 
 export type HoldDecision = { readonly heldForSeconds: number } | { readonly refuse: true };

@@ -229,9 +229,10 @@ describe('destroying a customer', () => {
     }
     expect(receipt).toMatchObject({ kind: 'destruction', verified: true, complete: true, requestedBy: 'cli' });
     // Two aliases each way and the suppression-list entry; three records per conversation (two
-    // deliveries, one complaint); two raw mails per conversation.
-    expect(receipt.counts).toEqual({ address: 5, transmission: 6, access: 0, content: 4 });
-    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(15);
+    // deliveries, one complaint) and the rate-limit counters of its two aliases; two raw mails per
+    // conversation.
+    expect(receipt.counts).toEqual({ address: 5, transmission: 10, access: 0, content: 4 });
+    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(19);
   });
 
   it("takes their address off SES's suppression list, and only theirs", async () => {
@@ -299,9 +300,9 @@ describe('destroying a store', () => {
     expect(text).not.toContain(hanakos.alias.alias);
     expect(text).not.toContain(reverseAlias(hanakos));
     expect(await aliasItem(retiredAliasKey(hanakos.alias.alias))).toBeDefined();
-    // The store, its sender, Hanako's two aliases; her conversation's three records and two raw mails;
-    // two access records and the menu account.
-    expect(receipt).toMatchObject({ verified: true, counts: { address: 4, transmission: 3, access: 3, content: 2 } });
+    // The store, its sender, Hanako's two aliases; her conversation's three records, the rate-limit
+    // counters of the store and her two aliases, and two raw mails; two access records and the menu account.
+    expect(receipt).toMatchObject({ verified: true, counts: { address: 4, transmission: 6, access: 3, content: 2 } });
     expect(await hasMenuAccount(SHOP_B.storeId)).toBe(false);
     expect(JSON.stringify(receipt)).not.toContain('shop-b');
   });
@@ -408,7 +409,7 @@ describe('destroying a customer a marketplace event names by alias', () => {
     expect(text).not.toContain(SABURO);
     expect(text).not.toContain(await addressHash(SABURO));
     expect(text).not.toContain(conversation(SHOP_A, SABURO).alias.alias);
-    expect(receipt).toMatchObject({ kind: 'destruction', verified: true, requestedBy: 'event:Customer Deletion Requested', counts: { address: 3, transmission: 3, content: 2 } });
+    expect(receipt).toMatchObject({ kind: 'destruction', verified: true, requestedBy: 'event:Customer Deletion Requested', counts: { address: 3, transmission: 5, content: 2 } });
     await expect(relay.stack.clients.sesv2.send(new GetSuppressedDestinationCommand({ EmailAddress: SABURO }))).rejects.toThrow(expect.objectContaining({ name: 'NotFoundException' }));
   });
 

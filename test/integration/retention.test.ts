@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DynamoAliasStore, retiredAliasKey } from '../../lambdas/aliases/aws/dynamo-alias-store';
 import { documentClient, expiryIndexAttributes } from '../../lambdas/aws/dynamo-document';
@@ -89,6 +89,14 @@ async function exists(table: keyof ReturnType<typeof tables>, key: Record<string
   return Item !== undefined;
 }
 
+/** The rate-limit counter items in the transmissions table. */
+async function rateCounters(): Promise<string[]> {
+  const { Items = [] } = await db().send(
+    new ScanCommand({ TableName: tables().transmissions, FilterExpression: 'begins_with(transmissionId, :rate)', ExpressionAttributeValues: { ':rate': 'rate#' }, ConsistentRead: true }),
+  );
+  return Items.map((item) => String(item.transmissionId));
+}
+
 async function rawMailExists(sesMessageId: string): Promise<boolean> {
   return relay.inboundRaw(sesMessageId).then(
     () => true,
@@ -171,9 +179,12 @@ describe('retention run against the local stack', () => {
     }
   });
 
-  it('removes raw mail (every version) once the content period passed, and nothing else yet', async () => {
+  it("removes raw mail (every version) once the content period passed, and nothing else yet but the relayed mail's rate-limit counters, gone with their day", async () => {
+    const counters = await rateCounters();
+    expect(counters.length).toBeGreaterThan(0);
     const receipt = await runAt(at(policy.classes.content.retentionDays, 1));
-    expect(receipt.counts).toEqual({ address: 0, access: 0, transmission: 0, content: 2, evidence: 0 });
+    expect(receipt.counts).toEqual({ address: 0, access: 0, transmission: counters.length, content: 2, evidence: 0 });
+    expect(await rateCounters()).toEqual([]);
     for (const id of sesMessageIds) expect(await rawMailExists(id)).toBe(false);
     expect(await exists('transmissions', { transmissionId: `${sesMessageIds[0]}/0` })).toBe(true);
   });

@@ -10,6 +10,11 @@ const RATE_COUNTER_PREFIX = 'rate#';
 const KEPT_AFTER_DAY_SECONDS = 3_600;
 
 const DAY_COUNT = 'dayCount';
+
+/** One subject's counter item for one day. */
+export function rateCounterKey(subject: string, day: string): { transmissionId: string } {
+  return { transmissionId: `${RATE_COUNTER_PREFIX}${subject}#${day}` };
+}
 const minuteAttribute = (counter: RateCounter): string => `m${counter.minute.replace(':', '')}`;
 
 /**
@@ -34,7 +39,7 @@ export class DynamoRateLimiter extends DynamoTable implements RateLimiter {
   }
 
   private key(counter: RateCounter): { transmissionId: string } {
-    return { transmissionId: `${RATE_COUNTER_PREFIX}${counter.subject}#${counter.day}` };
+    return rateCounterKey(counter.subject, counter.day);
   }
 
   private async takeOne(counter: RateCounter): Promise<FullCounter | undefined> {

@@ -1,4 +1,5 @@
-import type { SubjectRecord, SubjectTransmissions } from '../../destruction/ports';
+import type { SubjectRateCounters, SubjectRecord, SubjectTransmissions } from '../../destruction/ports';
+import { rateCounterKey } from './dynamo-rate-limiter';
 import { TABLES } from '../../records/table-schema';
 import { DynamoSubjectTable } from '../../aws/dynamo-subject-table';
 import type { ItemKey } from '../../aws/dynamo-subject-table';
@@ -8,8 +9,21 @@ const [BY_ALIAS] = TABLES.transmissions.indexes;
 /** Bounce and complaint records (`feedbackRecordId`) name the outbound mail, of which no raw copy is kept. */
 const FEEDBACK_RECORD_PREFIX = 'feedback/';
 
+function counterKeys(subjects: readonly string[], days: readonly string[]): { transmissionId: string }[] {
+  return subjects.flatMap((subject) => days.map((day) => rateCounterKey(subject, day)));
+}
+
 /** The transmissions table as destruction and termination see it: records by alias, deletion, re-dating. */
-export class DynamoSubjectTransmissions extends DynamoSubjectTable implements SubjectTransmissions {
+export class DynamoSubjectTransmissions extends DynamoSubjectTable implements SubjectTransmissions, SubjectRateCounters {
+  async removeCounters(subjects: readonly string[], days: readonly string[]): Promise<number> {
+    const removed = await Promise.all(counterKeys(subjects, days).map((key) => this.removeItem(key)));
+    return removed.filter(Boolean).length;
+  }
+
+  async storedCounters(subjects: readonly string[], days: readonly string[]): Promise<number> {
+    return (await this.existing(counterKeys(subjects, days))).length;
+  }
+
   protected readonly partitionKey = TABLES.transmissions.partitionKey;
 
   protected itemKeyOf(key: ItemKey): string {

@@ -77,7 +77,7 @@ export class RelayHarness {
    * {@link startLocalStack} as they are.
    */
   static async start(
-    options: Pick<LocalStackOptions, 'maxOutboundBytes'> & { readonly leaseSeconds?: number; readonly mailer?: (outboxDir: string) => Mailer; readonly clock?: () => Date } = {},
+    options: Pick<LocalStackOptions, 'maxOutboundBytes' | 'rateLimits'> & { readonly leaseSeconds?: number; readonly mailer?: (outboxDir: string) => Mailer; readonly clock?: () => Date } = {},
   ): Promise<RelayHarness> {
     const dir = await mkdtemp(join(tmpdir(), 'anshin-it-'));
     const calls: { readonly event: SQSEvent; response?: SQSBatchResponse }[] = [];

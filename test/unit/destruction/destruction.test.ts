@@ -58,8 +58,8 @@ describe('destroying a customer', () => {
       complete: true,
       verified: true,
       policyVersion: policyVersion(policy),
-      // 4 aliases and 1 sender registration; 3 records per conversation; 1 + 2 versions per conversation.
-      counts: { address: 5, transmission: 6, access: 0, content: 6 },
+      // 4 aliases and 1 sender registration; 3 records and 2 rate-limit counters per conversation; 1 + 2 versions per conversation.
+      counts: { address: 5, transmission: 10, access: 0, content: 6 },
       keptStoreContacts: 1,
       subject: { kind: 'customer', hash: await hashOf(receiptSubjectMacInput('customer', 'taro@example.com')) },
       startedAt: NOW.toISOString(),
@@ -70,8 +70,8 @@ describe('destroying a customer', () => {
     const receiptText = JSON.stringify(receipt).toLowerCase();
     expect(receiptText).not.toContain('taro');
     expect(receiptText).not.toContain(taroHash);
-    expect(steps.map((step) => step.phase)).toEqual(['raw mail', 'transmission records', 'aliases', 'registered senders']);
-    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(17);
+    expect(steps.map((step) => step.phase)).toEqual(['raw mail', 'transmission records', 'rate-limit counters', 'aliases', 'registered senders']);
+    expect(steps.reduce((sum, step) => sum + step.removed, 0)).toBe(21);
   });
 
   it("leaves another customer's conversation at the same store alone", async () => {
@@ -157,7 +157,7 @@ describe('destroying a customer', () => {
     const receipt = await destroySubject({ kind: 'customer', email: TARO }, 'cli', racing, { ...options, progress: (step) => steps.push(step) });
     expect(world.transmissions.has('late-message/0')).toBe(false);
     expect(world.rawMail.has('late-message')).toBe(false);
-    expect(receipt.counts).toMatchObject({ transmission: 7, content: 7 });
+    expect(receipt.counts).toMatchObject({ transmission: 11, content: 7 });
     expect(steps.map((step) => step.phase)).toContain('late transmission records');
   });
 
@@ -193,11 +193,13 @@ describe('destroying a store', () => {
       for (const message of conversation.messages) expect(world.rawMail.has(message)).toBe(false);
     }
     expect(world.dump()).not.toContain('shop-a-');
+    expect(world.dump()).not.toContain('store#shop-a');
     expect(receipt).toMatchObject({
       kind: 'destruction',
       requestedBy: 'retention',
       verified: true,
-      counts: { address: 6, transmission: 6, access: 3, content: 6 },
+      // Records 6, and the rate-limit counters: the store's and its four aliases'.
+      counts: { address: 6, transmission: 11, access: 3, content: 6 },
       subject: { kind: 'store', hash: await hashOf(receiptSubjectMacInput('store', 'shop-a')) },
     });
     expect(JSON.stringify(receipt)).not.toContain('shop-a');

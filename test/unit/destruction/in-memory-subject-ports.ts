@@ -55,6 +55,8 @@ export class InMemorySubjectWorld {
   readonly menuAccounts = new Set<string>();
   /** Addresses on SES's suppression list. */
   readonly suppressed = new Set<string>();
+  /** Rate-limit counters, as `<subject>#<day>`. */
+  readonly rateCounters = new Set<string>();
   /** Versions stored per inbound SES message ID. */
   readonly rawMail = new Map<string, number>();
   readonly receipts: Receipt[] = [];
@@ -87,6 +89,7 @@ export class InMemorySubjectWorld {
       retired: [...this.retired],
       stores: [...this.stores.values()],
       transmissions: [...this.transmissions.values()],
+      rateCounters: [...this.rateCounters],
       access: [...this.access.values()],
       menuAccounts: [...this.menuAccounts],
       rawMail: [...this.rawMail.keys()],
@@ -158,6 +161,11 @@ export class InMemorySubjectWorld {
           item.purgeAt = purgeAt;
           return true;
         },
+        removeCounters: async (subjects, days) => {
+          const keys = subjects.flatMap((subject) => days.map((day) => `${subject}#${day}`));
+          return keys.filter((key) => this.rateCounters.delete(key)).length;
+        },
+        storedCounters: async (subjects, days) => subjects.flatMap((subject) => days.map((day) => `${subject}#${day}`)).filter((key) => this.rateCounters.has(key)).length,
       },
       suppressions: {
         isSuppressed: async (address) => this.suppressed.has(address),

@@ -1,6 +1,7 @@
 import { addressMacInput } from '../../../lambdas/aliases/address';
 import { aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput } from '../../../lambdas/aliases/names';
 import { STORE_ITEM } from '../../../lambdas/records/table-schema';
+import { aliasCounterSubject, counterDaysAt, storeCounterSubject } from '../../../lambdas/relay/rate-limits';
 import type { InMemorySubjectWorld } from './in-memory-subject-ports';
 
 export const NOW = new Date('2026-05-01T00:00:00.000Z');
@@ -28,6 +29,9 @@ export async function seedConversation(world: InMemorySubjectWorld, storeId: str
   world.putTransmission({ transmissionId: `${messages[0]}/0`, sesMessageId: messages[0], aliasId: customerAlias, purgeAt: nowSeconds + 90 * DAY_SECONDS });
   world.putTransmission({ transmissionId: `${messages[1]}/0`, sesMessageId: messages[1], aliasId: reverseAlias, purgeAt: nowSeconds + 90 * DAY_SECONDS });
   world.putTransmission({ transmissionId: `feedback/${storeId}-${orderId}-sent/Bounce`, sesMessageId: `${storeId}-${orderId}-sent`, aliasId: customerAlias, purgeAt: nowSeconds + 90 * DAY_SECONDS });
+  // The relay's rate-limit counters of the day, one per alias that was written to.
+  const [today] = counterDaysAt(NOW);
+  for (const alias of [customerAlias, reverseAlias]) world.rateCounters.add(`${aliasCounterSubject(alias)}#${today}`);
   world.rawMail.set(messages[0], 1);
   world.rawMail.set(messages[1], 2);
   return { customerAlias, reverseAlias, messages };
@@ -40,6 +44,7 @@ export async function seedStore(world: InMemorySubjectWorld, storeId: string, co
     const hash = await mac(addressMacInput(sender));
     world.putStoreItem({ storeId, item: `sender#${hash}`, addressHash: hash });
   }
+  world.rateCounters.add(`${storeCounterSubject(storeId)}#${counterDaysAt(NOW)[1]}`);
   world.putAccess({ storeId, accessId: `${NOW.toISOString()}#0001`, purgeAt: nowSeconds + 180 * DAY_SECONDS });
   world.putAccess({ storeId, accessId: `${NOW.toISOString()}#0002`, purgeAt: nowSeconds + 180 * DAY_SECONDS });
 }
