@@ -7,6 +7,7 @@ import { commandContext } from './commands/context';
 import type { Output } from './commands/context';
 import { deadLetterCommands } from './commands/dead-letters';
 import { recordCommands } from './commands/records';
+import { fraudCommands } from './commands/fraud';
 import { storeCommands } from './commands/stores';
 import { transmissionCommands } from './commands/transmissions';
 import { FunctionFailedError } from './data-lifecycle';
@@ -35,6 +36,7 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
   aliasCommands(context);
   transmissionCommands(context);
   recordCommands(context);
+  fraudCommands(context);
   deadLetterCommands(context);
   return program;
 }

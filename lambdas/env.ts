@@ -114,6 +114,15 @@ export const DATA_ENV = {
   receiptKeyId: 'RECEIPT_KEY_ID',
 } as const;
 
+/** Names of the abuse-signals function's environment variables. */
+export const FRAUD_ENV = {
+  storesTable: 'STORES_TABLE',
+  transmissionsTable: 'TRANSMISSIONS_TABLE',
+  accessTable: 'ACCESS_TABLE',
+  /** The thresholds as JSON (`FraudThresholds`). */
+  thresholds: 'FRAUD_THRESHOLDS',
+} as const;
+
 /** Names of the marketplace API function's environment variables. */
 export const API_ENV = {
   aliasesTable: 'ALIASES_TABLE',

@@ -9,6 +9,7 @@ import { AuditTrail } from './constructs/audit-trail';
 import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';
 import { DestructionFunction } from './constructs/destruction-function';
+import { FraudSignals } from './constructs/fraud-signals';
 import { MailIngress } from './constructs/mail-ingress';
 import { MerchantMenu } from './constructs/merchant-menu';
 import { API_STAGE, MarketplaceApi } from './constructs/marketplace-api';
@@ -44,6 +45,8 @@ export interface AnshinRelayStackProps extends StackProps {
   readonly apiEntry?: string;
   /** @default lambdas/menu/handler.ts */
   readonly menuEntry?: string;
+  /** @default lambdas/fraud/handler.ts */
+  readonly fraudEntry?: string;
 }
 
 /**
@@ -59,6 +62,7 @@ export class AnshinRelayStack extends Stack {
   readonly sending: SendingFeedback;
   readonly destruction: DestructionFunction;
   readonly retention: RetentionFunction;
+  readonly fraud: FraudSignals;
   readonly api: MarketplaceApi;
   /** Permissions boundary of every role: nothing outside ap-northeast-1. */
   readonly regionBoundary: ManagedPolicy;
@@ -146,6 +150,12 @@ export class AnshinRelayStack extends Stack {
       inboundBucket: this.ingress.bucket,
       destruction: this.destruction,
       ...(props.retentionEntry === undefined ? {} : { entry: props.retentionEntry }),
+    });
+    this.fraud = new FraudSignals(this, 'Fraud', {
+      config,
+      keys: this.keys,
+      tables: this.tables,
+      ...(props.fraudEntry === undefined ? {} : { entry: props.fraudEntry }),
     });
 
     this.menu = new MerchantMenu(this, 'Menu', {

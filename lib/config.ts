@@ -10,6 +10,8 @@ import { DATA_CLASSES, RetentionPolicyError, validateRetentionPolicy } from '../
 import { HOME_REGION } from '../lambdas/env';
 import { DEFAULT_RATE_LIMITS, parseRateLimits } from '../lambdas/relay/rate-limits';
 import type { RateLimits } from '../lambdas/relay/rate-limits';
+import { DEFAULT_FRAUD_THRESHOLDS, parseFraudThresholds } from '../lambdas/fraud/signals';
+import type { FraudThresholds } from '../lambdas/fraud/signals';
 import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/records/retention-policy';
 
 /** The only region user data may live in (designated telecommunications carrier, Japan); the functions check it too. */
@@ -65,6 +67,11 @@ export interface RelayConfig {
    * `rate_limited`. A store's own limits (`anshin store limits`) override `store`.
    */
   readonly rateLimits: RateLimits;
+  /**
+   * Thresholds of the daily abuse signals: a store past a pausing one (a volume spike, its complaint
+   * rate, spoofing volume) is paused; the others flag it, an alias or an IP for an operator.
+   */
+  readonly fraud: FraudThresholds;
   readonly api: ApiConfig;
   readonly keys: KeysConfig;
 }
@@ -130,6 +137,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   spamVerdictAction: 'drop',
   bounces: { maxPerSenderPerHour: 10 },
   rateLimits: DEFAULT_RATE_LIMITS,
+  fraud: DEFAULT_FRAUD_THRESHOLDS,
   api: { allowedPrincipals: [], throttle: { rateLimit: 100, burstLimit: 200 } },
   keys: {},
 };
@@ -151,6 +159,16 @@ function rateLimits(given: unknown): RateLimits {
   }
   try {
     return parseRateLimits(merged, 'anshin.rateLimits');
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function fraudThresholds(given: unknown): FraudThresholds {
+  if (given === undefined) return DEFAULT_CONFIG.fraud;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) throw new ConfigError('anshin.fraud must be an object');
+  try {
+    return parseFraudThresholds({ ...DEFAULT_CONFIG.fraud, ...given }, 'anshin.fraud');
   } catch (error) {
     throw new ConfigError(error instanceof Error ? error.message : String(error));
   }
@@ -231,6 +249,7 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
       maxPerSenderPerHour: positiveInteger(bouncesGiven.maxPerSenderPerHour ?? DEFAULT_CONFIG.bounces.maxPerSenderPerHour, 'bounces.maxPerSenderPerHour'),
     },
     rateLimits: rateLimits(given.rateLimits),
+    fraud: fraudThresholds(given.fraud),
     api: {
       allowedPrincipals: principals(apiGiven.allowedPrincipals ?? DEFAULT_CONFIG.api.allowedPrincipals),
       throttle: {

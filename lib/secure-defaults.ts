@@ -136,6 +136,9 @@ export const EVENT_DELIVERY_DEFAULTS = {
 /** Time of day (Asia/Tokyo) the retention run starts: the quiet hours of a Japanese marketplace. */
 export const RETENTION_RUN_TIME = { hour: '3', minute: '30' } as const;
 
+/** When the abuse signals of the day before are read (Asia/Tokyo), after the retention run. */
+export const SIGNALS_RUN_TIME = { hour: '4', minute: '15' } as const;
+
 /** SQS event source mappings accept a maximum concurrency in this range. */
 export const EVENT_SOURCE_MAX_CONCURRENCY = { min: 2, max: 1000 } as const;
 

@@ -76,6 +76,9 @@ export function expiryBucketsOfDay(day: string): string[] {
   return Array.from({ length: EXPIRY_SHARDS }, (_, shard) => `${day}#${shard}`);
 }
 
+/** The attributes a pause sets on a store item (`pausedAt`, `pauseReason`): a pausing role may update only these. */
+export const STORE_PAUSE_ATTRIBUTES = ['pausedAt', 'pauseReason'] as const;
+
 /** Sort key (`item`) of a store's own item in the stores table; its senders are `sender#<address hash>`. */
 export const STORE_ITEM = 'store';
 export const SENDER_ITEM_PREFIX = 'sender#';

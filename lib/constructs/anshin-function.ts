@@ -16,7 +16,7 @@ import { ASYNC_INVOKE_DEFAULTS, BUNDLING_DEFAULTS, FUNCTION_DEFAULTS, logRetenti
 export type KeyUsingService = 'dynamodb' | 'sqs';
 
 /** DynamoDB data-plane actions a function may be granted on a table. */
-export type TableAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:Query' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
+export type TableAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:Query' | 'dynamodb:Scan' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
 
 export interface TableBinding {
   /**

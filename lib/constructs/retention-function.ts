@@ -1,25 +1,23 @@
 import { fileURLToPath } from 'node:url';
-import { ArnFormat, Stack, TimeZone, Validations } from 'aws-cdk-lib';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import type { IKey } from 'aws-cdk-lib/aws-kms';
-import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { Role } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
-import { Schedule, ScheduleExpression, ScheduleTargetInput } from 'aws-cdk-lib/aws-scheduler';
-import { LambdaInvoke } from 'aws-cdk-lib/aws-scheduler-targets';
+import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DATA_ENV } from '../../lambdas/env';
 import { EXPIRY_INDEX, RETIRED_ALIAS_PREFIX } from '../../lambdas/records/table-schema';
-import { ConfigError, HOME_REGION, MAX_RUN_INTERVAL_DAYS } from '../config';
+import { ConfigError, MAX_RUN_INTERVAL_DAYS } from '../config';
 import type { RelayConfig } from '../config';
-import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, EVENT_DELIVERY_DEFAULTS, RETENTION_RUN_TIME, queueRetention } from '../secure-defaults';
+import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, RETENTION_RUN_TIME, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
 import type { DataKeys } from './data-keys';
 import type { DataTables } from './data-tables';
 import type { DestructionFunction } from './destruction-function';
 import { createFailureQueue } from './encrypted-messaging';
 import { allowRawMailErasure } from './raw-mail-erasure';
+import { scheduledRun } from './scheduled-run';
 
 export interface RetentionFunctionProps {
   readonly config: RelayConfig;
@@ -76,7 +74,6 @@ export class RetentionFunction extends Construct {
     super(scope, id);
     const { config, keys, tables } = props;
     const policy = config.retention;
-    const stack = Stack.of(this);
 
     this.anshinFunction = new AnshinFunction(this, 'Retention', {
       entry: props.entry ?? DEFAULT_ENTRY,
@@ -125,56 +122,16 @@ export class RetentionFunction extends Construct {
     });
     this.anshinFunction.sendAsyncFailuresTo(this.failures);
 
-    this.scheduleRole = this.createScheduleRole(stack, keys.dataKey);
-    this.schedule = new Schedule(this, 'Schedule', {
+    const scheduled = scheduledRun(this, {
+      target: this.function,
+      what: 'anshin-retention',
       description: `Retention run every ${policy.runIntervalDays === 1 ? 'day' : `${policy.runIntervalDays} days`} at ${RETENTION_RUN_TIME.hour.padStart(2, '0')}:${RETENTION_RUN_TIME.minute} Asia/Tokyo`,
-      schedule: ScheduleExpression.cron({ ...RETENTION_RUN_TIME, day: runDays(policy.runIntervalDays), timeZone: TimeZone.ASIA_TOKYO }),
-      target: new LambdaInvoke(this.function, {
-        role: this.scheduleRole,
-        input: ScheduleTargetInput.fromObject(SCHEDULED_RUN_INPUT),
-        deadLetterQueue: this.failures,
-        retryAttempts: EVENT_DELIVERY_DEFAULTS.retryAttempts,
-        maxEventAge: EVENT_DELIVERY_DEFAULTS.maxEventAge,
-      }),
+      cron: { ...RETENTION_RUN_TIME, day: runDays(policy.runIntervalDays) },
+      input: SCHEDULED_RUN_INPUT,
+      failures: this.failures,
+      queueKey: keys.dataKey,
     });
-    this.acknowledgeScheduleRoleFinding(stack);
-  }
-
-  private acknowledgeScheduleRoleFinding(stack: Stack): void {
-    const functionLogicalId: unknown = stack.resolve((this.function.node.defaultChild as CfnFunction).logicalId);
-    const policy = this.scheduleRole.node.tryFindChild('DefaultPolicy');
-    if (policy === undefined) return;
-    Validations.of(policy).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${String(functionLogicalId)}.Arn>:*]`,
-      reason: 'The Scheduler target grants invoke on the retention function and its qualifiers; the wildcard covers only versions and aliases of that one function.',
-    });
-  }
-
-  /**
-   * The role EventBridge Scheduler assumes, only for schedules of this account's default group. It
-   * may invoke the function and put undeliverable runs into the encrypted failure queue, where SQS
-   * uses the data key on its behalf.
-   */
-  private createScheduleRole(stack: Stack, queueKey: IKey): Role {
-    const defaultGroupArn = stack.formatArn({
-      service: 'scheduler',
-      resource: 'schedule-group',
-      resourceName: 'default',
-      arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-    });
-    const role = new Role(this, 'ScheduleRole', {
-      assumedBy: new ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': defaultGroupArn } },
-      }),
-      description: 'anshin-retention: EventBridge Scheduler starts the retention run',
-    });
-    role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
-        resources: [queueKey.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `sqs.${HOME_REGION}.amazonaws.com` } },
-      }),
-    );
-    return role;
+    this.schedule = scheduled.schedule;
+    this.scheduleRole = scheduled.role;
   }
 }

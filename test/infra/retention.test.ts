@@ -149,9 +149,11 @@ describe.each(POLICIES)('the template derived from %s', (_label, retention, poli
 
   it('starts the retention run every runIntervalDays at 03:30 Asia/Tokyo', () => {
     const { stack, resources } = synth();
-    const [schedule, ...others] = ofType(resources, 'AWS::Scheduler::Schedule');
+    const schedules = ofType(resources, 'AWS::Scheduler::Schedule');
+    const schedule = schedules.find(([id]) => id === logicalId(stack, stack.retention.schedule));
 
-    expect(others).toEqual([]);
+    // The retention run's, and the abuse signals' (below).
+    expect(schedules.map(([id]) => id).sort()).toEqual([logicalId(stack, stack.retention.schedule), logicalId(stack, stack.fraud.schedule)].sort());
     expect(schedule?.[1]).toMatchObject({
       ScheduleExpression: `cron(30 3 ${policy.runIntervalDays === 1 ? '*' : `*/${policy.runIntervalDays}`} * ? *)`,
       ScheduleExpressionTimezone: 'Asia/Tokyo',
@@ -249,6 +251,8 @@ function namesOf(stack: AnshinRelayStack): Map<string, string> {
     ['retentionFunction', stack.retention.function],
     ['destructionFunction', stack.destruction.function],
     ['userPool', stack.menu.userPool],
+    ['fraudLogs', stack.fraud.anshinFunction.logGroup],
+    ['fraudFailures', stack.fraud.failures],
     ['menuLogs', stack.menu.anshinFunction.logGroup],
   ];
   return new Map(named.map(([name, construct]) => [logicalId(stack, construct), name]));
@@ -416,6 +420,24 @@ describe('least privilege', () => {
       destructionFailures: ['sqs:SendMessage'],
       userPool: ['cognito-idp:AdminDeleteUser', 'cognito-idp:AdminGetUser'],
     });
+  });
+
+  it('lets the abuse signals read stores, their records by store and their access log, and set nothing but a pause', () => {
+    const { stack, resources } = synth();
+
+    expect(grantsOf(resources, stack, logicalId(stack, stack.fraud.anshinFunction.role))).toEqual({
+      ...TRACING,
+      fraudLogs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      stores: ['dynamodb:GetItem', 'dynamodb:Scan'],
+      'stores if {"ForAllValues:StringEquals":{"dynamodb:Attributes":["storeId","item","pausedAt","pauseReason"]}}': ['dynamodb:UpdateItem'],
+      'transmissions/index/byStore': ['dynamodb:Query'],
+      access: ['dynamodb:Query'],
+      [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt'],
+      [`dataKey${VIA_SQS}`]: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      fraudFailures: ['sqs:SendMessage'],
+    });
+    const [fraudSchedule] = ofType(resources, 'AWS::Scheduler::Schedule').filter(([id]) => id === logicalId(stack, stack.fraud.schedule));
+    expect(fraudSchedule?.[1]).toMatchObject({ ScheduleExpression: 'cron(15 4 * * ? *)', ScheduleExpressionTimezone: 'Asia/Tokyo', Target: { Input: '{}' } });
   });
 
   it('lets EventBridge Scheduler, for this account’s default group only, start the run and record undeliverable runs', () => {

@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RegisteredSender, SenderVerifications, StoreControls, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
 import { conditionHeld, DynamoTable } from '../../aws/dynamo-document';
-import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM } from '../../records/table-schema';
+import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM, STORE_PAUSE_ATTRIBUTES } from '../../records/table-schema';
 
 
 function storeFromItem(item: Record<string, unknown>): StoreRecord {
@@ -24,7 +24,8 @@ export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory,
   async setPause(storeId: string, pause: { readonly at: string; readonly reason: string } | undefined): Promise<boolean> {
     if (!pause) return this.updateStore(storeId, 'REMOVE pausedAt, pauseReason', {});
     // The first pause's time stands while a second reason is given.
-    return this.updateStore(storeId, 'SET pausedAt = if_not_exists(pausedAt, :at), pauseReason = :reason', { ':at': pause.at, ':reason': pause.reason });
+    const [pausedAt, pauseReason] = STORE_PAUSE_ATTRIBUTES;
+    return this.updateStore(storeId, `SET ${pausedAt} = if_not_exists(${pausedAt}, :at), ${pauseReason} = :reason`, { ':at': pause.at, ':reason': pause.reason });
   }
 
   private updateStore(storeId: string, update: string, values: Record<string, unknown>): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { API_ENV, DATA_ENV, FEEDBACK_ENV, MENU_ENV, RELAY_ENV } from '../../../lambdas/env';
+import { API_ENV, DATA_ENV, FEEDBACK_ENV, FRAUD_ENV, MENU_ENV, RELAY_ENV } from '../../../lambdas/env';
 import { DEFAULT_CONFIG } from '../../../lib/config';
 import { DEFAULT_RATE_LIMITS } from '../../../lambdas/relay/rate-limits';
 
@@ -22,6 +22,7 @@ const NUMBERS: Record<string, string> = {
   [DATA_ENV.retentionPolicy]: JSON.stringify(DEFAULT_CONFIG.retention),
   [MENU_ENV.accessRetentionDays]: '365',
   [MENU_ENV.menuUrl]: 'https://menu.example.jp',
+  [FRAUD_ENV.thresholds]: JSON.stringify(DEFAULT_CONFIG.fraud),
 };
 
 const HANDLERS = [
@@ -31,6 +32,7 @@ const HANDLERS = [
   ['retention', DATA_ENV, () => import('../../../lambdas/retention/handler')],
   ['destruction', DATA_ENV, () => import('../../../lambdas/destruction/handler')],
   ['menu', MENU_ENV, () => import('../../../lambdas/menu/handler')],
+  ['fraud', FRAUD_ENV, () => import('../../../lambdas/fraud/handler')],
 ] as const;
 
 /** The names a handler reads: every name of its map but those another function alone needs. */

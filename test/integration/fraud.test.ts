@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
+import type { StoreView } from '../../lambdas/aliases/stores';
+import { DynamoFeedbackLog } from '../../lambdas/feedback/aws/dynamo-feedback-log';
+import type { SignalsRun } from '../../lambdas/fraud/fraud-run';
+import { japanDay } from '../../lambdas/fraud/signals';
+import type { SignalsReport } from '../../lambdas/fraud/signals';
+import { DEFAULT_CONFIG } from '../../lib/config';
+import { captureProcessOutput } from '../support/capture-output';
+import { RelayHarness } from './support/relay-harness';
+
+/**
+ * The abuse signals on the local stack, as an operator runs them: a store whose customers complain
+ * is flagged by `anshin fraud signals`, paused by `anshin fraud run` (what the daily schedule does),
+ * its mail then held, and relayed again once `anshin store unpause` lifts the pause.
+ */
+
+const SENDER = 'news@noisy-shop.example';
+const CUSTOMERS = ['ichiro@example.com', 'jiro@example.com', 'saburo@example.com'];
+const logLines: string[] = [];
+let relay: RelayHarness;
+let aliases: IssueAliasResult[];
+const today = japanDay(new Date());
+
+beforeAll(async () => {
+  captureProcessOutput(logLines);
+  relay = await RelayHarness.start();
+  await relay.cli(['store', 'create', '--store-id', 'noisy-shop', '--contact', 'owner@noisy-shop.example', '--sender', SENDER]);
+  await relay.cli(['store', 'create', '--store-id', 'calm-shop', '--contact', 'owner@calm-shop.example', '--sender', 'news@calm-shop.example']);
+  aliases = [];
+  for (const [index, customer] of CUSTOMERS.entries()) aliases.push(await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'noisy-shop', '--order-id', `N-${index}`, '--customer', customer]));
+  // 21 messages relayed to three customers, one of whom complains: a 4.8% complaint rate.
+  for (let n = 0; n < 21; n += 1) await relay.send({ from: SENDER, to: aliases[n % 3]!.address, subject: `セール ${n}`, text: 'お得です。' });
+  const calm = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'calm-shop', '--order-id', 'C-1', '--customer', CUSTOMERS[0]!]);
+  await relay.send({ from: 'news@calm-shop.example', to: calm.address, subject: 'ご案内', text: '。' });
+  const now = new Date();
+  await new DynamoFeedbackLog(relay.stack.clients.dynamodb, relay.stack.settings.transmissionsTable).recordFeedback({
+    transmissionId: 'feedback/noisy-complaint/Complaint',
+    sesMessageId: 'noisy-complaint',
+    kind: 'complaint',
+    aliasId: aliases[0]!.alias,
+    storeId: 'noisy-shop',
+    direction: 'merchant_to_customer',
+    receivedAt: now.toISOString(),
+    completedAt: now.toISOString(),
+    purgeAt: Math.floor(now.getTime() / 1000) + DEFAULT_CONFIG.retention.classes.transmission.retentionDays * 86_400,
+  });
+}, 180_000);
+
+afterAll(async () => {
+  vi.restoreAllMocks();
+  await relay?.stop();
+});
+
+describe('anshin fraud', () => {
+  it('signals: names the store past its complaint rate with the figures, and changes nothing', async () => {
+    const report = await relay.cli<SignalsReport>(['fraud', 'signals', '--day', today]);
+    expect(report).toMatchObject({ day: today, storesSeen: 2 });
+    expect(report.stores).toEqual([
+      expect.objectContaining({ storeId: 'noisy-shop', volume: 21, aliasesContacted: 3, complaints: 1, complaintRate: 0.0476, flags: ['complaint_rate'], pause: 'complaint_rate' }),
+    ]);
+    expect((await relay.cli<StoreView>(['store', 'limits', '--store-id', 'noisy-shop', '--default'])).paused).toBeUndefined();
+  });
+
+  it('run: pauses it, so its mail is held, until an operator lifts the pause', async () => {
+    const run = await relay.cli<SignalsRun>(['fraud', 'run', '--day', today]);
+    expect(run.paused).toEqual([{ storeId: 'noisy-shop', reason: 'complaint_rate' }]);
+    expect((await relay.cli<SignalsRun>(['fraud', 'run', '--day', today])).paused).toEqual([]);
+
+    const held = await relay.send({ from: SENDER, to: aliases[1]!.address, subject: 'もう一通', text: '。' });
+    expect((await relay.transmission(held.sesMessageId)).state).toBe('released');
+    const lifted = await relay.cli<StoreView>(['store', 'unpause', '--store-id', 'noisy-shop']);
+    expect(lifted.paused).toBeUndefined();
+    await relay.stack.heldMail.release();
+    expect(await relay.transmission(held.sesMessageId)).toMatchObject({ outcome: 'relayed' });
+  });
+
+  it('logs and prints stores, aliases and figures, never an address', () => {
+    const text = logLines.join('');
+    for (const address of [...CUSTOMERS, SENDER, 'owner@noisy-shop.example']) expect(text).not.toContain(address);
+  });
+});
