@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { aliasOfUnsubscribeToken, unsubscribeToken, unsubscribeUrl } from '../../../lambdas/aliases/unsubscribe';
+import { aliasNameFromMac, reverseAliasMacInput } from '../../../lambdas/aliases/names';
 import { InMemoryKeyService } from '../../support/in-memory-ports';
 
 describe('one-click unsubscribe tokens', () => {
@@ -10,6 +11,12 @@ describe('one-click unsubscribe tokens', () => {
     expect(token).toMatch(/^c-7k2m9p4q8r3s\.[0-9a-f]{32}$/);
     expect(await aliasOfUnsubscribeToken(token, keys)).toBe('c-7k2m9p4q8r3s');
     expect(unsubscribeUrl('https://menu.example.jp/v1/', token)).toBe(`https://menu.example.jp/v1/unsubscribe/${token}`);
+  });
+
+  it('share no bits with the reverse alias name the store sees', async () => {
+    const mac = await keys.mac(reverseAliasMacInput('c-7k2m9p4q8r3s'));
+    expect(aliasNameFromMac('merchant', mac)).toBe(aliasNameFromMac('merchant', `${mac.slice(0, 16)}${'0'.repeat(48)}`));
+    expect((await unsubscribeToken('c-7k2m9p4q8r3s', keys)).split('.')[1]).toBe(mac.slice(32, 64));
   });
 
   it('are refused when changed, made for another alias, made with another key, or for a reverse alias', async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { aliasOfUnsubscribeToken } from '../../../lambdas/aliases/unsubscribe';
 import { relayInboundMail } from '../../../lambdas/relay/relay-inbound-mail';
 import type { DeliveryResult } from '../../../lambdas/relay/relay-inbound-mail';
@@ -51,6 +51,19 @@ describe('customers blocking a store', () => {
 
     await send(ports, CUSTOMER, reverse);
     expect(header(ports.mailer.sent[1]!.raw, 'List-Unsubscribe')).toEqual([]);
+  });
+
+  it('costs no call to the key service beyond those the mail needed before', async () => {
+    const calls = async (menuUrl: string | undefined): Promise<number> => {
+      const { ports, alias } = await setUp();
+      const mac = vi.spyOn(ports.keys, 'mac');
+      const location = { bucket: 'inbound', key: 'inbound/cost' };
+      ports.rawMail.put(location, Buffer.from(`From: ${SENDER}\r\nTo: ${alias}\r\nSubject: hi\r\n\r\nbody\r\n`, 'utf8'));
+      const mail = { sesMessageId: 'cost', receivedAt: NOW, envelopeSender: SENDER, recipients: [alias], verdicts: PASS, location };
+      await relayInboundMail(mail, ports, { relayDomain: RELAY, transmissionRetentionDays: 90, clock: () => NOW, ...(menuUrl ? { menuUrl } : {}) });
+      return new Set(mac.mock.calls.map(([input]) => input)).size;
+    };
+    expect(await calls(MENU)).toBe(await calls(undefined));
   });
 
   it("refuses the store's mail to a blocked alias as customer_blocked, without a DSN, and still relays the customer's own mail", async () => {
