@@ -41,12 +41,29 @@ export async function follow(page: Page, target: Locator): Promise<void> {
   await Promise.all([page.waitForEvent('load'), target.click()]);
 }
 
-/** Waits for the element to show, then its text as a person reads it. */
-export async function textOf(target: Locator): Promise<string> {
-  await target.first().waitFor({ state: 'visible', timeout: 10_000 });
-  return (await target.first().innerText()).trim();
+/**
+ * How long an element may take to show. Generous: on a two-core CI machine the whole local stack
+ * shares the cores with every other test file.
+ */
+const SHOW_TIMEOUT_MS = 30_000;
+
+/** Waits for the element to show; when it does not, says which page the browser is on instead. */
+export async function visible(target: Locator): Promise<void> {
+  try {
+    await target.first().waitFor({ state: 'visible', timeout: SHOW_TIMEOUT_MS });
+  } catch (error) {
+    const page = target.page();
+    const heading = await page
+      .locator('h1')
+      .first()
+      .innerText({ timeout: 1_000 })
+      .catch(() => '(none)');
+    throw new Error(`${String(error)}\nthe page is ${page.url()}, headed "${heading}"`, { cause: error });
+  }
 }
 
-export async function visible(target: Locator): Promise<void> {
-  await target.first().waitFor({ state: 'visible', timeout: 10_000 });
+/** Waits for the element to show, then its text as a person reads it. */
+export async function textOf(target: Locator): Promise<string> {
+  await visible(target);
+  return (await target.first().innerText()).trim();
 }
