@@ -3,6 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqsDeadLetterQueue } from '../../../../lambdas/relay/aws/sqs-dead-letter-queue';
 import { SqsRetryScheduler } from '../../../../lambdas/relay/aws/sqs-retry-scheduler';
+import { SqsHoldQueue } from '../../../../lambdas/relay/aws/sqs-hold-queue';
+import { REPLAY_ATTRIBUTE } from '../../../../lambdas/relay/replay';
 
 const sqs = mockClient(SQSClient);
 const QUEUE_URL = 'https://sqs.ap-northeast-1.amazonaws.com/111111111111/relay-dlq';
@@ -50,5 +52,20 @@ describe('SqsRetryScheduler', () => {
     await new SqsRetryScheduler(new SQSClient({ region: 'ap-northeast-1' }), QUEUE_URL).retryAfter('handle-1', 120);
 
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand).map((call) => call.args[0].input)).toEqual([{ QueueUrl: QUEUE_URL, ReceiptHandle: 'handle-1', VisibilityTimeout: 120 }]);
+  });
+});
+
+describe('SqsHoldQueue', () => {
+  it('puts a delayed copy of the notification on the relay queue, at most 15 minutes a hop, keeping a replay a replay', async () => {
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
+    const holds = new SqsHoldQueue(new SQSClient({ region: 'ap-northeast-1' }), QUEUE_URL);
+
+    await holds.holdFor({ body: '{"notification":1}', replay: false }, 59.2);
+    await holds.holdFor({ body: '{"notification":2}', replay: true }, 86_400);
+
+    expect(sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: QUEUE_URL, MessageBody: '{"notification":1}', DelaySeconds: 60 },
+      { QueueUrl: QUEUE_URL, MessageBody: '{"notification":2}', DelaySeconds: 900, MessageAttributes: { [REPLAY_ATTRIBUTE]: { DataType: 'String', StringValue: 'true' } } },
+    ]);
   });
 });
