@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import type { StoreView } from '../../lambdas/aliases/stores';
 import { DynamoFeedbackLog } from '../../lambdas/feedback/aws/dynamo-feedback-log';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createFraudSignals } from '../../lambdas/fraud/app';
 import type { SignalsRun } from '../../lambdas/fraud/fraud-run';
 import { japanDay } from '../../lambdas/fraud/signals';
 import type { SignalsReport } from '../../lambdas/fraud/signals';
@@ -73,6 +75,25 @@ describe('anshin fraud', () => {
     expect(lifted.paused).toBeUndefined();
     await relay.stack.heldMail.release();
     expect(await relay.transmission(held.sesMessageId)).toMatchObject({ outcome: 'relayed' });
+  });
+
+  it('pauses a store whose volume spikes over its 14-day median, as the scheduled function does, and unpause lifts it', async () => {
+    await relay.cli(['store', 'create', '--store-id', 'spiky-shop', '--contact', 'owner@spiky-shop.example', '--sender', 'news@spiky-shop.example']);
+    const spiky = [];
+    for (const order of ['S-1', 'S-2']) spiky.push(await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'spiky-shop', '--order-id', order, '--customer', CUSTOMERS[1]!]));
+    for (let n = 0; n < 12; n += 1) await relay.send({ from: 'news@spiky-shop.example', to: spiky[n % 2]!.address, subject: `速報 ${n}`, text: '。' });
+    // The function's own code against the local tables, with a spike threshold a test can reach: 12
+    // messages against a median of 0 (the store is new).
+    const { endpoints, clients } = relay.stack;
+    const signals = createFraudSignals({
+      dynamodb: clients.dynamodb,
+      settings: { tables: { stores: endpoints.tables.stores, transmissions: endpoints.tables.transmissions, access: endpoints.tables.access }, thresholds: { ...DEFAULT_CONFIG.fraud, spikeMinimum: 10 } },
+      logger: new Logger({ serviceName: 'anshin-fraud', logLevel: 'SILENT' }),
+    });
+    const run = await signals.run(today);
+    expect(run.stores.find((store) => store.storeId === 'spiky-shop')).toMatchObject({ volume: 12, medianVolume: 0, flags: ['volume_spike'], pause: 'volume_spike' });
+    expect(run.paused).toContainEqual({ storeId: 'spiky-shop', reason: 'volume_spike' });
+    expect((await relay.cli<StoreView>(['store', 'unpause', '--store-id', 'spiky-shop'])).paused).toBeUndefined();
   });
 
   it('logs and prints stores, aliases and figures, never an address', () => {
