@@ -1,4 +1,5 @@
-import { computeSignals, historyStart, japanDay, japanDayBounds } from './signals';
+import { japanDay, japanDayBounds } from '../records/days';
+import { computeSignals, historyStart } from './signals';
 import type { AccessEvent, DayRecord, FraudThresholds, SignalsReport } from './signals';
 import type { SignalSources, StorePausing } from './ports';
 
@@ -19,9 +20,8 @@ export function lastWholeDay(now: Date): string {
 }
 
 export async function readSignals(day: string, sources: SignalSources, thresholds: FraudThresholds): Promise<SignalsReport> {
-  const { to } = japanDayBounds(day);
+  const { from: dayFrom, to } = japanDayBounds(day);
   const historyFrom = japanDayBounds(historyStart(day)).from;
-  const dayFrom = japanDayBounds(day).from;
   const records: DayRecord[] = [];
   const access: AccessEvent[] = [];
   for (const storeId of await sources.storeIds()) {

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { addDays } from '../records/days';
+import { addDays, japanDay } from '../records/days';
 
 /**
  * Abuse signals of one Japanese day, per store, per alias and per client IP, from the transmission
@@ -129,20 +129,8 @@ export interface SignalsReport {
 }
 
 const HISTORY_DAYS = 14;
-const JST_OFFSET_MS = 9 * 3_600_000;
 const SPOOFING = new Set(['unregistered_sender', 'unauthenticated_sender', 'not_conversation_owner']);
 const FAILED_LOGIN = new Set(['wrong_password', 'locked', 'mfa_failed']);
-
-/** The Japanese day (`YYYY-MM-DD`) of an instant. */
-export function japanDay(instant: Date): string {
-  return new Date(instant.getTime() + JST_OFFSET_MS).toISOString().slice(0, 10);
-}
-
-/** Where a Japanese day starts and ends, as instants. */
-export function japanDayBounds(day: string): { readonly from: Date; readonly to: Date } {
-  const from = new Date(Date.parse(`${day}T00:00:00+09:00`));
-  return { from, to: new Date(from.getTime() + 86_400_000) };
-}
 
 /** The first day of the history a day's signals compare with: the records from then on are read. */
 export function historyStart(day: string): string {

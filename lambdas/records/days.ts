@@ -8,6 +8,20 @@ export function utcDay(instant: Date): string {
   return instant.toISOString().slice(0, 10);
 }
 
+/** Japan has no daylight saving: its days are UTC+9 all year. */
+const JAPAN_OFFSET_MS = 9 * 3_600_000;
+
+/** The Japanese day (`YYYY-MM-DD`) of an instant: the marketplace counts its days in Japan time. */
+export function japanDay(instant: Date): string {
+  return utcDay(new Date(instant.getTime() + JAPAN_OFFSET_MS));
+}
+
+/** Where a Japanese day starts and ends, as instants. */
+export function japanDayBounds(day: string): { readonly from: Date; readonly to: Date } {
+  const from = new Date(Date.parse(`${day}T00:00:00Z`) - JAPAN_OFFSET_MS);
+  return { from, to: new Date(from.getTime() + DAY_MS) };
+}
+
 export function isUtcDay(value: unknown): value is string {
   return typeof value === 'string' && DAY.test(value) && utcDay(new Date(`${value}T00:00:00Z`)) === value;
 }

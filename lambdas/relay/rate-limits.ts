@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { AliasKind } from '../aliases/ports';
+import { japanDay, japanDayBounds } from '../records/days';
 
 /**
  * Rate limits: how much mail a store may send to its customers, and how much one alias may receive,
@@ -93,18 +94,17 @@ export interface RateLimiter {
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-/** Days are counted in Japan time, the marketplace's own. */
-const JST_OFFSET_MS = 9 * 3_600_000;
 
+/** Days are counted in Japan time, the marketplace's own. */
 function counterOf(subject: string, limit: RateLimit, now: Date): RateCounter {
   const minuteStart = Math.floor(now.getTime() / MINUTE_MS) * MINUTE_MS;
-  const dayStart = Math.floor((now.getTime() + JST_OFFSET_MS) / DAY_MS) * DAY_MS;
+  const day = japanDay(now);
   return {
     subject,
     limit,
-    day: new Date(dayStart).toISOString().slice(0, 10),
+    day,
     minute: new Date(minuteStart).toISOString().slice(11, 16),
-    dayEnd: new Date(dayStart + DAY_MS - JST_OFFSET_MS),
+    dayEnd: japanDayBounds(day).to,
     minuteEnd: new Date(minuteStart + MINUTE_MS),
   };
 }
@@ -132,9 +132,7 @@ export function aliasCounterSubject(alias: string): string {
  * after its day (Japan time, as counted).
  */
 export function counterDaysAt(now: Date): string[] {
-  const today = counterOf('', DEFAULT_RATE_LIMITS.store, now).day;
-  const yesterday = counterOf('', DEFAULT_RATE_LIMITS.store, new Date(now.getTime() - DAY_MS)).day;
-  return [today, yesterday];
+  return [japanDay(now), japanDay(new Date(now.getTime() - DAY_MS))];
 }
 
 /** A store's own limits over the defaults, field by field. */

@@ -5,7 +5,7 @@ import { DynamoFeedbackLog } from '../../lambdas/feedback/aws/dynamo-feedback-lo
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFraudSignals } from '../../lambdas/fraud/app';
 import type { SignalsRun } from '../../lambdas/fraud/fraud-run';
-import { japanDay } from '../../lambdas/fraud/signals';
+import { japanDay } from '../../lambdas/records/days';
 import type { SignalsReport } from '../../lambdas/fraud/signals';
 import { DEFAULT_CONFIG } from '../../lib/config';
 import { captureProcessOutput } from '../support/capture-output';

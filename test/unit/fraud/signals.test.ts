@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { computeSignals, DEFAULT_FRAUD_THRESHOLDS, historyStart, japanDay, japanDayBounds, parseFraudThresholds } from '../../../lambdas/fraud/signals';
+import { computeSignals, DEFAULT_FRAUD_THRESHOLDS, historyStart, parseFraudThresholds } from '../../../lambdas/fraud/signals';
+import { japanDay, japanDayBounds } from '../../../lambdas/records/days';
 import type { AccessEvent, DayRecord } from '../../../lambdas/fraud/signals';
 import { ConfigError, resolveConfig } from '../../../lib/config';
 
