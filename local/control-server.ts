@@ -1,15 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { Mailer, OutboundMessage } from '../lambdas/relay/ports';
-import { REPLAY_ATTRIBUTE, notificationOutlived } from '../lambdas/relay/replay';
+import { notificationOutlived } from '../lambdas/relay/replay';
 import type { StoredDeadLetter } from './dead-letter-store';
 import { HANDLED_NOTIFICATIONS, moveToHandled } from './ingress/smtp-ingress';
 import { closeServer, listen, LOOPBACK } from './listen';
 import type { LocalLog } from './log';
+import { sqsEventOf } from './sqs-event';
 
 /** One dead letter looked at by a replay, locally or on AWS; IDs, reasons and ages only, never an address. */
 export interface ReplayItem {
@@ -108,28 +109,6 @@ class HttpError extends Error {
   }
 }
 
-/**
- * One SQS record carrying `body` as it is, the way the relay queue would hand it to the Lambda; a
- * replay carries the attribute `anshin dlq replay` sets on AWS.
- */
-function sqsEventOf(body: string, messageId: string, queueArn: string, region: string, replay = false): SQSEvent {
-  const now = String(Date.now());
-  return {
-    Records: [
-      {
-        messageId,
-        receiptHandle: `local-${randomUUID()}`,
-        body,
-        attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'AIDAIT2UOQQY3AUEKVGXU', ApproximateFirstReceiveTimestamp: now },
-        messageAttributes: replay ? { [REPLAY_ATTRIBUTE]: { stringValue: 'true', dataType: 'String', stringListValues: [], binaryListValues: [] } } : {},
-        md5OfBody: createHash('md5').update(body).digest('hex'),
-        eventSource: 'aws:sqs',
-        eventSourceARN: queueArn,
-        awsRegion: region,
-      },
-    ],
-  };
-}
 
 function isStoredDeadLetter(value: unknown): value is StoredDeadLetter {
   const v = value as Partial<StoredDeadLetter> | null;
@@ -218,7 +197,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     // Set aside first: the relay writes `<id>.json` again if it dead-letters the notification again.
     const aside = `${path}${REPLAYING}`;
     await rename(path, aside);
-    const outcome = await deliverOnce(sqsEventOf(letter.body, id, options.queueArn, options.region, true));
+    const outcome = await deliverOnce(sqsEventOf(letter.body, { queueArn: options.queueArn, region: options.region }, { messageId: id, replay: true }));
     const again = await readJson(path);
     if (!outcome.handled) {
       if (again === undefined) await rename(aside, path);
@@ -276,7 +255,7 @@ export async function startControlServer(options: ControlServerOptions): Promise
     const attempts: RedeliveryAttempt[] = [];
     for (let attempt = 1; attempt <= times; attempt += 1) {
       const before = options.mailer.sent;
-      const outcome = await deliverOnce(sqsEventOf(body, randomUUID(), options.queueArn, options.region));
+      const outcome = await deliverOnce(sqsEventOf(body, { queueArn: options.queueArn, region: options.region }, { messageId: randomUUID() }));
       const sent = options.mailer.sent - before;
       attempts.push({ attempt, outcome: !outcome.handled ? 'failed' : sent > 0 ? 'sent' : 'nothing_sent', sent });
     }

@@ -1,8 +1,9 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { HoldQueue } from '../lambdas/relay/ports';
 import { REPLAY_ATTRIBUTE } from '../lambdas/relay/replay';
 import type { LocalLog } from './log';
+import { sqsEventOf } from './sqs-event';
 
 const RETRY_AFTER_FAILURE_SECONDS = 5;
 
@@ -32,7 +33,7 @@ export class LocalHeldMail implements HoldQueue {
 
   async holdFor(notification: { readonly body: string; readonly replay: boolean }, delaySeconds: number): Promise<void> {
     const id = randomUUID();
-    const event = this.#event(id, notification);
+    const event = sqsEventOf(notification.body, { queueArn: this.queueArn, region: this.region }, { messageId: id, replay: notification.replay });
     // Unreferenced, so a held message never keeps a stopping process alive.
     const timer = setTimeout(() => void this.#handOver(id), delaySeconds * 1000).unref();
     this.#waiting.set(id, { timer, event });
@@ -69,22 +70,4 @@ export class LocalHeldMail implements HoldQueue {
     if (record) await this.holdFor({ body: record.body, replay: record.messageAttributes[REPLAY_ATTRIBUTE] !== undefined }, RETRY_AFTER_FAILURE_SECONDS);
   }
 
-  #event(messageId: string, notification: { readonly body: string; readonly replay: boolean }): SQSEvent {
-    const now = String(Date.now());
-    return {
-      Records: [
-        {
-          messageId,
-          receiptHandle: `local-${randomUUID()}`,
-          body: notification.body,
-          attributes: { ApproximateReceiveCount: '1', SentTimestamp: now, SenderId: 'AIDAIT2UOQQY3AUEKVGXU', ApproximateFirstReceiveTimestamp: now },
-          messageAttributes: notification.replay ? { [REPLAY_ATTRIBUTE]: { dataType: 'String', stringValue: 'true' } } : {},
-          md5OfBody: createHash('md5').update(notification.body).digest('hex'),
-          eventSource: 'aws:sqs',
-          eventSourceARN: this.queueArn,
-          awsRegion: this.region,
-        },
-      ],
-    };
-  }
 }

@@ -1,8 +1,9 @@
-import { createHash, randomInt, randomUUID } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import type { SQSEvent } from 'aws-lambda';
 import addressparser from 'nodemailer/lib/addressparser';
 import { formatRfc5322Date } from '../../lambdas/mail';
 import { decodeEncodedWords, headerValue, parseHeaderFields } from './message-headers';
+import { sqsEventOf } from '../sqs-event';
 import type { HeaderField } from './message-headers';
 import type { ReceiptVerdicts } from './simulated-verdicts';
 
@@ -168,26 +169,5 @@ export function buildReceiptNotification(input: {
  * message delivery on, so the record body is the notification itself, not an SNS envelope.
  */
 export function toSqsEvent(notification: SesReceiptNotification, queueArn: string, region: string, receiveCount = 1): SQSEvent {
-  const body = JSON.stringify(notification);
-  const now = String(Date.now());
-  return {
-    Records: [
-      {
-        messageId: randomUUID(),
-        receiptHandle: `local-${randomUUID()}`,
-        body,
-        attributes: {
-          ApproximateReceiveCount: String(receiveCount),
-          SentTimestamp: now,
-          SenderId: 'AIDAIT2UOQQY3AUEKVGXU',
-          ApproximateFirstReceiveTimestamp: now,
-        },
-        messageAttributes: {},
-        md5OfBody: createHash('md5').update(body).digest('hex'),
-        eventSource: 'aws:sqs',
-        eventSourceARN: queueArn,
-        awsRegion: region,
-      },
-    ],
-  };
+  return sqsEventOf(JSON.stringify(notification), { queueArn, region }, { receiveCount });
 }
