@@ -34,8 +34,7 @@ export async function customerOfAlias(alias: string, lookup: CustomerAliasLookup
   if (name === undefined) throw new DestructionRequestError('alias is not an alias name');
   const found = await lookup.aliases.getAlias(name);
   // A reverse alias answers for a customer alias; the address is held there.
-  const customerAlias = found?.kind === 'merchant' ? found.customerAlias : found?.alias;
-  const record = customerAlias === undefined || customerAlias === found?.alias ? found : await lookup.aliases.getAlias(customerAlias);
+  const record = found?.kind === 'merchant' && found.customerAlias !== undefined ? await lookup.aliases.getAlias(found.customerAlias) : found;
   if (record?.kind !== 'customer' || record.addressCipher === undefined) {
     throw new UnknownCustomerAliasError(`alias ${name} leads to no customer on record (never issued, or erased or expired already); ask by address through POST /deletion-requests`);
   }

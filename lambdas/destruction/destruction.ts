@@ -172,7 +172,7 @@ async function remaining(lookup: Lookup, findings: Findings, ports: SubjectPorts
     address: (await ports.aliases.stored(aliases)).length + storeItems.length + (again.suppressed ? 1 : 0),
     transmission:
       (await ports.transmissions.stored(records.map((record) => record.transmissionId))).length +
-      (await ports.transmissions.storedCounters(counterSubjects(lookup.kind === 'store' ? lookup : { kind: 'customer' }, aliases), counterDaysAt(erasure.now))),
+      (await ports.transmissions.storedCounters(counterSubjects(lookup, aliases), counterDaysAt(erasure.now))),
     access: again.accessIds.length + (again.menuAccount ? 1 : 0),
     content: messageIds.length === 0 ? 0 : await ports.rawMail.countMessageVersions(messageIds),
     evidence: 0,

@@ -192,7 +192,8 @@ export function computeSignals(input: {
     }
     return tally;
   };
-  const history = new Map<string, Map<string, number>>();
+  /** Mail relayed to customers on an earlier day, by `<store ID> <day>`. */
+  const history = new Map<string, number>();
   const aliases = new Map<string, { storeId: string; received: number; spoofing: number }>();
 
   for (const record of input.records) {
@@ -200,7 +201,7 @@ export function computeSignals(input: {
     const relayedToCustomer = record.kind === 'delivery' && record.outcome === 'relayed' && record.direction === 'merchant_to_customer';
     if (recordDay < first || recordDay > day) continue;
     if (recordDay < day) {
-      if (relayedToCustomer) increment(history.get(record.storeId) ?? history.set(record.storeId, new Map()).get(record.storeId)!, recordDay);
+      if (relayedToCustomer) increment(history, `${record.storeId} ${recordDay}`);
       continue;
     }
     const tally = tallyOf(record.storeId);
@@ -238,9 +239,8 @@ export function computeSignals(input: {
 
   const flaggedStores: StoreSignals[] = [];
   for (const [storeId, tally] of stores) {
-    const byDay = history.get(storeId) ?? new Map<string, number>();
     // Days without mail count as 0: a store that sent nothing for two weeks has a median of 0.
-    const medianVolume = median(Array.from({ length: HISTORY_DAYS }, (_, index) => byDay.get(addDays(first, index)) ?? 0));
+    const medianVolume = median(Array.from({ length: HISTORY_DAYS }, (_, index) => history.get(`${storeId} ${addDays(first, index)}`) ?? 0));
     const flags = storeFlags(tally, medianVolume, thresholds);
     if (flags.length === 0) continue;
     const pause = PAUSING.find((flag) => flags.includes(flag));

@@ -134,12 +134,14 @@ export function createRelayPorts(deps: RelayDependencies): RelayPorts {
   };
 }
 
-function failurePorts(deps: RelayDependencies): { deadLetters?: DeadLetterQueue; retries?: RetryScheduler } {
+/** The queues a record that is not finished goes back to: dead letters, backoff, held mail. */
+function queuePorts(deps: RelayDependencies): { deadLetters?: DeadLetterQueue; retries?: RetryScheduler; holds?: HoldQueue } {
   const { sqs } = deps.clients;
   const { deadLetterQueueUrl, relayQueueUrl } = deps.settings;
   const deadLetters = deps.deadLetters ?? (sqs && deadLetterQueueUrl ? new SqsDeadLetterQueue(sqs, deadLetterQueueUrl) : undefined);
   const retries = deps.retries ?? (sqs && relayQueueUrl ? new SqsRetryScheduler(sqs, relayQueueUrl) : undefined);
-  return { ...(deadLetters ? { deadLetters } : {}), ...(retries ? { retries } : {}) };
+  const holds = deps.holds ?? (sqs && relayQueueUrl ? new SqsHoldQueue(sqs, relayQueueUrl) : undefined);
+  return { ...(deadLetters ? { deadLetters } : {}), ...(retries ? { retries } : {}), ...(holds ? { holds } : {}) };
 }
 
 /** Log attributes of a delivery: alias IDs, store IDs and reasons only, never an address or a subject. */
@@ -170,8 +172,8 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
     ...(deps.settings.rateLimits === undefined ? {} : { rateLimits: deps.settings.rateLimits }),
     ...(deps.settings.menuUrl === undefined ? {} : { menuUrl: deps.settings.menuUrl }),
   };
-  const holds = deps.holds ?? (deps.clients.sqs && deps.settings.relayQueueUrl ? new SqsHoldQueue(deps.clients.sqs, deps.settings.relayQueueUrl) : undefined);
-  const failureHandling = { logger, ...failurePorts(deps) };
+  const { holds, ...failurePorts } = queuePorts(deps);
+  const failureHandling = { logger, ...failurePorts };
   const minRemainingMillis = deps.settings.minRemainingMillis ?? MIN_REMAINING_MILLIS;
 
   const handleRecord = async (record: SQSRecord, context?: Context): Promise<void> => {
