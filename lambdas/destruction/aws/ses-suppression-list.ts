@@ -1,30 +1,16 @@
-import { DeleteSuppressedDestinationCommand, GetSuppressedDestinationCommand } from '@aws-sdk/client-sesv2';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
+import { isSuppressed, removeSuppressed } from '../../aws/ses-suppressions';
 import type { SubjectSuppressions } from '../ports';
-
-const isNotFound = (error: unknown): boolean => error instanceof Error && error.name === 'NotFoundException';
 
 /** SES v2's account-level suppression list, one address at a time. */
 export class SesSuppressionList implements SubjectSuppressions {
   constructor(private readonly ses: SESv2Client) {}
 
-  async isSuppressed(address: string): Promise<boolean> {
-    try {
-      await this.ses.send(new GetSuppressedDestinationCommand({ EmailAddress: address }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+  isSuppressed(address: string): Promise<boolean> {
+    return isSuppressed(this.ses, address);
   }
 
-  async remove(address: string): Promise<boolean> {
-    try {
-      await this.ses.send(new DeleteSuppressedDestinationCommand({ EmailAddress: address }));
-      return true;
-    } catch (error) {
-      if (isNotFound(error)) return false;
-      throw error;
-    }
+  remove(address: string): Promise<boolean> {
+    return removeSuppressed(this.ses, address);
   }
 }

@@ -1,4 +1,5 @@
-import { DeleteSuppressedDestinationCommand, ListSuppressedDestinationsCommand } from '@aws-sdk/client-sesv2';
+import { ListSuppressedDestinationsCommand } from '@aws-sdk/client-sesv2';
+import { removeSuppressed } from '../../aws/ses-suppressions';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SuppressionSweep } from '../ports';
 
@@ -12,14 +13,8 @@ export class SesSuppressionSweep implements SuppressionSweep {
     );
     let removed = 0;
     for (const entry of SuppressedDestinationSummaries) {
-      if (!entry.EmailAddress) continue;
-      try {
-        await this.ses.send(new DeleteSuppressedDestinationCommand({ EmailAddress: entry.EmailAddress }));
-        removed += 1;
-      } catch (error) {
-        // Gone meanwhile (a destruction took it): nothing left to remove.
-        if (!(error instanceof Error && error.name === 'NotFoundException')) throw error;
-      }
+      // Gone meanwhile (a destruction took it): nothing left to remove.
+      if (entry.EmailAddress && (await removeSuppressed(this.ses, entry.EmailAddress))) removed += 1;
     }
     return { removed, ...(NextToken ? { cursor: NextToken } : {}) };
   }
