@@ -79,6 +79,12 @@ export function expiryBucketsOfDay(day: string): string[] {
 /** The attributes a pause sets on a store item (`pausedAt`, `pauseReason`): a pausing role may update only these. */
 export const STORE_PAUSE_ATTRIBUTES = ['pausedAt', 'pauseReason'] as const;
 
+/** The attribute a store's own rate limits are kept in. */
+export const STORE_LIMITS_ATTRIBUTE = 'limits';
+
+/** A stores-table item's key. */
+export const STORE_KEY_ATTRIBUTES = ['storeId', 'item'] as const;
+
 /** Sort key (`item`) of a store's own item in the stores table; its senders are `sender#<address hash>`. */
 export const STORE_ITEM = 'store';
 export const SENDER_ITEM_PREFIX = 'sender#';

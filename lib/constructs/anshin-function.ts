@@ -147,6 +147,21 @@ export class AnshinFunction extends Construct {
    * Grants item writes on a table only for partition keys matching the patterns (`m-*`,
    * `retired#*`, a receipt kind): the role cannot create or overwrite any other item.
    */
+  /**
+   * `UpdateItem` on the table, naming only these attributes besides the item's key: what a role that
+   * may change one thing of an item and nothing else gets (`dynamodb:Attributes`).
+   */
+  updateOnly(table: ITable, keyAttributes: readonly string[], attributes: readonly string[]): this {
+    this.role.addToPrincipalPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...keyAttributes, ...attributes] } },
+      }),
+    );
+    return this;
+  }
+
   writeOnlyUnder(table: ITable, actions: readonly TableAction[], leadingKeys: readonly string[]): this {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: [...actions], resources: [table.tableArn], conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } } }),

@@ -1,11 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FRAUD_ENV } from '../../lambdas/env';
-import { STORE_PAUSE_ATTRIBUTES } from '../../lambdas/records/table-schema';
+import { STORE_KEY_ATTRIBUTES, STORE_PAUSE_ATTRIBUTES } from '../../lambdas/records/table-schema';
 import type { RelayConfig } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, queueRetention, SIGNALS_RUN_TIME } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
@@ -56,14 +55,8 @@ export class FraudSignals extends Construct {
       .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])
       .setEnvironment(FRAUD_ENV.thresholds, JSON.stringify(config.fraud));
 
-    // A pause, and nothing else of a store: the update may name only the key and the pause's attributes.
-    this.anshinFunction.role.addToPrincipalPolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [tables.stores.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['storeId', 'item', ...STORE_PAUSE_ATTRIBUTES] } },
-      }),
-    );
+    // A pause, and nothing else of a store.
+    this.anshinFunction.updateOnly(tables.stores, STORE_KEY_ATTRIBUTES, STORE_PAUSE_ATTRIBUTES);
 
     this.failures = createFailureQueue(this, 'Failures', {
       key: keys.dataKey,

@@ -31,6 +31,7 @@ import type { DataTables, IndexOf } from './data-tables';
 import type { DestructionFunction } from './destruction-function';
 import { grantNoticeSending, noticeSender } from './merchant-menu';
 import type { MerchantMenu } from './merchant-menu';
+import { STORE_KEY_ATTRIBUTES, STORE_LIMITS_ATTRIBUTE, STORE_PAUSE_ATTRIBUTES } from '../../lambdas/records/table-schema';
 
 export interface MarketplaceApiProps {
   readonly config: RelayConfig;
@@ -99,7 +100,9 @@ export class MarketplaceApi extends Construct {
         indexes: ['byStoreExpiry'] satisfies IndexOf<'aliases'>[],
       })
       // Stores: the store and its senders are one partition; a replaced or removed sender is deleted.
-      .bindTable(API_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] })
+      .bindTable(API_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] })
+      // A store's own rate limits and its pause, and nothing else of it, are changed in place.
+      .updateOnly(tables.stores, STORE_KEY_ATTRIBUTES, [STORE_LIMITS_ATTRIBUTE, ...STORE_PAUSE_ATTRIBUTES])
       .bindTable(API_ENV.receiptsTable, tables.receipts, { actions: [] })
       .bindKey(API_ENV.addressKeyId, keys.addressKey, ['kms:Encrypt'], customerAddressCondition())
       .useKey(keys.addressKey, ['kms:Encrypt'], storeAddressCondition(['contact', 'sender']))

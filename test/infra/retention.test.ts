@@ -315,8 +315,13 @@ describe('least privilege', () => {
     expect([...roles].sort()).toEqual([logicalId(stack, stack.retention.anshinFunction.role), logicalId(stack, stack.destruction.anshinFunction.role), api, menu].sort());
     for (const role of [stack.relay.anshinFunction.role, stack.sending.anshinFunction.role]) expect(roles.has(logicalId(stack, role))).toBe(false);
     // A sender the marketplace removes, or leaves out when it replaces a store's senders, is deleted.
-    const apiDeletes = Object.entries(grantsOf(resources, stack, api)).filter(([, actions]) => actions.includes('dynamodb:DeleteItem'));
+    const apiGrants = grantsOf(resources, stack, api);
+    const apiDeletes = Object.entries(apiGrants).filter(([, actions]) => actions.includes('dynamodb:DeleteItem'));
     expect(apiDeletes.map(([resource]) => resource)).toEqual(['stores']);
+    // It changes a store in place only in its own rate limits and its pause.
+    expect(Object.entries(apiGrants).filter(([resource, actions]) => resource.startsWith('stores') && actions.includes('dynamodb:UpdateItem'))).toEqual([
+      ['stores if {"ForAllValues:StringEquals":{"dynamodb:Attributes":["storeId","item","limits","pausedAt","pauseReason"]}}', ['dynamodb:UpdateItem']],
+    ]);
     // Its senders and verification links; its sessions and lockout counters.
     const menuDeletes = Object.entries(grantsOf(resources, stack, menu)).filter(([, actions]) => actions.includes('dynamodb:DeleteItem'));
     expect(menuDeletes.map(([resource]) => resource).sort()).toEqual(['access', 'stores']);

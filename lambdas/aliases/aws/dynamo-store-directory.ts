@@ -1,7 +1,7 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RegisteredSender, SenderVerifications, StoreControls, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
 import { conditionHeld, DynamoTable } from '../../aws/dynamo-document';
-import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM, STORE_PAUSE_ATTRIBUTES } from '../../records/table-schema';
+import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM, STORE_LIMITS_ATTRIBUTE, STORE_PAUSE_ATTRIBUTES } from '../../records/table-schema';
 
 
 function storeFromItem(item: Record<string, unknown>): StoreRecord {
@@ -18,13 +18,13 @@ function senderFromItem(item: Record<string, unknown>): RegisteredSender {
 export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory, SenderVerifications, StoreControls {
   async setLimits(storeId: string, limits: NonNullable<StoreRecord['limits']>): Promise<boolean> {
     const empty = Object.keys(limits).length === 0;
-    return this.updateStore(storeId, empty ? 'REMOVE limits' : 'SET limits = :limits', empty ? {} : { ':limits': limits });
+    return this.updateStore(storeId, empty ? `REMOVE ${STORE_LIMITS_ATTRIBUTE}` : `SET ${STORE_LIMITS_ATTRIBUTE} = :limits`, empty ? {} : { ':limits': limits });
   }
 
   async setPause(storeId: string, pause: { readonly at: string; readonly reason: string } | undefined): Promise<boolean> {
-    if (!pause) return this.updateStore(storeId, 'REMOVE pausedAt, pauseReason', {});
-    // The first pause's time stands while a second reason is given.
     const [pausedAt, pauseReason] = STORE_PAUSE_ATTRIBUTES;
+    if (!pause) return this.updateStore(storeId, `REMOVE ${pausedAt}, ${pauseReason}`, {});
+    // The first pause's time stands while a second reason is given.
     return this.updateStore(storeId, `SET ${pausedAt} = if_not_exists(${pausedAt}, :at), ${pauseReason} = :reason`, { ':at': pause.at, ':reason': pause.reason });
   }
 
