@@ -52,11 +52,19 @@ export function storeCommands(context: CommandContext): void {
       );
     });
 
-  const controlled = (result: StoreView, target: string): string =>
-    [
-      `store ${result.storeId} on ${target}: ${result.paused ? `paused since ${result.paused.since} (${result.paused.reason})` : 'not paused'}`,
-      `own rate limits: ${result.limits ? [`${result.limits.perMinute ?? 'default'} per minute`, `${result.limits.perDay ?? 'default'} per day`].join(', ') : 'none (the configured defaults)'}`,
-    ].join('\n');
+  /** Changes a store's limits or pause through the API and prints where the store stands. */
+  const control = async (method: 'PUT' | 'DELETE', storeId: string, what: 'limits' | 'pause', body?: unknown): Promise<void> => {
+    const { target: t, options } = await context.target();
+    const result = (await apiOf(t).request(method, `/stores/${encodeURIComponent(storeId)}/${what}`, body)).body as StoreView;
+    context.print(
+      options,
+      { ...result, target: t.name },
+      [
+        `store ${result.storeId} on ${t.name}: ${result.paused ? `paused since ${result.paused.since} (${result.paused.reason})` : 'not paused'}`,
+        `own rate limits: ${result.limits ? [`${result.limits.perMinute ?? 'default'} per minute`, `${result.limits.perDay ?? 'default'} per day`].join(', ') : 'none (the configured defaults)'}`,
+      ].join('\n'),
+    );
+  };
 
   store
     .command('limits')
@@ -67,10 +75,8 @@ export function storeCommands(context: CommandContext): void {
     .option('--default', "drop the store's own limits: the configured defaults apply again", false)
     .action(async (opts: { storeId: string; perMinute?: number; perDay?: number; default: boolean }) => {
       if (opts.default === (opts.perMinute !== undefined || opts.perDay !== undefined)) throw new InvalidRequestError('give --per-minute and/or --per-day, or --default');
-      const { target: t, options } = await context.target();
       const limits = { ...(opts.perMinute === undefined ? {} : { perMinute: opts.perMinute }), ...(opts.perDay === undefined ? {} : { perDay: opts.perDay }) };
-      const { body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}/limits`, limits);
-      context.print(options, { ...(body as StoreView), target: t.name }, controlled(body as StoreView, t.name));
+      await control('PUT', opts.storeId, 'limits', limits);
     });
 
   store
@@ -78,21 +84,13 @@ export function storeCommands(context: CommandContext): void {
     .description('pause a store: none of its mail to customers is relayed (held back, then refused as store_paused) until it is unpaused')
     .requiredOption('--store-id <id>', 'store ID')
     .option('--reason <name>', 'why, as a short name', 'operator')
-    .action(async (opts: { storeId: string; reason: string }) => {
-      const { target: t, options } = await context.target();
-      const { body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}/pause`, { reason: opts.reason });
-      context.print(options, { ...(body as StoreView), target: t.name }, controlled(body as StoreView, t.name));
-    });
+    .action((opts: { storeId: string; reason: string }) => control('PUT', opts.storeId, 'pause', { reason: opts.reason }));
 
   store
     .command('unpause')
     .description("lift a store's pause, whoever set it; held mail goes out at its next attempt")
     .requiredOption('--store-id <id>', 'store ID')
-    .action(async (opts: { storeId: string }) => {
-      const { target: t, options } = await context.target();
-      const { body } = await apiOf(t).request('DELETE', `/stores/${encodeURIComponent(opts.storeId)}/pause`);
-      context.print(options, { ...(body as StoreView), target: t.name }, controlled(body as StoreView, t.name));
-    });
+    .action((opts: { storeId: string }) => control('DELETE', opts.storeId, 'pause'));
 
   store
     .command('terminate')
