@@ -586,10 +586,10 @@ async function decide(message: MessageContext, recipient: Recipient, facts: Head
   if (isPaused(alias, now)) return { refused: 'alias_paused', storeId: alias.storeId };
   if (tooLarge) return { refused: 'message_too_large', storeId: alias.storeId };
   if (alias.blockedAt !== undefined) return { refused: 'customer_blocked', storeId: alias.storeId };
-  const held = await holdBack(message, alias);
-  if (held) return held;
-
-  return alias.kind === 'customer' ? routeToCustomer(message, alias) : routeToMerchant(message, alias);
+  // The limits are counted while the route is looked up, so they cost the relayed mail no time of
+  // their own; mail held back only wasted its look-ups, which its next attempt makes again.
+  const [held, routed] = await Promise.all([holdBack(message, alias), alias.kind === 'customer' ? routeToCustomer(message, alias) : routeToMerchant(message, alias)]);
+  return held ?? routed;
 }
 
 /**
