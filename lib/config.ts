@@ -125,6 +125,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
       transmission: { retentionDays: 90, supportDays: 90 },
       content: { retentionDays: 7, supportDays: 0 },
       evidence: { retentionDays: 1827, supportDays: 0 },
+      analysis: { retentionDays: 365, supportDays: 0 },
     },
     backupDays: 35,
     noncurrentContentDays: 1,

@@ -168,7 +168,8 @@ async function remaining(lookup: Lookup, findings: Findings, ports: SubjectPorts
   const records = await recordsOfAliases(aliases, ports);
   const messageIds = [...new Set([...erasure.messageIds, ...inboundMessageIds(records)])];
   const storeItems = await ports.stores.stored(again.storeItems);
-  const counts: Record<DataClass, number> = {
+  // Analysis exports name no store or alias, only pseudonyms: nothing in them leads to the subject.
+  const counts: Record<Exclude<DataClass, 'analysis'>, number> = {
     address: (await ports.aliases.stored(aliases)).length + storeItems.length + (again.suppressed ? 1 : 0),
     transmission:
       (await ports.transmissions.stored(records.map((record) => record.transmissionId))).length +

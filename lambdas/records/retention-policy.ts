@@ -17,8 +17,11 @@ import { createHash } from 'node:crypto';
  * - `content`: raw inbound mail in S3, from receipt.
  * - `evidence`: retention and destruction receipts; they hold no personal data and outlive the
  *   subjects they are about.
+ * - `analysis`: the pseudonymised analysis export (Parquet in the analysis bucket), from the export.
+ *   Its rows name no store or alias, only pseudonyms, so it cannot follow a subject's end: it is
+ *   kept for its retention period and then expired by the bucket's lifecycle.
  */
-export const DATA_CLASSES = ['address', 'access', 'transmission', 'content', 'evidence'] as const;
+export const DATA_CLASSES = ['address', 'access', 'transmission', 'content', 'evidence', 'analysis'] as const;
 export type DataClass = (typeof DATA_CLASSES)[number];
 
 export interface ClassRetention {
@@ -47,6 +50,9 @@ export interface RetentionPolicy {
 }
 
 export const DAY_SECONDS = 86_400;
+
+/** S3 expires objects asynchronously: an expired object may remain up to a day after it is due. */
+const ANALYSIS_LIFECYCLE_LAG_DAYS = 1;
 
 /** Epoch seconds `days` after `from`. */
 export function epochSecondsAfter(from: Date, days: number): number {
@@ -95,7 +101,7 @@ export function validateRetentionPolicy(candidate: unknown): RetentionPolicy {
     }),
   ) as Record<DataClass, ClassRetention>;
   for (const name of DATA_CLASSES) {
-    if (name !== 'address' && name !== 'evidence' && classes[name].supportDays > classes.address.supportDays) {
+    if (name !== 'address' && name !== 'evidence' && name !== 'analysis' && classes[name].supportDays > classes.address.supportDays) {
       throw new RetentionPolicyError(`${name}.supportDays (${classes[name].supportDays}) exceeds address.supportDays (${classes.address.supportDays}): a terminated store is erased when its address support ends`);
     }
   }
@@ -127,8 +133,10 @@ export function parseRetentionPolicy(json: string): RetentionPolicy {
 export function worstCaseDays(policy: RetentionPolicy, dataClass: DataClass, after: 'start' | 'subject_end'): number {
   const entry = policy.classes[dataClass];
   const kept = after === 'start' ? entry.retentionDays + (dataClass === 'address' ? entry.supportDays : 0) : entry.supportDays;
-  const backups = dataClass === 'content' ? policy.noncurrentContentDays : policy.backupDays;
-  return kept + policy.runIntervalDays + backups;
+  // The analysis bucket keeps no versions and has no backups; its lifecycle runs daily.
+  const backups = dataClass === 'content' ? policy.noncurrentContentDays : dataClass === 'analysis' ? 0 : policy.backupDays;
+  const lag = dataClass === 'analysis' ? ANALYSIS_LIFECYCLE_LAG_DAYS : policy.runIntervalDays;
+  return kept + lag + backups;
 }
 
 /** One line of the retention promise: what, its class, and the latest it is gone, backups included. */
@@ -158,5 +166,6 @@ export function retentionPromises(policy: RetentionPolicy): RetentionPromise[] {
     { what: "a terminated store's addresses, aliases, records and access log", dataClass: 'address', days: afterTermination('address'), after: 'the store is terminated' },
     { what: 'everything about a store or a customer who asks for it', dataClass: 'address', days: backupDays, after: 'the destruction request (erased at once; backups keep copies this long)' },
     { what: 'retention and destruction receipts (no personal data)', dataClass: 'evidence', days: worstCaseDays(policy, 'evidence', 'start'), after: 'the run or request' },
+    { what: 'pseudonymised analysis exports (no address, alias or store ID)', dataClass: 'analysis', days: worstCaseDays(policy, 'analysis', 'start'), after: 'the export' },
   ];
 }

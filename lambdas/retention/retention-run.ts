@@ -56,7 +56,9 @@ export interface RetentionOptions {
   readonly onProgress?: (progress: RetentionProgress) => void;
 }
 
-type Counts = Record<DataClass, number>;
+/** The classes the run deletes; analysis exports expire by the analysis bucket's lifecycle. */
+const RUN_CLASSES = DATA_CLASSES.filter((dataClass): dataClass is Exclude<DataClass, 'analysis'> => dataClass !== 'analysis');
+type Counts = Record<(typeof RUN_CLASSES)[number], number>;
 
 /** State of one run, shared by the stages. */
 interface Run {
@@ -103,7 +105,7 @@ export async function runRetention(ports: RetentionPorts, options: RetentionOpti
     deleteConcurrency: options.deleteConcurrency ?? RETENTION_DEFAULTS.deleteConcurrency,
     bucketsAhead: Math.max(1, options.bucketsAhead ?? RETENTION_DEFAULTS.bucketsAhead),
     outOfTime: () => remainingMs !== undefined && remainingMs() < reserveMs,
-    counts: Object.fromEntries(DATA_CLASSES.map((dataClass) => [dataClass, 0])) as Counts,
+    counts: Object.fromEntries(RUN_CLASSES.map((dataClass) => [dataClass, 0])) as Counts,
     aliasesRetired: 0,
     erasuresRequested: new Set(),
     prunedReceipts: [],

@@ -32,6 +32,7 @@ const SHORT_POLICY = {
     transmission: { retentionDays: 45, supportDays: 14 },
     content: { retentionDays: 3, supportDays: 0 },
     evidence: { retentionDays: 3653, supportDays: 0 },
+    analysis: { retentionDays: 400, supportDays: 0 },
   },
   backupDays: 7,
   noncurrentContentDays: 2,
@@ -152,8 +153,8 @@ describe.each(POLICIES)('the template derived from %s', (_label, retention, poli
     const schedules = ofType(resources, 'AWS::Scheduler::Schedule');
     const schedule = schedules.find(([id]) => id === logicalId(stack, stack.retention.schedule));
 
-    // The retention run's, and the abuse signals' (below).
-    expect(schedules.map(([id]) => id).sort()).toEqual([logicalId(stack, stack.retention.schedule), logicalId(stack, stack.fraud.schedule)].sort());
+    // The retention run's, the abuse signals' and the analysis export's.
+    expect(schedules.map(([id]) => id).sort()).toEqual([stack.retention.schedule, stack.fraud.schedule, stack.analysis.schedule].map((schedule) => logicalId(stack, schedule)).sort());
     expect(schedule?.[1]).toMatchObject({
       ScheduleExpression: `cron(30 3 ${policy.runIntervalDays === 1 ? '*' : `*/${policy.runIntervalDays}`} * ? *)`,
       ScheduleExpressionTimezone: 'Asia/Tokyo',
@@ -254,6 +255,10 @@ function namesOf(stack: AnshinRelayStack): Map<string, string> {
     ['fraudLogs', stack.fraud.anshinFunction.logGroup],
     ['fraudFailures', stack.fraud.failures],
     ['menuLogs', stack.menu.anshinFunction.logGroup],
+    ['analysisBucket', stack.analysis.bucket],
+    ['analysisLogs', stack.analysis.anshinFunction.logGroup],
+    ['analysisFailures', stack.analysis.failures],
+    ['pseudonymKey', stack.keys.pseudonymKey],
   ];
   return new Map(named.map(([name, construct]) => [logicalId(stack, construct), name]));
 }
@@ -443,6 +448,30 @@ describe('least privilege', () => {
     });
     const [fraudSchedule] = ofType(resources, 'AWS::Scheduler::Schedule').filter(([id]) => id === logicalId(stack, stack.fraud.schedule));
     expect(fraudSchedule?.[1]).toMatchObject({ ScheduleExpression: 'cron(15 4 * * ? *)', ScheduleExpressionTimezone: 'Asia/Tokyo', Target: { Input: '{}' } });
+  });
+
+  it('lets the analysis export read the day’s records by key, the signals’ sources, derive investigation keys and write only its own prefixes', () => {
+    const { stack, resources } = synth();
+
+    expect(grantsOf(resources, stack, logicalId(stack, stack.analysis.anshinFunction.role))).toEqual({
+      ...TRACING,
+      analysisLogs: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      transmissions: ['dynamodb:BatchGetItem'],
+      'transmissions/index/byExpiry': ['dynamodb:Query'],
+      'transmissions/index/byStore': ['dynamodb:Query'],
+      stores: ['dynamodb:Scan'],
+      access: ['dynamodb:Query'],
+      pseudonymKey: ['kms:GenerateMac'],
+      'analysisBucket/records/*': ['s3:PutObject'],
+      'analysisBucket/investigations/*': ['s3:PutObject'],
+      'analysisBucket/manifests/*': ['s3:PutObject'],
+      [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt'],
+      'dataKey if {"StringEquals":{"kms:ViaService":["s3.ap-northeast-1.amazonaws.com"]}}': ['kms:GenerateDataKey'],
+      [`dataKey${VIA_SQS}`]: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      analysisFailures: ['sqs:SendMessage'],
+    });
+    const [schedule] = ofType(resources, 'AWS::Scheduler::Schedule').filter(([id]) => id === logicalId(stack, stack.analysis.schedule));
+    expect(schedule?.[1]).toMatchObject({ ScheduleExpression: 'cron(45 4 * * ? *)', ScheduleExpressionTimezone: 'Asia/Tokyo', Target: { Input: '{}' } });
   });
 
   it('lets EventBridge Scheduler, for this account’s default group only, start the run and record undeliverable runs', () => {
