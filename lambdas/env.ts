@@ -123,6 +123,20 @@ export const FRAUD_ENV = {
   thresholds: 'FRAUD_THRESHOLDS',
 } as const;
 
+/** Names of the analysis export function's environment variables. */
+export const ANALYSIS_ENV = {
+  storesTable: 'STORES_TABLE',
+  transmissionsTable: 'TRANSMISSIONS_TABLE',
+  accessTable: 'ACCESS_TABLE',
+  /** Days a transmission record is kept: the day's records are found by their `purgeAt`. */
+  transmissionRetentionDays: 'TRANSMISSION_RETENTION_DAYS',
+  /** The abuse-signal thresholds as JSON, for the signal columns. */
+  thresholds: 'FRAUD_THRESHOLDS',
+  analysisBucket: 'ANALYSIS_BUCKET',
+  /** HMAC_256 key investigation keys are derived from. */
+  pseudonymKeyId: 'PSEUDONYM_KEY_ID',
+} as const;
+
 /** Names of the marketplace API function's environment variables. */
 export const API_ENV = {
   aliasesTable: 'ALIASES_TABLE',

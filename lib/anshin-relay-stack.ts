@@ -5,6 +5,7 @@ import type { ManagedPolicy } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { policyVersion } from '../lambdas/records/retention-policy';
 import type { RelayConfig } from './config';
+import { AnalysisExport } from './constructs/analysis-export';
 import { AuditTrail } from './constructs/audit-trail';
 import { DataKeys } from './constructs/data-keys';
 import { DataTables } from './constructs/data-tables';
@@ -47,6 +48,8 @@ export interface AnshinRelayStackProps extends StackProps {
   readonly menuEntry?: string;
   /** @default lambdas/fraud/handler.ts */
   readonly fraudEntry?: string;
+  /** @default lambdas/analysis/handler.ts */
+  readonly analysisEntry?: string;
 }
 
 /**
@@ -63,6 +66,7 @@ export class AnshinRelayStack extends Stack {
   readonly destruction: DestructionFunction;
   readonly retention: RetentionFunction;
   readonly fraud: FraudSignals;
+  readonly analysis: AnalysisExport;
   readonly api: MarketplaceApi;
   /** Permissions boundary of every role: nothing outside ap-northeast-1. */
   readonly regionBoundary: ManagedPolicy;
@@ -94,6 +98,8 @@ export class AnshinRelayStack extends Stack {
   readonly apiUrl: CfnOutput;
   readonly menuUrl: CfnOutput;
   readonly userPoolId: CfnOutput;
+  readonly analysisBucketName: CfnOutput;
+  readonly pseudonymKeyArn: CfnOutput;
 
   constructor(scope: Construct, id: string, props: AnshinRelayStackProps) {
     super(scope, id, props);
@@ -157,6 +163,13 @@ export class AnshinRelayStack extends Stack {
       tables: this.tables,
       ...(props.fraudEntry === undefined ? {} : { entry: props.fraudEntry }),
     });
+    this.analysis = new AnalysisExport(this, 'Analysis', {
+      config,
+      keys: this.keys,
+      tables: this.tables,
+      accessLogBucket: this.ingress.accessLogBucket,
+      ...(props.analysisEntry === undefined ? {} : { entry: props.analysisEntry }),
+    });
 
     this.menu = new MerchantMenu(this, 'Menu', {
       config,
@@ -203,6 +216,12 @@ export class AnshinRelayStack extends Stack {
     this.retentionPolicy = output('RetentionPolicy', JSON.stringify(config.retention), 'The deployed retention policy (JSON)');
     this.menuUrl = output('MenuUrl', this.menu.url, 'Merchant menu base URL: stores log in at <url>/login');
     this.userPoolId = output('UserPoolId', this.menu.userPool.userPoolId, "The stores' menu accounts (Cognito user pool)");
+    this.analysisBucketName = output('AnalysisBucketName', this.analysis.bucket.bucketName, 'Pseudonymised analysis export (Parquet, partitioned by day)');
+    this.pseudonymKeyArn = output('PseudonymKeyArn', this.keys.pseudonymKey.keyArn, "HMAC key investigations' pseudonym keys are derived from");
+    output('AnalysisWorkGroup', this.analysis.workGroup.name, 'Athena workgroup for SQL over the analysis export');
+    output('AnalysisDatabase', this.analysis.database.ref, 'Glue database of the analysis tables (records, investigation_records)');
+    output('AnalystPolicyArn', this.analysis.analystPolicy.managedPolicyArn, "Attach to an analyst's role to query the export in its workgroup");
+    output('AnalysisFunctionName', this.analysis.function.functionName, 'Analysis export function');
     this.apiUrl = output('ApiUrl', this.api.api.urlForPath('/').replace(/\/$/, ''), `Marketplace API base URL (stage ${API_STAGE}); requests are SigV4-signed for execute-api`);
   }
 }

@@ -139,6 +139,24 @@ export const RETENTION_RUN_TIME = { hour: '3', minute: '30' } as const;
 /** When the abuse signals of the day before are read (Asia/Tokyo), after the retention run. */
 export const SIGNALS_RUN_TIME = { hour: '4', minute: '15' } as const;
 
+/** When the day before is exported for analysis (Asia/Tokyo), after the signals it carries. */
+export const ANALYSIS_EXPORT_TIME = { hour: '4', minute: '45' } as const;
+
+/**
+ * The analysis export holds a day's rows in memory and writes one Parquet object: memory for a
+ * day of a large marketplace (about a million records), and Lambda's longest timeout.
+ */
+export const ANALYSIS_FUNCTION_DEFAULTS = {
+  timeout: Duration.minutes(15),
+  memorySize: 3008,
+} as const;
+
+/** Athena refuses a query of the analysis workgroup that would scan more than this. */
+export const ATHENA_BYTES_SCANNED_CUTOFF = 100 * 1024 ** 3;
+
+/** Days Athena's query results stay in the analysis bucket: they are copies of the analysis. */
+export const ATHENA_RESULT_DAYS = 7;
+
 /** SQS event source mappings accept a maximum concurrency in this range. */
 export const EVENT_SOURCE_MAX_CONCURRENCY = { min: 2, max: 1000 } as const;
 

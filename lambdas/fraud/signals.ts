@@ -129,7 +129,9 @@ export interface SignalsReport {
 }
 
 const HISTORY_DAYS = 14;
-const SPOOFING = new Set(['unregistered_sender', 'unauthenticated_sender', 'not_conversation_owner']);
+/** Refusals that count as spoofing attempts against a store's customers. */
+export const SPOOFING_REASONS: readonly string[] = ['unregistered_sender', 'unauthenticated_sender', 'not_conversation_owner'];
+const SPOOFING = new Set(SPOOFING_REASONS);
 const FAILED_LOGIN = new Set(['wrong_password', 'locked', 'mfa_failed']);
 
 /** The first day of the history a day's signals compare with: the records from then on are read. */

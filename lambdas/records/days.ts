@@ -16,6 +16,11 @@ export function japanDay(instant: Date): string {
   return utcDay(new Date(instant.getTime() + JAPAN_OFFSET_MS));
 }
 
+/** The hour (0-23) of an instant in Japan time. */
+export function japanHour(instant: Date): number {
+  return new Date(instant.getTime() + JAPAN_OFFSET_MS).getUTCHours();
+}
+
 /** Where a Japanese day starts and ends, as instants. */
 export function japanDayBounds(day: string): { readonly from: Date; readonly to: Date } {
   const from = new Date(Date.parse(`${day}T00:00:00Z`) - JAPAN_OFFSET_MS);

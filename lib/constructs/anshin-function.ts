@@ -13,7 +13,7 @@ import { DataKeys } from './data-keys';
 import { ASYNC_INVOKE_DEFAULTS, BUNDLING_DEFAULTS, FUNCTION_DEFAULTS, logRetention } from '../secure-defaults';
 
 /** AWS services that use a customer-managed key on a function's behalf. */
-export type KeyUsingService = 'dynamodb' | 'sqs';
+export type KeyUsingService = 'dynamodb' | 'sqs' | 's3';
 
 /** DynamoDB data-plane actions a function may be granted on a table. */
 export type TableAction = 'dynamodb:GetItem' | 'dynamodb:BatchGetItem' | 'dynamodb:Query' | 'dynamodb:Scan' | 'dynamodb:PutItem' | 'dynamodb:UpdateItem' | 'dynamodb:DeleteItem';
@@ -144,10 +144,6 @@ export class AnshinFunction extends Construct {
   }
 
   /**
-   * Grants item writes on a table only for partition keys matching the patterns (`m-*`,
-   * `retired#*`, a receipt kind): the role cannot create or overwrite any other item.
-   */
-  /**
    * `UpdateItem` on the table, naming only these attributes besides the item's key: what a role that
    * may change one thing of an item and nothing else gets (`dynamodb:Attributes`).
    */
@@ -162,6 +158,10 @@ export class AnshinFunction extends Construct {
     return this;
   }
 
+  /**
+   * Grants item writes on a table only for partition keys matching the patterns (`m-*`,
+   * `retired#*`, a receipt kind): the role cannot create or overwrite any other item.
+   */
   writeOnlyUnder(table: ITable, actions: readonly TableAction[], leadingKeys: readonly string[]): this {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: [...actions], resources: [table.tableArn], conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } } }),

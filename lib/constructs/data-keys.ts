@@ -65,6 +65,9 @@ function administeredOnly(): PolicyDocument {
  *   function roles named may use it. Its secret never leaves KMS.
  * - `receiptKey` (ECC_NIST_P256) signs receipts; only the retention and destruction roles may sign,
  *   and the account may read its public key (`kms:GetPublicKey`) to verify them.
+ * - `pseudonymKey` (HMAC_256) derives the pseudonym key of a named investigation's analysis export;
+ *   only the export function may use it. A separate key, so nothing that pseudonymises can compute
+ *   an address hash or an alias.
  *
  * All are retained when the stack is deleted: without them the stored data can no longer be read, and
  * deleting them is a decision for the destruction procedure, not for `cdk destroy`.
@@ -75,6 +78,7 @@ export class DataKeys extends Construct {
   readonly hmacKey: Key;
   /** Signs receipts (ECDSA P-256); its public key is all a verifier needs. */
   readonly receiptKey: Key;
+  readonly pseudonymKey: Key;
 
   constructor(scope: Construct, id: string, props: DataKeysProps = {}) {
     super(scope, id);
@@ -147,6 +151,18 @@ export class DataKeys extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       pendingWindow,
       policy: administeredOnly(),
+    });
+    this.pseudonymKey = new Key(this, 'PseudonymKey', {
+      description: "anshin-relay: derives the pseudonym keys of named investigations' analysis exports",
+      keySpec: KeySpec.HMAC_256,
+      keyUsage: KeyUsage.GENERATE_VERIFY_MAC,
+      removalPolicy: RemovalPolicy.RETAIN,
+      pendingWindow,
+      policy: administeredOnly(),
+    });
+    Validations.of(this.pseudonymKey).acknowledge({
+      id: 'AwsSolutions-KMS5',
+      reason: "KMS cannot rotate HMAC keys automatically; rotating by hand would change every open investigation's pseudonyms. Only GenerateMac is granted, to the export function.",
     });
     Validations.of(this.receiptKey).acknowledge({
       id: 'AwsSolutions-KMS5',

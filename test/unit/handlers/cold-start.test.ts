@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { API_ENV, DATA_ENV, FEEDBACK_ENV, FRAUD_ENV, MENU_ENV, RELAY_ENV } from '../../../lambdas/env';
+import { ANALYSIS_ENV, API_ENV, DATA_ENV, FEEDBACK_ENV, FRAUD_ENV, MENU_ENV, RELAY_ENV } from '../../../lambdas/env';
 import { DEFAULT_CONFIG } from '../../../lib/config';
 import { DEFAULT_RATE_LIMITS } from '../../../lambdas/relay/rate-limits';
 
@@ -33,6 +33,7 @@ const HANDLERS = [
   ['destruction', DATA_ENV, () => import('../../../lambdas/destruction/handler')],
   ['menu', MENU_ENV, () => import('../../../lambdas/menu/handler')],
   ['fraud', FRAUD_ENV, () => import('../../../lambdas/fraud/handler')],
+  ['analysis', ANALYSIS_ENV, () => import('../../../lambdas/analysis/handler')],
 ] as const;
 
 /** The names a handler reads: every name of its map but those another function alone needs. */
