@@ -3,6 +3,7 @@ import { AliasConflictError } from '../lambdas/aliases/issuance';
 import { AliasRetiredError } from '../lambdas/aliases/names';
 import { InvalidRequestError, StoreNotFoundError, StoreTerminatedError } from '../lambdas/aliases/stores';
 import { aliasCommands } from './commands/aliases';
+import { analysisCommands } from './commands/analysis';
 import { commandContext } from './commands/context';
 import type { Output } from './commands/context';
 import { deadLetterCommands } from './commands/dead-letters';
@@ -12,6 +13,7 @@ import { storeCommands } from './commands/stores';
 import { transmissionCommands } from './commands/transmissions';
 import { FunctionFailedError } from './data-lifecycle';
 import { ReceiptChainBrokenError } from './receipt-verification';
+import { ExportRequestError } from '../lambdas/analysis/export-run';
 import { TargetError } from './target';
 import { ApiProblemError } from './api-client';
 
@@ -37,13 +39,14 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
   transmissionCommands(context);
   recordCommands(context);
   fraudCommands(context);
+  analysisCommands(context);
   deadLetterCommands(context);
   return program;
 }
 
 /** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError) {
+  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError || error instanceof ExportRequestError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };

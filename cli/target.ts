@@ -18,12 +18,14 @@ export interface Target {
   readonly dynamodb: DynamoDBClient;
   readonly kms: KMSClient;
   readonly tables: Readonly<Record<TableKey, string>>;
-  readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string; readonly receiptKeyId: string };
+  readonly keys: { readonly dataKeyId: string; readonly hmacKeyId: string; readonly receiptKeyId: string; readonly pseudonymKeyId: string };
   readonly s3: S3Client;
   /** Bucket holding raw inbound mail below `inbound/`. */
   readonly inboundBucket: string;
-  /** The retention and destruction functions, with a client to invoke them; a deployed stack only. */
-  readonly functions?: { readonly lambda: LambdaClient; readonly retention: string; readonly destruction: string };
+  /** Bucket of the pseudonymised analysis export. */
+  readonly analysisBucket: string;
+  /** The retention, destruction and analysis export functions, with a client to invoke them; a deployed stack only. */
+  readonly functions?: { readonly lambda: LambdaClient; readonly retention: string; readonly destruction: string; readonly analysis: string };
   readonly config: RelayConfig;
   /** The relay queue and its dead-letter queue, with a client for them; a deployed stack only. */
   readonly queues?: { readonly sqs: SQSClient; readonly relay: string; readonly deadLetter: string };
@@ -53,9 +55,10 @@ export async function localTarget(dir: string): Promise<Target> {
     dynamodb: new DynamoDBClient({ ...common, endpoint: endpoints.dynamodb }),
     kms: new KMSClient({ ...common, endpoint: endpoints.kms }),
     tables: endpoints.tables,
-    keys: { dataKeyId: endpoints.keys.data, hmacKeyId: endpoints.keys.hmac, receiptKeyId: endpoints.keys.receipts },
+    keys: { dataKeyId: endpoints.keys.data, hmacKeyId: endpoints.keys.hmac, receiptKeyId: endpoints.keys.receipts, pseudonymKeyId: endpoints.keys.pseudonym },
     s3: localS3Client({ ...common, endpoint: endpoints.s3 }),
     inboundBucket: endpoints.inboundBucket,
+    analysisBucket: endpoints.analysisBucket,
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
     control: endpoints.control,
     ...(endpoints.api ? { api: new MarketplaceApi(endpoints.api, endpoints.region, async () => endpoints.credentials) } : {}),
@@ -82,6 +85,9 @@ const OUTPUTS = [
   'DestructionFunctionName',
   'RelayQueueUrl',
   'DeadLetterQueueUrl',
+  'AnalysisBucketName',
+  'PseudonymKeyArn',
+  'AnalysisFunctionName',
 ] as const;
 
 function deployedPolicy(json: string | undefined): { retention?: unknown } {
@@ -116,10 +122,11 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
       access: value('AccessTableName'),
       receipts: value('ReceiptsTableName'),
     },
-    keys: { dataKeyId: value('AddressKeyArn'), hmacKeyId: value('HmacKeyArn'), receiptKeyId: value('ReceiptKeyArn') },
+    keys: { dataKeyId: value('AddressKeyArn'), hmacKeyId: value('HmacKeyArn'), receiptKeyId: value('ReceiptKeyArn'), pseudonymKeyId: value('PseudonymKeyArn') },
     s3: new S3Client({ region }),
     inboundBucket: value('InboundBucketName'),
-    functions: { lambda: new LambdaClient({ region }), retention: value('RetentionFunctionName'), destruction: value('DestructionFunctionName') },
+    analysisBucket: value('AnalysisBucketName'),
+    functions: { lambda: new LambdaClient({ region }), retention: value('RetentionFunctionName'), destruction: value('DestructionFunctionName'), analysis: value('AnalysisFunctionName') },
     // The deployed policy wins over the local cdk.json, so aliases issued from here expire as the
     // deployed functions expect.
     config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain'), ...deployedPolicy(outputs.get('RetentionPolicy')) }),

@@ -28,10 +28,11 @@ export interface LocalEndpoints {
   /** Absolute path of the directory holding `<id>.eml` and `<id>.json` of every sent message. */
   readonly outboxDir: string;
   readonly inboundBucket: string;
+  /** Where the analysis export writes its Parquet (`records/day=…/`). */
+  readonly analysisBucket: string;
   readonly tables: Readonly<Record<TableKey, string>>;
-  /** ARNs of the data (encryption) key and the HMAC key. */
-  /** ARNs of the address (encryption) key, the HMAC key and the receipt signing key. */
-  readonly keys: { readonly data: string; readonly hmac: string; readonly receipts: string };
+  /** ARNs of the address (encryption) key, the HMAC key, the receipt signing key and the pseudonym key. */
+  readonly keys: { readonly data: string; readonly hmac: string; readonly receipts: string; readonly pseudonym: string };
   /** Static dummy credentials; only the marketplace API checks signatures made with them. */
   readonly credentials: { readonly accessKeyId: string; readonly secretAccessKey: string };
 }
@@ -47,7 +48,7 @@ export async function readLocalEndpoints(dir: string): Promise<LocalEndpoints> {
   const path = join(dir, ENDPOINTS_FILE);
   const parsed: unknown = JSON.parse(await readFile(path, 'utf8'));
   const endpoints = parsed as Partial<LocalEndpoints> | null;
-  const required = ['smtp', 'outbox', 'dynamodb', 's3', 'kms', 'control', 'relayDomain', 'region', 'outboxDir', 'inboundBucket'] as const;
+  const required = ['smtp', 'outbox', 'dynamodb', 's3', 'kms', 'control', 'relayDomain', 'region', 'outboxDir', 'inboundBucket', 'analysisBucket'] as const;
   const missing = required.filter((field) => typeof endpoints?.[field] !== 'string');
   if (!endpoints || missing.length > 0 || !endpoints.tables || !endpoints.keys || !endpoints.credentials) {
     throw new LocalEndpointsError(`${path} is not a local stack description (missing ${missing.join(', ') || 'tables, keys or credentials'})`);

@@ -41,6 +41,8 @@ export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569,
 type LocalService = keyof typeof LOCAL_PORTS;
 
 export const INBOUND_BUCKET = 'anshin-inbound';
+/** The local analysis bucket: `anshin analysis export` writes the day's Parquet here. */
+const ANALYSIS_BUCKET = 'anshin-analysis';
 export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as const;
 
 export interface LocalStackOptions {
@@ -132,7 +134,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         ...(options.persistent ? { dbPath: join(dataDir, 'dynamodb') } : {}),
       }),
     ),
-    started(startS3Server({ directory: join(dataDir, 's3'), buckets: [INBOUND_BUCKET], port: ports.s3 ?? 0, credentials: LOCAL_CREDENTIALS })),
+    started(startS3Server({ directory: join(dataDir, 's3'), buckets: [INBOUND_BUCKET, ANALYSIS_BUCKET], port: ports.s3 ?? 0, credentials: LOCAL_CREDENTIALS })),
     started(startSesOutboxServer(ports.outbox ?? 0)),
     started(startLocalCognito({ directory: join(dataDir, 'cognito'), port: ports.cognito ?? 0, region, log })),
   ] as const;
@@ -292,8 +294,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       region,
       outboxDir,
       inboundBucket: INBOUND_BUCKET,
+      analysisBucket: ANALYSIS_BUCKET,
       tables: { ...LOCAL_TABLE_NAMES },
-      keys: { data: kms.dataKey.arn, hmac: kms.hmacKey.arn, receipts: kms.receiptKey.arn },
+      keys: { data: kms.dataKey.arn, hmac: kms.hmacKey.arn, receipts: kms.receiptKey.arn, pseudonym: kms.pseudonymKey.arn },
       credentials: { accessKeyId: LOCAL_CREDENTIALS.accessKeyId, secretAccessKey: LOCAL_CREDENTIALS.secretAccessKey },
     };
     // Removed first on stop, so a reader never finds endpoints of servers already gone.

@@ -73,6 +73,12 @@ export function positiveInteger(value: string): number {
   return n;
 }
 
+/** A day in Japan time, `YYYY-MM-DD`. */
+export function japanDayOption(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('must be a day, YYYY-MM-DD (Japan time)');
+  return value;
+}
+
 export function instant(value: string): Date {
   const parsed = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(parsed.getTime())) throw new InvalidArgumentError('must be an ISO 8601 instant, e.g. 2027-06-01T00:00:00Z');

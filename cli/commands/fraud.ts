@@ -1,16 +1,11 @@
-import { InvalidArgumentError } from 'commander';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createFraudSignals } from '../../lambdas/fraud/app';
 import { lastWholeDay } from '../../lambdas/fraud/fraud-run';
 import type { SignalsRun } from '../../lambdas/fraud/fraud-run';
 import type { SignalsReport } from '../../lambdas/fraud/signals';
 import type { Target } from '../target';
+import { japanDayOption } from './context';
 import type { CommandContext } from './context';
-
-function day(value: string): string {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) throw new InvalidArgumentError('must be a day, YYYY-MM-DD (Japan time)');
-  return value;
-}
 
 function signalsOf(target: Target) {
   return createFraudSignals({
@@ -44,7 +39,7 @@ export function fraudCommands(context: CommandContext): void {
     fraud
       .command(name)
       .description(description)
-      .option('--day <YYYY-MM-DD>', 'the day, in Japan time (default: yesterday)', day)
+      .option('--day <YYYY-MM-DD>', 'the day, in Japan time (default: yesterday)', japanDayOption)
       .action(async (opts: { day?: string }) => {
         const { target: t, options } = await context.target();
         const report = await read(signalsOf(t), opts.day ?? lastWholeDay(context.now()));

@@ -9,6 +9,11 @@ export class FunctionFailedError extends Error {
 
 /** Invokes a data function (destruction, retention) and waits for the receipt it answers with. */
 export async function invokeForReceipt(lambda: LambdaClient, functionName: string, payload: object): Promise<Receipt> {
+  return invokeForResult<Receipt>(lambda, functionName, payload);
+}
+
+/** Invokes a function and waits for its answer; a function error becomes {@link FunctionFailedError}. */
+export async function invokeForResult<T>(lambda: LambdaClient, functionName: string, payload: object): Promise<T> {
   const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, InvocationType: 'RequestResponse', Payload: JSON.stringify(payload) }));
   const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : '';
   if (response.FunctionError) {
@@ -21,5 +26,5 @@ export async function invokeForReceipt(lambda: LambdaClient, functionName: strin
     })();
     throw new FunctionFailedError(`${functionName} failed: ${parsed.errorType ?? response.FunctionError}: ${parsed.errorMessage ?? 'no message'}`);
   }
-  return JSON.parse(text) as Receipt;
+  return JSON.parse(text) as T;
 }

@@ -24,6 +24,7 @@ const KEY_ROLES = [
   { role: 'data', alias: 'alias/anshin-data', usage: 'ENCRYPT_DECRYPT', spec: 'SYMMETRIC_DEFAULT' },
   { role: 'hmac', alias: 'alias/anshin-hmac', usage: 'GENERATE_VERIFY_MAC', spec: 'HMAC_256' },
   { role: 'receipts', alias: 'alias/anshin-receipts', usage: 'SIGN_VERIFY', spec: 'ECC_NIST_P256' },
+  { role: 'pseudonym', alias: 'alias/anshin-pseudonym', usage: 'GENERATE_VERIFY_MAC', spec: 'HMAC_256' },
 ] as const;
 
 interface StoredKey {
@@ -52,6 +53,7 @@ export class Keyring {
     readonly data: LocalKey,
     readonly hmac: LocalKey,
     readonly receipts: LocalKey,
+    readonly pseudonym: LocalKey,
   ) {}
 
   /** Loads the keyring at `path`, creating the file (mode 0600) with fresh keys when absent. */
@@ -66,17 +68,17 @@ export class Keyring {
     }
     // Key material is a secret even on a laptop: tighten a file someone loosened.
     await chmod(path, 0o600);
-    const [data, hmac, receipts] = KEY_ROLES.map((role) => {
+    const [data, hmac, receipts, pseudonym] = KEY_ROLES.map((role) => {
       const found = keys.keys.find((k) => k.role === role.role);
       if (!found) throw new KeyringError(`${path} has no ${role.role} key; delete the file to start with fresh keys`);
       return toLocalKey(found, role, region);
     });
-    if (!data || !hmac || !receipts) throw new KeyringError(`${path} is incomplete`);
-    return new Keyring(region, data, hmac, receipts);
+    if (!data || !hmac || !receipts || !pseudonym) throw new KeyringError(`${path} is incomplete`);
+    return new Keyring(region, data, hmac, receipts, pseudonym);
   }
 
   get keys(): readonly LocalKey[] {
-    return [this.data, this.hmac, this.receipts];
+    return [this.data, this.hmac, this.receipts, this.pseudonym];
   }
 
   /** Finds a key by key ID, key ARN, alias name or alias ARN, as KMS's `KeyId` parameter allows. */

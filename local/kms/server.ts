@@ -31,6 +31,8 @@ export interface KmsServer {
   readonly hmacKey: LocalKey;
   /** ECC_NIST_P256 signing key for receipts. */
   readonly receiptKey: LocalKey;
+  /** HMAC_256 key investigations' pseudonym keys are derived from. */
+  readonly pseudonymKey: LocalKey;
   close(): Promise<void>;
 }
 
@@ -92,6 +94,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     dataKey: keyring.data,
     hmacKey: keyring.hmac,
     receiptKey: keyring.receipts,
+    pseudonymKey: keyring.pseudonym,
     close: () => closeServer(server),
   };
 }

@@ -192,7 +192,7 @@ describe('local KMS endpoint', () => {
       await upgraded.close();
       expect(upgraded.dataKey.arn).toBe(server.dataKey.arn);
       expect(upgraded.receiptKey.arn).not.toBe(server.receiptKey.arn);
-      expect((JSON.parse(await readFile(path, 'utf8')) as { keys: { role: string }[] }).keys.map((key) => key.role)).toEqual(['data', 'hmac', 'receipts']);
+      expect((JSON.parse(await readFile(path, 'utf8')) as { keys: { role: string }[] }).keys.map((key) => key.role)).toEqual(['data', 'hmac', 'pseudonym', 'receipts']);
     });
   });
 
