@@ -8,6 +8,8 @@
  */
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
+import { measureAnalysisExport } from './analysis-export';
+import type { AnalysisExportBench } from './analysis-export';
 import { measureApi } from './api';
 import type { ApiThroughput } from './api';
 import { measureColdStart } from './cold-start';
@@ -87,6 +89,7 @@ interface Report {
   readonly coldStart: ColdStart;
   readonly endToEnd: EndToEnd;
   readonly api: ApiThroughput;
+  readonly analysis: AnalysisExportBench;
   readonly cost: CostEstimate;
   readonly checks: readonly Check[];
   readonly seconds: number;
@@ -175,6 +178,23 @@ function printReport(report: Report): void {
       Object.entries(api.callsPerAlias).flatMap(([service, commands]) => Object.entries(commands).map(([command, n]) => [service, command, num(n, 2)])),
     ),
   );
+  const { analysis } = report;
+  out.push('', `Analysis export: ${num(analysis.records)} synthetic records of a day to rows and one Parquet file; JSON lines of the same rows as the floor`);
+  out.push(
+    table(
+      ['rows/s', 'Parquet MB per million', 'JSON lines MB per million', 'gzipped JSON lines MB per million', 'Parquet / gzipped JSON', 'whole export rows/s (local stack)'],
+      [
+        [
+          num(analysis.rowsPerSecond),
+          num(analysis.parquetBytesPerMillion / MiB, 1),
+          num(analysis.jsonLinesBytesPerMillion / MiB, 1),
+          num(analysis.gzippedJsonLinesBytesPerMillion / MiB, 1),
+          num(analysis.parquetBytesPerMillion / analysis.gzippedJsonLinesBytesPerMillion, 2),
+          `${num(analysis.endToEnd.rowsPerSecond)} (${num(analysis.endToEnd.records)} records)`,
+        ],
+      ],
+    ),
+  );
   out.push('', `Cost per million relayed messages at ap-northeast-1 list prices (${report.cost.prices.asOf}; ${report.cost.prices.source})`);
   out.push(
     table(
@@ -206,6 +226,8 @@ async function main(): Promise<void> {
   const cost = estimateCost(endToEnd, endToEnd.handlerMsOneAtATime / 1000);
   progress('marketplace API: POST /aliases');
   const api = await measureApi({ requests: options.quick ? 200 : 1000, concurrency: options.concurrency });
+  progress('analysis export');
+  const analysis = await measureAnalysisExport(options);
   const cpu = cpus();
   const report: Report = {
     measuredAt: new Date().toISOString(),
@@ -217,6 +239,7 @@ async function main(): Promise<void> {
     coldStart,
     endToEnd,
     api,
+    analysis,
     cost,
     checks: checks(throughput, corners, memory),
     seconds: (Date.now() - started) / 1000,
