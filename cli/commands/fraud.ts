@@ -23,7 +23,7 @@ function reportLines(report: SignalsReport | SignalsRun): string[] {
   for (const store of report.stores) {
     lines.push(
       `store ${store.storeId}: ${store.flags.join(', ')}${store.pause ? ` (pauses it: ${store.pause})` : ''}`,
-      `  ${store.volume} relayed to ${store.aliasesContacted} alias(es), 14-day median ${store.medianVolume}; spoofing attempts ${store.spoofingAttempts}; bounces ${store.bounces} (${percent(store.bounceRate)}), complaints ${store.complaints} (${percent(store.complaintRate)}); failed logins ${store.failedLogins}; senders added ${store.sendersAdded}`,
+      `  ${store.volume} relayed to ${store.aliasesContacted} alias(es), 14-day median ${store.medianVolume}; spoofing attempts ${store.spoofingAttempts}; bounces ${store.bounces} (${percent(store.bounceRate)}), complaints ${store.complaints} (${percent(store.complaintRate)}); failed logins ${store.failedLogins}; senders added ${store.sendersAdded}; over its rate limit ${store.overLimit} time(s)`,
     );
   }
   for (const alias of report.aliases) lines.push(`alias ${alias.alias} (store ${alias.storeId}): ${alias.flags.join(', ')}; received ${alias.received}, spoofing attempts ${alias.spoofingAttempts}`);

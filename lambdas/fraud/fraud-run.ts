@@ -24,11 +24,13 @@ export async function readSignals(day: string, sources: SignalSources, threshold
   const historyFrom = japanDayBounds(historyStart(day)).from;
   const records: DayRecord[] = [];
   const access: AccessEvent[] = [];
+  const overLimit = new Map<string, number>();
   for (const storeId of await sources.storeIds()) {
     records.push(...(await sources.recordsOfStore(storeId, historyFrom, to)));
     access.push(...(await sources.accessOfStore(storeId, dayFrom, to)));
+    overLimit.set(storeId, await sources.overLimitOfStore(storeId, day));
   }
-  return computeSignals({ day, records, access, thresholds });
+  return computeSignals({ day, records, access, overLimit, thresholds });
 }
 
 export async function runSignals(day: string, sources: SignalSources, pausing: StorePausing, thresholds: FraudThresholds): Promise<SignalsRun> {

@@ -8,6 +8,8 @@ export interface SignalSources {
   recordsOfStore(storeId: string, from: Date, to: Date): Promise<DayRecord[]>;
   /** The store's merchant-menu access records of [from, to). */
   accessOfStore(storeId: string, from: Date, to: Date): Promise<AccessEvent[]>;
+  /** Times the store's mail found its rate limit full on the Japanese day. */
+  overLimitOfStore(storeId: string, day: string): Promise<number>;
 }
 
 /** Pausing a store that crossed a pausing threshold; false when it is gone. */

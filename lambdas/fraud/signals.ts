@@ -5,8 +5,8 @@ import { addDays, japanDay } from '../records/days';
  * Abuse signals of one Japanese day, per store, per alias and per client IP, from the transmission
  * and feedback records and the merchant-menu access log: volume against the store's trailing 14-day
  * median, aliases contacted, refusals by reason (mail from unregistered or unauthenticated senders
- * to a store's customers counts as spoofing), bounce and complaint rates, failed menu logins and
- * senders added. A store past a pause threshold (a volume spike, its complaint rate, spoofing
+ * to a store's customers counts as spoofing), bounce and complaint rates, failed menu logins,
+ * senders added and the times its mail found its rate limit full. A store past a pause threshold (a volume spike, its complaint rate, spoofing
  * volume) is to be paused; every other threshold only flags. Nothing here names an address.
  */
 
@@ -31,6 +31,8 @@ const FraudThresholdsSchema = z.strictObject({
   /** Mail one alias receives a day, and spoofing attempts against it, at which it is flagged. */
   aliasVolume: z.int().positive(),
   aliasSpoofing: z.int().positive(),
+  /** Times a store's mail found its rate limit full in a day (held back or refused) at which it is flagged. */
+  overLimit: z.int().positive(),
 });
 
 export type FraudThresholds = z.infer<typeof FraudThresholdsSchema>;
@@ -58,6 +60,7 @@ export const DEFAULT_FRAUD_THRESHOLDS: FraudThresholds = {
   sendersAdded: 5,
   aliasVolume: 50,
   aliasSpoofing: 10,
+  overLimit: 10,
 };
 
 /** A transmission or feedback record as the signals read it. */
@@ -83,7 +86,7 @@ export interface AccessEvent {
 /** The thresholds at which a store is paused, by the reason its pause is recorded with. */
 const PAUSING = ['volume_spike', 'complaint_rate', 'spoofing_volume'] as const;
 type PauseFlag = (typeof PAUSING)[number];
-type StoreFlag = PauseFlag | 'bounce_rate' | 'failed_logins' | 'senders_added';
+type StoreFlag = PauseFlag | 'bounce_rate' | 'failed_logins' | 'senders_added' | 'rate_limited';
 
 interface StoreSignals {
   readonly storeId: string;
@@ -99,6 +102,8 @@ interface StoreSignals {
   readonly complaintRate: number;
   readonly failedLogins: number;
   readonly sendersAdded: number;
+  /** Times its mail found its rate limit full. */
+  readonly overLimit: number;
   readonly flags: readonly StoreFlag[];
   /** The first pausing threshold crossed: the store is to be paused for it. */
   readonly pause?: PauseFlag;
@@ -159,6 +164,7 @@ interface StoreTally {
   complaints: number;
   failedLogins: number;
   sendersAdded: number;
+  overLimit: number;
 }
 
 function storeFlags(tally: StoreTally, medianVolume: number, thresholds: FraudThresholds): StoreFlag[] {
@@ -170,6 +176,7 @@ function storeFlags(tally: StoreTally, medianVolume: number, thresholds: FraudTh
   if (judged && rate(tally.bounces, tally.volume) >= thresholds.bounceRate) flags.push('bounce_rate');
   if (tally.failedLogins >= thresholds.failedLoginsPerStore) flags.push('failed_logins');
   if (tally.sendersAdded >= thresholds.sendersAdded) flags.push('senders_added');
+  if (tally.overLimit >= thresholds.overLimit) flags.push('rate_limited');
   return flags;
 }
 
@@ -181,6 +188,8 @@ export function computeSignals(input: {
   readonly day: string;
   readonly records: readonly DayRecord[];
   readonly access: readonly AccessEvent[];
+  /** Per store, the times its mail found its rate limit full that day. */
+  readonly overLimit?: ReadonlyMap<string, number>;
   readonly thresholds: FraudThresholds;
 }): SignalsReport {
   const { day, thresholds } = input;
@@ -189,7 +198,7 @@ export function computeSignals(input: {
   const tallyOf = (storeId: string): StoreTally => {
     let tally = stores.get(storeId);
     if (!tally) {
-      tally = { volume: 0, aliases: new Set(), refusals: new Map(), spoofing: 0, bounces: 0, complaints: 0, failedLogins: 0, sendersAdded: 0 };
+      tally = { volume: 0, aliases: new Set(), refusals: new Map(), spoofing: 0, bounces: 0, complaints: 0, failedLogins: 0, sendersAdded: 0, overLimit: 0 };
       stores.set(storeId, tally);
     }
     return tally;
@@ -239,6 +248,8 @@ export function computeSignals(input: {
     if (event.action === 'add_sender' && event.result === 'ok') tallyOf(event.storeId).sendersAdded += 1;
   }
 
+  for (const [storeId, count] of input.overLimit ?? []) if (count > 0) tallyOf(storeId).overLimit += count;
+
   const flaggedStores: StoreSignals[] = [];
   for (const [storeId, tally] of stores) {
     // Days without mail count as 0: a store that sent nothing for two weeks has a median of 0.
@@ -259,6 +270,7 @@ export function computeSignals(input: {
       complaintRate: rate(tally.complaints, tally.volume),
       failedLogins: tally.failedLogins,
       sendersAdded: tally.sendersAdded,
+      overLimit: tally.overLimit,
       flags,
       ...(pause ? { pause } : {}),
     });

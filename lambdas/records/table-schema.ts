@@ -76,6 +76,17 @@ export function expiryBucketsOfDay(day: string): string[] {
   return Array.from({ length: EXPIRY_SHARDS }, (_, shard) => `${day}#${shard}`);
 }
 
+/** Prefix of the rate-limit counter items in the transmissions table, apart from `<sesMessageId>/<index>` records. */
+export const RATE_COUNTER_PREFIX = 'rate#';
+
+/** A counter item's count of the times a message found its limit full (and was held or refused). */
+export const OVER_LIMIT_ATTRIBUTE = 'overLimit';
+
+/** One rate-limit subject's counter item for one Japanese day. */
+export function rateCounterKey(subject: string, day: string): { transmissionId: string } {
+  return { transmissionId: `${RATE_COUNTER_PREFIX}${subject}#${day}` };
+}
+
 /** The attributes a pause sets on a store item (`pausedAt`, `pauseReason`): a pausing role may update only these. */
 export const STORE_PAUSE_ATTRIBUTES = ['pausedAt', 'pauseReason'] as const;
 

@@ -19,6 +19,7 @@ import { AnshinFunction } from './anshin-function';
 import type { DataKeys } from './data-keys';
 import type { DataTables, IndexOf } from './data-tables';
 import { createFailureQueue } from './encrypted-messaging';
+import { STORE_RATE_COUNTERS } from './fraud-signals';
 import { scheduledRun } from './scheduled-run';
 
 export interface AnalysisExportProps {
@@ -94,6 +95,7 @@ export class AnalysisExport extends Construct {
     this.anshinFunction
       // The day's records through the expiry index, read by key; the signals read as the signals function does.
       .bindTable(ANALYSIS_ENV.transmissionsTable, tables.transmissions, { actions: ['dynamodb:BatchGetItem'], indexes: ['byExpiry', 'byStore'] satisfies IndexOf<'transmissions'>[] })
+      .readOnlyUnder(tables.transmissions, ['dynamodb:GetItem'], [STORE_RATE_COUNTERS])
       .bindTable(ANALYSIS_ENV.storesTable, tables.stores, { actions: ['dynamodb:Scan'] })
       .bindTable(ANALYSIS_ENV.accessTable, tables.access, { actions: ['dynamodb:Query'] })
       .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])

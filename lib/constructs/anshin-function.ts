@@ -163,6 +163,15 @@ export class AnshinFunction extends Construct {
    * `retired#*`, a receipt kind): the role cannot create or overwrite any other item.
    */
   writeOnlyUnder(table: ITable, actions: readonly TableAction[], leadingKeys: readonly string[]): this {
+    return this.underLeadingKeys(table, actions, leadingKeys);
+  }
+
+  /** Grants item reads on a table only for partition keys matching the patterns (`rate#store#*`). */
+  readOnlyUnder(table: ITable, actions: readonly ('dynamodb:GetItem' | 'dynamodb:BatchGetItem')[], leadingKeys: readonly string[]): this {
+    return this.underLeadingKeys(table, actions, leadingKeys);
+  }
+
+  private underLeadingKeys(table: ITable, actions: readonly TableAction[], leadingKeys: readonly string[]): this {
     this.role.addToPrincipalPolicy(
       new PolicyStatement({ actions: [...actions], resources: [table.tableArn], conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [...leadingKeys] } } }),
     );

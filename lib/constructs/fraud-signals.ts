@@ -4,7 +4,8 @@ import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FRAUD_ENV } from '../../lambdas/env';
-import { STORE_KEY_ATTRIBUTES, STORE_PAUSE_ATTRIBUTES } from '../../lambdas/records/table-schema';
+import { RATE_COUNTER_PREFIX, STORE_KEY_ATTRIBUTES, STORE_PAUSE_ATTRIBUTES } from '../../lambdas/records/table-schema';
+import { storeCounterSubject } from '../../lambdas/relay/rate-limits';
 import type { RelayConfig } from '../config';
 import { DATA_LIFECYCLE_FUNCTION_DEFAULTS, queueRetention, SIGNALS_RUN_TIME } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
@@ -20,6 +21,9 @@ export interface FraudSignalsProps {
   /** @default lambdas/fraud/handler.ts */
   readonly entry?: string;
 }
+
+/** The stores' rate-limit counter items (`rate#store#<store ID>#<day>`), whose over-limit counts the signals read. */
+export const STORE_RATE_COUNTERS = `${RATE_COUNTER_PREFIX}${storeCounterSubject('')}*`;
 
 const DEFAULT_ENTRY = fileURLToPath(new URL('../../lambdas/fraud/handler.ts', import.meta.url));
 
@@ -51,6 +55,7 @@ export class FraudSignals extends Construct {
       // The store items, by a scan of the small stores table; a pause is an update of a store item.
       .bindTable(FRAUD_ENV.storesTable, tables.stores, { actions: ['dynamodb:Scan', 'dynamodb:GetItem'] })
       .bindTable(FRAUD_ENV.transmissionsTable, tables.transmissions, { actions: [], indexes: ['byStore'] satisfies IndexOf<'transmissions'>[] })
+      .readOnlyUnder(tables.transmissions, ['dynamodb:GetItem'], [STORE_RATE_COUNTERS])
       .bindTable(FRAUD_ENV.accessTable, tables.access, { actions: ['dynamodb:Query'] })
       .useKeyThrough(keys.dataKey, ['kms:Decrypt'], ['dynamodb'])
       .setEnvironment(FRAUD_ENV.thresholds, JSON.stringify(config.fraud));

@@ -292,6 +292,7 @@ function grantsOf(resources: Resources, stack: AnshinRelayStack, roleId: string)
 const VIA_DYNAMODB = ' if {"StringEquals":{"kms:ViaService":["dynamodb.ap-northeast-1.amazonaws.com"]}}';
 const VIA_SQS = ' if {"StringEquals":{"kms:ViaService":["sqs.ap-northeast-1.amazonaws.com"]}}';
 const INBOUND_PREFIX_ONLY = ' if {"StringLike":{"s3:prefix":["inbound/*"]}}';
+const STORE_COUNTERS_ONLY = ' if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["rate#store#*"]}}';
 const TRACING = { '*': ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'] };
 
 describe('least privilege', () => {
@@ -441,6 +442,7 @@ describe('least privilege', () => {
       stores: ['dynamodb:GetItem', 'dynamodb:Scan'],
       'stores if {"ForAllValues:StringEquals":{"dynamodb:Attributes":["storeId","item","pausedAt","pauseReason"]}}': ['dynamodb:UpdateItem'],
       'transmissions/index/byStore': ['dynamodb:Query'],
+      [`transmissions${STORE_COUNTERS_ONLY}`]: ['dynamodb:GetItem'],
       access: ['dynamodb:Query'],
       [`dataKey${VIA_DYNAMODB}`]: ['kms:Decrypt'],
       [`dataKey${VIA_SQS}`]: ['kms:Decrypt', 'kms:GenerateDataKey'],
@@ -459,6 +461,7 @@ describe('least privilege', () => {
       transmissions: ['dynamodb:BatchGetItem'],
       'transmissions/index/byExpiry': ['dynamodb:Query'],
       'transmissions/index/byStore': ['dynamodb:Query'],
+      [`transmissions${STORE_COUNTERS_ONLY}`]: ['dynamodb:GetItem'],
       stores: ['dynamodb:Scan'],
       access: ['dynamodb:Query'],
       pseudonymKey: ['kms:GenerateMac'],

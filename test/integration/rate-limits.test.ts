@@ -2,6 +2,8 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { IssueAliasResult } from '../../lambdas/aliases/issuance';
 import type { StoreView } from '../../lambdas/aliases/stores';
+import type { SignalsReport } from '../../lambdas/fraud/signals';
+import { japanDay } from '../../lambdas/records/days';
 import { captureProcessOutput } from '../support/capture-output';
 import { RelayHarness } from './support/relay-harness';
 
@@ -86,6 +88,13 @@ describe('a store limited to 10 a minute and 25 a day sending 30 messages at onc
     await relay.stack.heldMail.release();
     expect(await outcomes(ids)).toEqual({ relayed: 25, 'refused:rate_limited': 5 });
     expect(relay.stack.heldMail.waiting).toBe(0);
+  });
+
+  it('is named by the abuse signals for every time its mail found the limit full', async () => {
+    const report = await relay.cli<SignalsReport>(['fraud', 'signals', '--day', japanDay(now)]);
+    // 20 held at first, 10 again a minute later, 5 refused once the day's limit was reached.
+    expect(report.stores).toEqual([expect.objectContaining({ storeId: 'burst-shop', volume: 25, overLimit: 35, flags: ['rate_limited'] })]);
+    expect(report.stores[0]).not.toHaveProperty('pause');
   });
 
   it("leaves another store's mail alone", async () => {

@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { documentClient } from '../../aws/dynamo-document';
-import { STORE_ITEM, TABLES } from '../../records/table-schema';
+import { OVER_LIMIT_ATTRIBUTE, rateCounterKey, STORE_ITEM, TABLES } from '../../records/table-schema';
+import { storeCounterSubject } from '../../relay/rate-limits';
 import type { SignalSources } from '../ports';
 import type { AccessEvent, DayRecord } from '../signals';
 
@@ -12,7 +13,8 @@ const FEEDBACK_PREFIX = 'feedback/';
 /**
  * The signals' reads: the stores table's store items (a scan: the table holds one item per store
  * and per registered sender, small beside the records), each store's records through the
- * transmissions table's by-store-and-time index, and its access records by time in its partition.
+ * transmissions table's by-store-and-time index, its access records by time in its partition, and
+ * its rate-limit counter item of the day.
  */
 export class DynamoSignalSources implements SignalSources {
   private readonly db;
@@ -65,6 +67,13 @@ export class DynamoSignalSources implements SignalSources {
       ExpressionAttributeValues: { ':store': storeId, ':from': from.toISOString(), ':to': to.toISOString() },
     });
     return items.map((item) => ({ storeId, at: String(item.at), clientIp: String(item.clientIp ?? 'unknown'), action: String(item.action ?? ''), result: String(item.result ?? '') }));
+  }
+
+  async overLimitOfStore(storeId: string, day: string): Promise<number> {
+    const { Item } = await this.db.send(
+      new GetCommand({ TableName: this.tables.transmissions, Key: rateCounterKey(storeCounterSubject(storeId), day), ProjectionExpression: '#over', ExpressionAttributeNames: { '#over': OVER_LIMIT_ATTRIBUTE } }),
+    );
+    return typeof Item?.[OVER_LIMIT_ATTRIBUTE] === 'number' ? Item[OVER_LIMIT_ATTRIBUTE] : 0;
   }
 
   private async query(input: QueryCommandInput): Promise<Record<string, unknown>[]> {

@@ -1,20 +1,14 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+import { OVER_LIMIT_ATTRIBUTE, rateCounterKey } from '../../records/table-schema';
 import { fullWindow } from '../rate-limits';
 import type { FullCounter, RateCounter, RateLimiter } from '../rate-limits';
-
-/** Prefix of the counter items in the transmissions table, apart from `<sesMessageId>/<index>` records. */
-const RATE_COUNTER_PREFIX = 'rate#';
 
 /** A counter outlives its day by this long, then TTL (or the retention run) removes it. */
 const KEPT_AFTER_DAY_SECONDS = 3_600;
 
 const DAY_COUNT = 'dayCount';
 
-/** One subject's counter item for one day. */
-export function rateCounterKey(subject: string, day: string): { transmissionId: string } {
-  return { transmissionId: `${RATE_COUNTER_PREFIX}${subject}#${day}` };
-}
 const minuteAttribute = (counter: RateCounter): string => `m${counter.minute.replace(':', '')}`;
 
 /**
@@ -22,7 +16,8 @@ const minuteAttribute = (counter: RateCounter): string => `m${counter.minute.rep
  * the day's count and one count per minute: a single conditional update takes from both windows
  * only while both are below their limits, so concurrent relays never let more through than a limit
  * (a transaction over several items would fail on every concurrent message instead). A message
- * stopped by a later counter gives back what it took from the earlier ones.
+ * stopped by a later counter gives back what it took from the earlier ones. A full counter counts
+ * the message that found it full (`overLimit`), which the abuse signals read.
  */
 export class DynamoRateLimiter extends DynamoTable implements RateLimiter {
   async take(counters: readonly RateCounter[]): Promise<readonly FullCounter[]> {
@@ -69,6 +64,9 @@ export class DynamoRateLimiter extends DynamoTable implements RateLimiter {
       // The item as it was, in DynamoDB's own attribute-value form: the error is not unmarshalled.
       const item = (error as { Item?: Record<string, { N?: string } | undefined> }).Item ?? {};
       const counts = { day: Number(item[DAY_COUNT]?.N ?? 0), minute: Number(item[minuteAttribute(counter)]?.N ?? 0) };
+      await this.db.send(
+        new UpdateCommand({ TableName: this.tableName, Key: key, UpdateExpression: 'ADD #over :one', ExpressionAttributeNames: { '#over': OVER_LIMIT_ATTRIBUTE }, ExpressionAttributeValues: { ':one': 1 } }),
+      );
       return { counter, window: fullWindow(counter, counts) ?? 'minute' };
     }
   }

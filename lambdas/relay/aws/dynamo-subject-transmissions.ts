@@ -1,6 +1,5 @@
 import type { SubjectRateCounters, SubjectRecord, SubjectTransmissions } from '../../destruction/ports';
-import { rateCounterKey } from './dynamo-rate-limiter';
-import { TABLES } from '../../records/table-schema';
+import { rateCounterKey, TABLES } from '../../records/table-schema';
 import { DynamoSubjectTable } from '../../aws/dynamo-subject-table';
 import type { ItemKey } from '../../aws/dynamo-subject-table';
 

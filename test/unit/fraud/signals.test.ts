@@ -72,6 +72,13 @@ describe('abuse signals', () => {
     expect(report.ips).toEqual([{ clientIp: '203.0.113.9', failedLogins: 22, storesTried: 13, flags: ['failed_logins'] }]);
   });
 
+  it('flag a store whose mail found its rate limit full often enough, without pausing it', () => {
+    const report = computeSignals({ day: DAY, records: [], access: [], overLimit: new Map([['bursty', 10], ['steady', 9], ['idle', 0]]), thresholds: DEFAULT_FRAUD_THRESHOLDS });
+    expect(report.stores).toEqual([expect.objectContaining({ storeId: 'bursty', overLimit: 10, flags: ['rate_limited'] })]);
+    expect(report.stores[0]).not.toHaveProperty('pause');
+    expect(report.storesSeen).toBe(2);
+  });
+
   it('flag an alias that received more than a person does', () => {
     expect(signals(many(50, () => relayed('shop', 'c-flooded'))).aliases).toEqual([{ alias: 'c-flooded', storeId: 'shop', received: 50, spoofingAttempts: 0, flags: ['alias_volume'] }]);
   });
