@@ -35,6 +35,8 @@ import { LocalHeldMail } from './held-mail';
 import type { RateLimits } from '../lambdas/relay/rate-limits';
 import { startSesOutboxServer } from './ses-outbox-server';
 import { ensureTables, LOCAL_TABLE_NAMES } from './tables';
+import { serviceMetrics } from '../lambdas/aws/metrics';
+import { SERVICES } from '../lambdas/metric-names';
 
 /** Ports `npm start` uses; SMTP and outbox are part of the local stack contract (DESIGN.md). */
 export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510, api: 4580, menu: 4590, cognito: 9229 } as const;
@@ -190,7 +192,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const dnsResolver = localDnsResolver(dataDir);
     const heldMail = new LocalHeldMail(queueArn, region, log);
     stops.push(async () => heldMail.close());
-    const relay = createRelay({ clients, settings, mailer, deadLetters: new LocalDeadLetterStore(deadLettersDir), holds: heldMail, dnsResolver });
+    // The relay's metrics go to stdout as embedded metric format lines, beside its log lines, as in Lambda.
+    const metrics = serviceMetrics(SERVICES.relay);
+    const relay = createRelay({ clients, settings, mailer, deadLetters: new LocalDeadLetterStore(deadLettersDir), holds: heldMail, dnsResolver, metrics });
     heldMail.deliverTo(relay);
 
     const ingress = await startSmtpIngress({

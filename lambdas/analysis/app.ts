@@ -2,6 +2,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { NO_METRICS } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { METRIC, SERVICES } from '../metric-names';
 import { DynamoSignalSources } from '../fraud/aws/dynamo-signal-sources';
 import { readSignals } from '../fraud/fraud-run';
 import type { FraudThresholds } from '../fraud/signals';
@@ -30,10 +33,12 @@ export function createAnalysisExport(deps: {
   readonly kms: KMSClient;
   readonly settings: AnalysisSettings;
   readonly logger?: Logger;
+  readonly metrics?: FunctionMetrics;
   readonly now?: () => Date;
 }): AnalysisExport {
   const { settings } = deps;
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-analysis' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.analysis });
+  const metrics = deps.metrics ?? NO_METRICS;
   const sources = new DynamoSignalSources(deps.dynamodb, settings.tables);
   const ports = {
     records: new DynamoDayRecords(deps.dynamodb, settings.tables.transmissions, settings.transmissionRetentionDays),
@@ -46,6 +51,8 @@ export function createAnalysisExport(deps: {
       const manifest = await exportDay(day, key, ports, (deps.now ?? (() => new Date()))());
       // Who asked for an investigation's export is on record here and in the manifest beside it.
       logger.info('analysis_exported', { ...manifest, columns: undefined });
+      metrics.add(METRIC.rowsExported, manifest.rows);
+      metrics.publish();
       return manifest;
     },
   };

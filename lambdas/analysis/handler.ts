@@ -5,12 +5,15 @@ import { ANALYSIS_ENV, requireEnv, requireHomeRegion, requireJsonEnv, requirePos
 import { dayOfEvent } from '../fraud/app';
 import { parseFraudThresholds } from '../fraud/signals';
 import { createAnalysisExport, keyOfEvent } from './app';
+import { serviceMetrics } from '../aws/metrics';
+import { SERVICES } from '../metric-names';
 import type { ExportManifest } from './export-run';
 
 requireHomeRegion();
 
 const analysis = createAnalysisExport({
   dynamodb: new DynamoDBClient({}),
+  metrics: serviceMetrics(SERVICES.analysis),
   s3: new S3Client({}),
   kms: new KMSClient({}),
   settings: {

@@ -7,6 +7,9 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Router } from '@aws-lambda-powertools/event-handler/http';
 import type { RequestContext } from '@aws-lambda-powertools/event-handler/types';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { NO_METRICS, statusClass } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { DIMENSION, METRIC, SERVICES } from '../metric-names';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { addressMacInput } from '../aliases/address';
@@ -81,6 +84,7 @@ export interface ApiDependencies {
   readonly mailer?: Mailer;
   readonly clock?: () => Date;
   readonly logger?: Logger;
+  readonly metrics?: FunctionMetrics;
 }
 
 export type ApiHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -162,7 +166,8 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
   const ports = createApiPorts(deps);
   const { settings } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-api' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.api });
+  const metrics = deps.metrics ?? NO_METRICS;
   const random = (): string => randomBytes(8).toString('hex');
 
   const handlers: Record<(typeof ROUTES)[number]['operationId'], Handler> = {
@@ -280,6 +285,8 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
   return async (event, context) => {
     const result = await app.resolve(event, context);
     logger.info('api_request', { method: event.httpMethod, resource: event.resource, status: result.statusCode });
+    metrics.countBy(METRIC.requests, DIMENSION.result, statusClass(result.statusCode));
+    metrics.publish();
     return result;
   };
 }

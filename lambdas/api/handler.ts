@@ -5,11 +5,14 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { API_ENV, requireEnv, requireHomeRegion, requirePositiveIntegerEnv } from '../env';
 import { createApiHandler } from './app';
+import { serviceMetrics } from '../aws/metrics';
+import { SERVICES } from '../metric-names';
 
 requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createApiHandler({
+  metrics: serviceMetrics(SERVICES.api),
   clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), cognito: new CognitoIdentityProviderClient({}), ses: new SESv2Client({}), lambda: new LambdaClient({}) },
   settings: {
     aliasesTable: requireEnv(API_ENV.aliasesTable),

@@ -4,6 +4,9 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, NO_METRICS } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { DIMENSION, METRIC, SERVICES } from '../metric-names';
 import { DynamoDeletionRequests } from '../records/aws/dynamo-deletion-requests';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
 import { KmsReceiptSigner } from '../records/aws/kms-receipt-signer';
@@ -60,6 +63,7 @@ export interface DestructionDependencies {
   readonly rawMail?: RawMailArchive;
   readonly clock?: () => Date;
   readonly logger?: Logger;
+  readonly metrics?: FunctionMetrics;
 }
 
 export interface Destruction {
@@ -100,7 +104,7 @@ export function createDestruction(deps: DestructionDependencies): Destruction {
   const ports = createSubjectPorts(deps);
   const aliasLookup = createAliasLookup(deps);
   const clock = deps.clock ?? (() => new Date());
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-destruction' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.destruction });
   const options = { policy: deps.settings.policy, clock };
 
   return {
@@ -137,16 +141,24 @@ export async function handleDestructionEvent(destruction: Destruction, event: un
 }
 
 export function createDestructionHandler(deps: DestructionDependencies): (event: unknown) => Promise<Receipt> {
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-destruction' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.destruction });
+  const metrics = deps.metrics ?? NO_METRICS;
   const destruction = createDestruction({ ...deps, logger });
   const requests = new DynamoDeletionRequests(deps.clients.dynamodb, deps.settings.tables.receipts);
   return async (event) => {
+    const started = performance.now();
     try {
-      return await handleDestructionEvent(destruction, event, requests);
+      const receipt = await handleDestructionEvent(destruction, event, requests);
+      metrics.countBy(METRIC.destructions, DIMENSION.kind, receipt.kind === 'termination' ? 'termination' : (receipt.subject?.kind ?? 'unknown'));
+      metrics.add(METRIC.destructionDuration, (performance.now() - started) / 1000, MetricUnit.Seconds);
+      return receipt;
     } catch (error) {
       // The name only: a message from a dependency could quote what it was given.
       logger.error('destruction_failed', { errorName: error instanceof Error ? error.name : 'unknown' });
+      metrics.add(METRIC.destructionFailed, 1);
       throw error;
+    } finally {
+      metrics.publish();
     }
   };
 }

@@ -6,11 +6,14 @@ import { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { Receipt } from '../records/receipts';
 import { DATA_ENV, dataSettingsFromEnv, requireEnv, requireHomeRegion } from '../env';
 import { createDestructionHandler } from './app';
+import { serviceMetrics } from '../aws/metrics';
+import { SERVICES } from '../metric-names';
 
 requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 const handle = createDestructionHandler({
+  metrics: serviceMetrics(SERVICES.destruction),
   clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), cognito: new CognitoIdentityProviderClient({}), ses: new SESv2Client({}) },
   settings: {
     ...dataSettingsFromEnv(),

@@ -1,6 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { NO_METRICS } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { DIMENSION, METRIC, SERVICES } from '../metric-names';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
 import { DynamoFeedbackLog } from './aws/dynamo-feedback-log';
@@ -20,6 +23,7 @@ export interface FeedbackDependencies {
   readonly settings: FeedbackSettings;
   readonly clock?: () => Date;
   readonly logger?: Logger;
+  readonly metrics?: FunctionMetrics;
 }
 
 export type FeedbackHandler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -57,7 +61,8 @@ function logOutcome(logger: Logger, outcome: FeedbackOutcome): void {
  */
 export function createFeedbackHandler(deps: FeedbackDependencies): FeedbackHandler {
   const ports = createFeedbackPorts(deps);
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-feedback' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.feedback });
+  const metrics = deps.metrics ?? NO_METRICS;
   const options: FeedbackOptions = {
     relayDomain: deps.settings.relayDomain,
     hardBouncePauseDays: deps.settings.hardBouncePauseDays,
@@ -72,7 +77,9 @@ export function createFeedbackHandler(deps: FeedbackDependencies): FeedbackHandl
         logger.info('feedback_ignored', { sqsMessageId: record.messageId });
         return;
       }
-      logOutcome(logger, await applySendingFeedback(feedback, ports, options));
+      const outcome = await applySendingFeedback(feedback, ports, options);
+      logOutcome(logger, outcome);
+      if (outcome.recorded) metrics.countBy(METRIC.feedback, DIMENSION.kind, outcome.record.kind);
     } catch (error) {
       logger.error('feedback_failed', { sqsMessageId: record.messageId, errorName: error instanceof Error ? error.name : 'unknown' });
       throw error;
@@ -81,5 +88,11 @@ export function createFeedbackHandler(deps: FeedbackDependencies): FeedbackHandl
 
   // A BatchProcessor holds the batch it is working on, so each call gets its own: Lambda never runs
   // two invocations in one environment, but the local stack calls the handler concurrently.
-  return (event) => processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false });
+  return async (event) => {
+    try {
+      return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { throwOnFullBatchFailure: false });
+    } finally {
+      metrics.publish();
+    }
+  };
 }

@@ -1,5 +1,8 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { NO_METRICS } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { METRIC, SERVICES } from '../metric-names';
 import { DynamoStoreDirectory } from '../aliases/aws/dynamo-store-directory';
 import { DynamoSignalSources } from './aws/dynamo-signal-sources';
 import { lastWholeDay, readSignals, runSignals } from './fraud-run';
@@ -20,9 +23,10 @@ export interface FraudSignals {
 }
 
 /** Used by the scheduled function and, in-process, by the CLI. */
-export function createFraudSignals(deps: { readonly dynamodb: DynamoDBClient; readonly settings: FraudSettings; readonly logger?: Logger }): FraudSignals {
+export function createFraudSignals(deps: { readonly dynamodb: DynamoDBClient; readonly settings: FraudSettings; readonly logger?: Logger; readonly metrics?: FunctionMetrics }): FraudSignals {
   const { settings } = deps;
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-fraud' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.fraud });
+  const metrics = deps.metrics ?? NO_METRICS;
   const sources = new DynamoSignalSources(deps.dynamodb, settings.tables);
   const stores = new DynamoStoreDirectory(deps.dynamodb, settings.tables.stores);
   const pausing: StorePausing = {
@@ -38,6 +42,9 @@ export function createFraudSignals(deps: { readonly dynamodb: DynamoDBClient; re
       for (const alias of run.aliases) logger.warn('alias_flagged', { day, ...alias });
       for (const ip of run.ips) logger.warn('ip_flagged', { day, ...ip });
       for (const paused of run.paused) logger.warn('store_paused', { day, ...paused });
+      metrics.add(METRIC.storesFlagged, run.stores.length);
+      metrics.add(METRIC.storesPaused, run.paused.length);
+      metrics.publish();
       logger.info('signals_run', { day, storesSeen: run.storesSeen, flaggedStores: run.stores.length, flaggedAliases: run.aliases.length, flaggedIps: run.ips.length, paused: run.paused.length });
       return run;
     },

@@ -4,6 +4,9 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { NO_METRICS, statusClass } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { DIMENSION, METRIC, SERVICES } from '../metric-names';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context as LambdaContext } from 'aws-lambda';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
@@ -69,6 +72,7 @@ export interface MenuDependencies {
   readonly mailer?: Mailer;
   readonly clock?: () => Date;
   readonly logger?: Logger;
+  readonly metrics?: FunctionMetrics;
 }
 
 /** What one request leaves in the access log; handlers fill in what they know. */
@@ -100,7 +104,8 @@ const ERRORS: Record<string, TextKey> = { last_sender: 'lastSender', wrong_code:
 function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
   const { clients, settings } = deps;
   const clock = deps.clock ?? (() => new Date());
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-menu' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.menu });
+  const metrics = deps.metrics ?? NO_METRICS;
   const identity: IdentityProvider = new CognitoIdentityProvider(clients.cognito, { userPoolId: settings.userPoolId, clientId: settings.userPoolClientId });
   const sessions = new DynamoSessions(clients.dynamodb, settings.accessTable);
   const throttle = new DynamoLoginThrottle(clients.dynamodb, settings.accessTable);
@@ -213,6 +218,9 @@ function createMenuApp(deps: MenuDependencies): Hono<MenuEnv> {
     } catch (error) {
       logger.error('access_record_failed', { errorName: error instanceof Error ? error.name : 'unknown' });
     }
+    metrics.countBy(METRIC.requests, DIMENSION.result, statusClass(c.res.status));
+    if (action === 'login') metrics.countBy(METRIC.logins, DIMENSION.result, result);
+    metrics.publish();
   });
 
   app.use(

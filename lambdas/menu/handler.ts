@@ -4,11 +4,14 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SESv2Client } from '@aws-sdk/client-sesv2';
 import { MENU_ENV, requireEnv, requireHomeRegion, requirePositiveIntegerEnv } from '../env';
 import { createMenuHandler } from './app';
+import { serviceMetrics } from '../aws/metrics';
+import { SERVICES } from '../metric-names';
 
 requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 export const handler = createMenuHandler({
+  metrics: serviceMetrics(SERVICES.menu),
   clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), cognito: new CognitoIdentityProviderClient({}), ses: new SESv2Client({}) },
   settings: {
     aliasesTable: requireEnv(MENU_ENV.aliasesTable),

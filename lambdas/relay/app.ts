@@ -5,6 +5,9 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, NO_METRICS } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { DIMENSION, METRIC, SERVICES } from '../metric-names';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CachingKeyService } from '../keys/caching-key-service';
 import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
@@ -112,6 +115,10 @@ export interface RelayDependencies {
   readonly holds?: HoldQueue;
   readonly clock?: () => Date;
   readonly logger?: Logger;
+  /** Defaults to namespace `Anshin`, service `anshin-relay`. */
+  readonly metrics?: FunctionMetrics;
+  /** The running total of AWS calls the relay's own clients made; with it, calls per message are a metric. */
+  readonly awsCalls?: () => number;
   /** DNS for DKIM keys; defaults to the system resolver. The local stack and tests give a local map. */
   readonly dnsResolver?: DnsResolver;
 }
@@ -153,13 +160,28 @@ function logDelivery(logger: Logger, sesMessageId: string, result: DeliveryResul
   else logger.info('duplicate_delivery_skipped', { sesMessageId, transmissionId: result.transmissionId });
 }
 
+/** Counts of a delivery: outcome, refusal reason and size; never who it was for. */
+function countDelivery(metrics: FunctionMetrics, result: DeliveryResult): void {
+  if (result.status === 'relayed') {
+    metrics.add(METRIC.relayed, 1);
+    metrics.add(METRIC.messageSize, result.sizeBytes, MetricUnit.Bytes);
+  } else if (result.status === 'refused') {
+    metrics.countBy(METRIC.refused, DIMENSION.reason, result.reason);
+    if (result.bounced) metrics.add(METRIC.bounced, 1);
+  } else if (result.status === 'held') metrics.add(METRIC.held, 1);
+  else if (result.status === 'dead_lettered') {
+    if (!result.earlier) metrics.add(METRIC.deadLettered, 1);
+  } else metrics.add(METRIC.duplicate, 1);
+}
+
 /**
  * The relay as an SQS batch handler: each record is one SES receipt notification. Records fail
  * individually (partial batch response), so one bad message never holds back the others.
  */
 export function createRelayHandler(deps: RelayDependencies): RelayHandler {
   const ports = createRelayPorts(deps);
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-relay' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.relay });
+  const metrics = deps.metrics ?? NO_METRICS;
   const clock = deps.clock ?? (() => new Date());
   const options: RelayOptions = {
     relayDomain: deps.settings.relayDomain,
@@ -185,6 +207,8 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
       throw new RecordNotStartedError('too little time left in this invocation to relay another message');
     }
     let sesMessageId: string | undefined;
+    const started = performance.now();
+    const callsBefore = deps.awsCalls?.();
     try {
       const mail = parseSesNotification(record.body);
       sesMessageId = mail.sesMessageId;
@@ -196,7 +220,10 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
       }
       const attempt = recordAttempt(record, mail.sesMessageId, failureHandling.deadLetters);
       const results = await relayInboundMail(mail, ports, options, attempt);
-      for (const result of results) logDelivery(logger, mail.sesMessageId, result);
+      for (const result of results) {
+        logDelivery(logger, mail.sesMessageId, result);
+        countDelivery(metrics, result);
+      }
       const held = results.flatMap((result) => (result.status === 'held' ? [result.retryAfterSeconds] : []));
       if (held.length > 0) {
         // Every other delivery is finished; the copy brings the held ones back when the soonest may go.
@@ -205,10 +232,16 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
       }
     } catch (error) {
       if (error instanceof IncompleteDeliveryError) {
-        for (const result of error.results) logDelivery(logger, sesMessageId ?? 'unknown', result);
+        for (const result of error.results) {
+          logDelivery(logger, sesMessageId ?? 'unknown', result);
+          countDelivery(metrics, result);
+        }
         for (const pending of error.pending) logger.warn('delivery_pending_retry', { sesMessageId, ...pending });
       }
       await settleFailedRecord(record, sesMessageId, error, failureHandling);
+    } finally {
+      metrics.add(METRIC.handlerLatency, performance.now() - started, MetricUnit.Milliseconds);
+      if (callsBefore !== undefined && deps.awsCalls) metrics.add(METRIC.awsCalls, deps.awsCalls() - callsBefore);
     }
   };
 
@@ -216,12 +249,17 @@ export function createRelayHandler(deps: RelayDependencies): RelayHandler {
   // to relay (bench/relay-memory.ts); ten of them at once would not fit the function's memory.
   // A BatchProcessor holds the batch it is working on, so each call gets its own: Lambda never runs
   // two invocations in one environment, but the local stack calls the handler concurrently.
-  return (event, context) =>
-    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
-      throwOnFullBatchFailure: false,
-      processInParallel: false,
-      ...(context ? { context } : {}),
-    });
+  return async (event, context) => {
+    try {
+      return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
+        throwOnFullBatchFailure: false,
+        processInParallel: false,
+        ...(context ? { context } : {}),
+      });
+    } finally {
+      metrics.publish();
+    }
+  };
 }
 
 /** A record left unstarted for the queue to deliver again; nothing of it was claimed or sent. */

@@ -8,6 +8,8 @@ import type { SpamVerdictAction } from './screening';
 import { RELAY_ENV, requireEnv, requireHomeRegion, requireJsonEnv, requirePositiveIntegerEnv } from '../env';
 import { parseRateLimits } from './rate-limits';
 import { createRelayHandler } from './app';
+import { countSdkCalls, serviceMetrics } from '../aws/metrics';
+import { SERVICES } from '../metric-names';
 
 requireHomeRegion();
 
@@ -20,8 +22,12 @@ function requireSpamVerdictActionEnv(): SpamVerdictAction {
 }
 
 // Clients and configuration are created once per container and reused across invocations.
+const clients = { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), sesv2: new SESv2Client({}), sqs: new SQSClient({}) };
+
 export const handler = createRelayHandler({
-  clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), sesv2: new SESv2Client({}), sqs: new SQSClient({}) },
+  metrics: serviceMetrics(SERVICES.relay),
+  clients,
+  awsCalls: countSdkCalls(Object.values(clients)),
   settings: {
     aliasesTable: requireEnv(RELAY_ENV.aliasesTable),
     storesTable: requireEnv(RELAY_ENV.storesTable),

@@ -4,6 +4,9 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { NO_METRICS } from '../aws/metrics';
+import type { FunctionMetrics } from '../aws/metrics';
+import { DIMENSION, METRIC, SERVICES } from '../metric-names';
 import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
 import { DynamoExpiryIndex } from './aws/dynamo-expiry-index';
 import { DynamoReceiptLog } from '../records/aws/dynamo-receipt-log';
@@ -57,6 +60,7 @@ export interface RetentionDependencies {
   /** What `now` is when a request names none. */
   readonly clock?: () => Date;
   readonly logger?: Logger;
+  readonly metrics?: FunctionMetrics;
 }
 
 interface RetentionRequest {
@@ -105,6 +109,13 @@ function logProgress(logger: Logger, progress: RetentionProgress): void {
   logger.info(progress.stopped ? 'retention_stopped' : 'retention_stage_done', { ...progress });
 }
 
+/** What the run removed, by class, and whether it finished: the alarm on incomplete runs reads it. */
+function countReceipt(metrics: FunctionMetrics, receipt: Receipt): void {
+  for (const [dataClass, count] of Object.entries(receipt.counts)) metrics.countBy(METRIC.itemsRemoved, DIMENSION.dataClass, dataClass, count ?? 0);
+  metrics.add(METRIC.retentionComplete, receipt.complete ? 1 : 0);
+  metrics.publish();
+}
+
 function logReceipt(logger: Logger, receipt: Receipt): void {
   const { receiptId, policyVersion, requestedBy, startedAt, finishedAt, counts, aliasesRetired, complete } = receipt;
   const attributes = { receiptId, policyVersion, requestedBy, startedAt, finishedAt, counts, aliasesRetired, complete };
@@ -118,7 +129,8 @@ function logReceipt(logger: Logger, receipt: Receipt): void {
  */
 export function createRetentionRun(deps: RetentionDependencies): RetentionRun {
   const ports = createRetentionPorts(deps);
-  const logger = deps.logger ?? new Logger({ serviceName: 'anshin-retention' });
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.retention });
+  const metrics = deps.metrics ?? NO_METRICS;
   const clock = deps.clock ?? (() => new Date());
   const { policy, reserveMs } = deps.settings;
 
@@ -136,6 +148,7 @@ export function createRetentionRun(deps: RetentionDependencies): RetentionRun {
       throw error;
     });
     logReceipt(logger, receipt);
+    countReceipt(metrics, receipt);
     return receipt;
   };
 }

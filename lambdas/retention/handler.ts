@@ -9,11 +9,14 @@ import { parseRetentionEvent } from './request';
 import type { RetentionEvent } from './request';
 import { DATA_ENV, dataSettingsFromEnv, requireEnv, requireHomeRegion } from '../env';
 import { createRetentionRun } from './app';
+import { serviceMetrics } from '../aws/metrics';
+import { SERVICES } from '../metric-names';
 
 requireHomeRegion();
 
 // Clients and configuration are created once per container and reused across invocations.
 const run = createRetentionRun({
+  metrics: serviceMetrics(SERVICES.retention),
   clients: { dynamodb: new DynamoDBClient({}), kms: new KMSClient({}), s3: new S3Client({}), ses: new SESv2Client({}), lambda: new LambdaClient({}) },
   settings: {
     ...dataSettingsFromEnv(),

@@ -175,6 +175,31 @@ describe('exactly once', () => {
   });
 });
 
+describe('metrics', () => {
+  /** The embedded-metric-format lines among the output: one JSON object each, with `_aws`. */
+  function emfLines(): Record<string, unknown>[] {
+    return logLines
+      .join('')
+      .split('\n')
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  }
+
+  it('count relayed and refused mail by reason in namespace Anshin, with sizes and latency, naming no party', () => {
+    const lines = emfLines();
+    const named = (metric: string) => lines.filter((line) => metric in line);
+    expect(named('MessagesRelayed').length).toBeGreaterThan(0);
+    expect(named('MessagesRelayed')[0]).toMatchObject({ service: 'anshin-relay', _aws: { CloudWatchMetrics: [{ Namespace: 'Anshin', Dimensions: [['service']] }] } });
+    expect(named('MessagesRefused')).toContainEqual(
+      expect.objectContaining({ service: 'anshin-relay', reason: 'unregistered_sender', MessagesRefused: 1, _aws: expect.objectContaining({ CloudWatchMetrics: [expect.objectContaining({ Dimensions: [['service', 'reason']] })] }) }),
+    );
+    expect(named('MessageSize').length).toBeGreaterThan(0);
+    expect(named('HandlerLatency').length).toBeGreaterThan(0);
+    const text = JSON.stringify(lines);
+    for (const secret of [STORE_SENDER, STORE_CONTACT, CUSTOMER, STRANGER, 'demo-shop', 'c-']) expect(text).not.toContain(secret);
+  });
+});
+
 describe('logs', () => {
   it('name aliases, stores and reasons but never an address, a subject or message text', () => {
     const logs = logLines.join('');
