@@ -12,6 +12,7 @@ import { DataTables } from './constructs/data-tables';
 import { DestructionFunction } from './constructs/destruction-function';
 import { FraudSignals } from './constructs/fraud-signals';
 import { MailIngress } from './constructs/mail-ingress';
+import { Operations } from './constructs/operations';
 import { MerchantMenu } from './constructs/merchant-menu';
 import { API_STAGE, MarketplaceApi } from './constructs/marketplace-api';
 import { RelayFunction } from './constructs/relay-function';
@@ -19,7 +20,7 @@ import { RetentionFunction } from './constructs/retention-function';
 import { SendingFeedback } from './constructs/sending-feedback';
 import { ResidencyError, assertHomeRegion, boundToHomeRegion } from './residency';
 import { AnshinResidencyChecks } from './residency-pack';
-import { RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
+import { queueRetention, RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
 
 export interface AnshinRelayStackProps extends StackProps {
   /** The resolved deployment configuration (`resolveConfig`). */
@@ -67,6 +68,8 @@ export class AnshinRelayStack extends Stack {
   readonly retention: RetentionFunction;
   readonly fraud: FraudSignals;
   readonly analysis: AnalysisExport;
+  /** Alarms, their topic, and the dashboard. */
+  readonly operations: Operations;
   readonly api: MarketplaceApi;
   /** Permissions boundary of every role: nothing outside ap-northeast-1. */
   readonly regionBoundary: ManagedPolicy;
@@ -190,6 +193,31 @@ export class AnshinRelayStack extends Stack {
       ...(props.apiEntry === undefined ? {} : { entry: props.apiEntry }),
     });
 
+    this.operations = new Operations(this, 'Operations', {
+      alarms: config.alarms,
+      keys: this.keys,
+      queueRetention: queueRetention(config.retention.classes.content.retentionDays),
+      functions: {
+        relay: this.relay.function,
+        feedback: this.sending.function,
+        retention: this.retention.function,
+        destruction: this.destruction.function,
+        api: this.api.function,
+        menu: this.menu.function,
+        fraud: this.fraud.function,
+        analysis: this.analysis.function,
+      },
+      relayQueue: this.ingress.queue,
+      deadLetters: {
+        relay: { queue: this.ingress.deadLetterQueue, action: 'list them with `anshin dlq replay --dry-run`, fix the cause named by each reason, then `anshin dlq replay`' },
+        feedback: { queue: this.sending.deadLetterQueue, action: 'read the feedback function’s errors; the events are SES bounces and complaints, redrive them to the feedback queue once fixed' },
+        retention: { queue: this.retention.failures, action: 'a scheduled run could not start or kept failing: run `anshin retention run --target aws` and read its receipt' },
+        destruction: { queue: this.destruction.failures, action: 'a destruction request failed: read the request in the queue, fix the cause and run it again with `anshin destroy`; the requester is owed a receipt' },
+        fraud: { queue: this.fraud.failures, action: 'the daily signals did not run: run `anshin fraud run --target aws --day <day>`' },
+        analysis: { queue: this.analysis.failures, action: 'the daily export did not run: run `anshin analysis export --target aws --day <day>`' },
+      },
+    });
+
     // Export-free outputs with fixed names: the operator CLI reads them with DescribeStacks.
     const output = (name: string, value: string, description: string): CfnOutput => new CfnOutput(this, name, { value, description });
     this.aliasesTableName = output('AliasesTableName', this.tables.aliases.tableName, 'Aliases table');
@@ -221,6 +249,8 @@ export class AnshinRelayStack extends Stack {
     output('AnalysisWorkGroup', this.analysis.workGroup.name, 'Athena workgroup for SQL over the analysis export');
     output('AnalysisDatabase', this.analysis.database.ref, 'Glue database of the analysis tables (records, investigation_records)');
     output('AnalystPolicyArn', this.analysis.analystPolicy.managedPolicyArn, "Attach to an analyst's role to query the export in its workgroup");
+    output('AlarmTopicArn', this.operations.topic.topicArn, 'Alarms go here: subscribe people with alarms.emails in the configuration');
+    output('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the flow, from inbound mail to retention');
     output('AnalysisFunctionName', this.analysis.function.functionName, 'Analysis export function');
     this.apiUrl = output('ApiUrl', this.api.api.urlForPath('/').replace(/\/$/, ''), `Marketplace API base URL (stage ${API_STAGE}); requests are SigV4-signed for execute-api`);
   }

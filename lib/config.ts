@@ -13,6 +13,7 @@ import type { RateLimits } from '../lambdas/relay/rate-limits';
 import { DEFAULT_FRAUD_THRESHOLDS, parseFraudThresholds } from '../lambdas/fraud/signals';
 import type { FraudThresholds } from '../lambdas/fraud/signals';
 import type { ClassRetention, DataClass, RetentionPolicy } from '../lambdas/records/retention-policy';
+import * as z from 'zod';
 
 /** The only region user data may live in (designated telecommunications carrier, Japan); the functions check it too. */
 export { HOME_REGION };
@@ -74,6 +75,30 @@ export interface RelayConfig {
   readonly fraud: FraudThresholds;
   readonly api: ApiConfig;
   readonly keys: KeysConfig;
+  readonly alarms: AlarmsConfig;
+}
+
+/**
+ * Who the alarms reach: e-mail addresses (each confirms its subscription once), and queues or
+ * functions in ap-northeast-1 (a chat integration, a pager bridge). Alarm texts carry no personal data.
+ */
+export interface AlarmsConfig {
+  readonly emails: readonly string[];
+  /** SQS queue or Lambda function ARNs, in the home region only. */
+  readonly endpoints: readonly string[];
+}
+
+const HOME_REGION_ENDPOINT = new RegExp(`^arn:aws:(sqs|lambda):${HOME_REGION}:\\d{12}:[\\w.:-]+$`);
+
+const AlarmsSchema = z.strictObject({
+  emails: z.array(z.email()).default([]),
+  endpoints: z.array(z.string().regex(HOME_REGION_ENDPOINT, `an SQS queue or Lambda function ARN in ${HOME_REGION}`)).default([]),
+});
+
+function alarmsConfig(given: unknown): AlarmsConfig {
+  const parsed = AlarmsSchema.safeParse(given ?? {});
+  if (parsed.success) return parsed.data;
+  throw new ConfigError(parsed.error.issues.map((issue) => `${['anshin.alarms', ...issue.path].join('.')}: ${issue.message}`).join('; '));
 }
 
 /** Who, besides the functions, may use the keys. */
@@ -139,6 +164,7 @@ export const DEFAULT_CONFIG: RelayConfig = {
   bounces: { maxPerSenderPerHour: 10 },
   rateLimits: DEFAULT_RATE_LIMITS,
   fraud: DEFAULT_FRAUD_THRESHOLDS,
+  alarms: { emails: [], endpoints: [] },
   api: { allowedPrincipals: [], throttle: { rateLimit: 100, burstLimit: 200 } },
   keys: {},
 };
@@ -259,6 +285,7 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
       },
     },
     keys: breakGlass === undefined ? {} : { breakGlassRoleArn: breakGlass },
+    alarms: alarmsConfig(given.alarms),
   };
 }
 

@@ -200,3 +200,10 @@ export function onlyHomeQueueSubscriptions(topic: ITopic): void {
     }),
   );
 }
+
+/** Where the alarms trip (the numbers: SES reviews an account at 5% bounces and 0.1% complaints). */
+export const ALARM_THRESHOLDS = {
+  relayQueueAgeSeconds: 15 * 60,
+  sesBounceRate: 0.05,
+  sesComplaintRate: 0.001,
+} as const;

@@ -175,6 +175,22 @@ export class DataKeys extends Construct {
     });
   }
   /**
+   * CloudWatch publishes alarms to the encrypted alarm topic: it may use the data key for that,
+   * for this account's alarms only.
+   */
+  allowCloudWatchAlarms(): void {
+    this.dataKey.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsOfThisAccount',
+        principals: [new ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
+  }
+
+  /**
    * Names a role as a user of a key in the key's own policy: with no account-wide use, the key
    * policy is what lets a role use the address and HMAC keys at all.
    */
