@@ -180,6 +180,11 @@ export async function replayLocal(control: string, options: ReplayOptions, progr
   return items;
 }
 
+/** How many notifications wait in the local stack's dead letters. */
+export async function countLocalDeadLetters(control: string): Promise<number> {
+  return (await callControl<ReplayResponse>(control, '/dead-letters/replay', { dryRun: true })).items.length;
+}
+
 export function redeliverLocal(control: string, messageId: string, times: number): Promise<RedeliverResponse> {
   return callControl<RedeliverResponse>(control, '/redeliver', { messageId, times });
 }

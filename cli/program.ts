@@ -10,6 +10,7 @@ import { deadLetterCommands } from './commands/dead-letters';
 import { recordCommands } from './commands/records';
 import { fraudCommands } from './commands/fraud';
 import { storeCommands } from './commands/stores';
+import { statusCommand, StatusUnhealthyError } from './commands/status';
 import { transmissionCommands } from './commands/transmissions';
 import { FunctionFailedError } from './data-lifecycle';
 import { ReceiptChainBrokenError } from './receipt-verification';
@@ -41,12 +42,13 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
   fraudCommands(context);
   analysisCommands(context);
   deadLetterCommands(context);
+  statusCommand(context);
   return program;
 }
 
 /** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError || error instanceof ExportRequestError) {
+  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError || error instanceof ExportRequestError || error instanceof StatusUnhealthyError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };

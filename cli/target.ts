@@ -38,10 +38,27 @@ export interface Target {
    * they run in-process (on AWS the functions do): the stores' user pool and SES's suppression list.
    */
   readonly dataServices?: { readonly cognito: CognitoIdentityProviderClient; readonly userPoolId: string; readonly ses: SESv2Client };
+  /** The deployed stack as CloudFormation describes it; a deployed stack only. */
+  readonly deployment?: {
+    readonly stackName: string;
+    readonly stackStatus: string;
+    readonly createdAt: Date;
+    /** The `Version` output; absent for stacks deployed before it existed. */
+    readonly version?: string;
+    readonly receiptRuleSetName: string;
+  };
+  /** The local stack's SMTP ingress, host and port; the local stack only. */
+  readonly smtp?: { readonly host: string; readonly port: number };
 }
 
 export class TargetError extends Error {
   override readonly name = 'TargetError';
+}
+
+/** `smtp://127.0.0.1:2525` as host and port. */
+function smtpAddress(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port) };
 }
 
 /** The local stack, as `npm start` describes it in `<dir>/endpoints.json`. */
@@ -61,6 +78,7 @@ export async function localTarget(dir: string): Promise<Target> {
     analysisBucket: endpoints.analysisBucket,
     config: resolveConfig({ relayDomain: endpoints.relayDomain }),
     control: endpoints.control,
+    smtp: smtpAddress(endpoints.smtp),
     ...(endpoints.api ? { api: new MarketplaceApi(endpoints.api, endpoints.region, async () => endpoints.credentials) } : {}),
     dataServices: {
       cognito: new CognitoIdentityProviderClient({ ...common, endpoint: endpoints.cognito.url }),
@@ -131,6 +149,13 @@ export async function awsTarget(stackName: string, configContext: unknown): Prom
     // deployed functions expect.
     config: resolveConfig({ ...(configContext as object), relayDomain: value('RelayDomain'), ...deployedPolicy(outputs.get('RetentionPolicy')) }),
     queues: { sqs: new SQSClient({ region }), relay: value('RelayQueueUrl'), deadLetter: value('DeadLetterQueueUrl') },
+    deployment: {
+      stackName,
+      stackStatus: Stacks?.[0]?.StackStatus ?? 'UNKNOWN',
+      createdAt: Stacks?.[0]?.CreationTime ?? new Date(0),
+      ...(outputs.has('Version') ? { version: outputs.get('Version') ?? '' } : {}),
+      receiptRuleSetName: outputs.get('ReceiptRuleSetName') ?? '',
+    },
     ...(outputs.get('ApiUrl') ? { api: new MarketplaceApi(outputs.get('ApiUrl') ?? '', region, () => cloudFormation.config.credentials()) } : {}),
   };
 }

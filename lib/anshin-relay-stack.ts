@@ -21,6 +21,7 @@ import { SendingFeedback } from './constructs/sending-feedback';
 import { ResidencyError, assertHomeRegion, boundToHomeRegion } from './residency';
 import { AnshinResidencyChecks } from './residency-pack';
 import { queueRetention, RELAY_FUNCTION_DEFAULTS } from './secure-defaults';
+import { ANSHIN_VERSION } from './version';
 
 export interface AnshinRelayStackProps extends StackProps {
   /** The resolved deployment configuration (`resolveConfig`). */
@@ -249,6 +250,7 @@ export class AnshinRelayStack extends Stack {
     output('AnalysisWorkGroup', this.analysis.workGroup.name, 'Athena workgroup for SQL over the analysis export');
     output('AnalysisDatabase', this.analysis.database.ref, 'Glue database of the analysis tables (records, investigation_records)');
     output('AnalystPolicyArn', this.analysis.analystPolicy.managedPolicyArn, "Attach to an analyst's role to query the export in its workgroup");
+    output('Version', ANSHIN_VERSION, 'anshin-relay version deployed (package.json)');
     output('AlarmTopicArn', this.operations.topic.topicArn, 'Alarms go here: subscribe people with alarms.emails in the configuration');
     output('DashboardName', this.operations.dashboard.dashboardName, 'CloudWatch dashboard of the flow, from inbound mail to retention');
     output('AnalysisFunctionName', this.analysis.function.functionName, 'Analysis export function');
