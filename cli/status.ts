@@ -17,9 +17,9 @@ import type { Target } from './target';
  * skipped on the local stack, and say so.
  */
 
-export type CheckStatus = 'ok' | 'fail' | 'skipped';
+type CheckStatus = 'ok' | 'fail' | 'skipped';
 
-export interface StatusCheck {
+interface StatusCheck {
   readonly check: string;
   readonly status: CheckStatus;
   readonly detail: string;
