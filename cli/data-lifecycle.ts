@@ -4,7 +4,8 @@ import type { Receipt } from '../lambdas/records/receipts';
 import type { DataClass } from '../lambdas/records/retention-policy';
 import { createDestruction } from '../lambdas/destruction/app';
 import type { DestructionTarget } from '../lambdas/destruction/request';
-import { createRetentionRun } from '../lambdas/retention/app';
+import { createIncidentRegister, createRetentionRun } from '../lambdas/retention/app';
+import type { IncidentInput } from '../lambdas/records/incidents';
 import { TargetError } from './target';
 import type { Target } from './target';
 
@@ -92,4 +93,19 @@ export async function runRetention(target: Target, now: () => Date, at?: Date): 
     clock,
   });
   return run({ requestedBy: CLI_REQUESTER, now: clock() });
+}
+
+/** An entry in the incident register: on AWS through the retention function, which holds the receipt key. */
+export async function recordIncidentEntry(target: Target, incident: IncidentInput, requestedBy: string, now: () => Date): Promise<Receipt> {
+  if (target.name === 'aws') {
+    const { lambda, retention } = deployedFunctions(target);
+    return invokeForReceipt(lambda, retention, { action: 'record_incident', incident, requestedBy });
+  }
+  const record = createIncidentRegister({
+    logger: quietLogger('anshin-retention'),
+    clients: { dynamodb: target.dynamodb, kms: target.kms, s3: target.s3, ses: requireDataServices(target).ses },
+    settings: { tables: target.tables, inboundBucket: target.inboundBucket, receiptKeyId: target.keys.receiptKeyId, policy: target.config.retention },
+    clock: now,
+  });
+  return record(incident, requestedBy);
 }

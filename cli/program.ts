@@ -9,12 +9,14 @@ import type { Output } from './commands/context';
 import { deadLetterCommands } from './commands/dead-letters';
 import { recordCommands } from './commands/records';
 import { fraudCommands } from './commands/fraud';
+import { incidentCommands } from './commands/incidents';
 import { storeCommands } from './commands/stores';
 import { statusCommand, StatusUnhealthyError } from './commands/status';
 import { transmissionCommands } from './commands/transmissions';
 import { FunctionFailedError } from './data-lifecycle';
 import { ReceiptChainBrokenError } from './receipt-verification';
 import { ExportRequestError } from '../lambdas/analysis/export-run';
+import { IncidentInputError } from '../lambdas/records/incidents';
 import { TargetError } from './target';
 import { ApiProblemError } from './api-client';
 
@@ -43,12 +45,13 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
   analysisCommands(context);
   deadLetterCommands(context);
   statusCommand(context);
+  incidentCommands(context);
   return program;
 }
 
 /** Known, user-caused failures print one line; anything else is a bug and keeps its stack. */
 export function describeFailure(error: unknown): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError || error instanceof ExportRequestError || error instanceof StatusUnhealthyError) {
+  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError || error instanceof ExportRequestError || error instanceof StatusUnhealthyError || error instanceof IncidentInputError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   return { message: `anshin: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`, exitCode: 1 };

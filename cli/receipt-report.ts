@@ -3,7 +3,7 @@ import type { Receipt } from '../lambdas/records/receipts';
 
 /** What the CLI prints about a receipt: counts, times, versions and the subject's receipt hash; never an address. */
 
-const KIND_LABEL: Record<Receipt['kind'], string> = { retention: 'retention run', destruction: 'destruction', termination: 'termination' };
+const KIND_LABEL: Record<Receipt['kind'], string> = { retention: 'retention run', destruction: 'destruction', termination: 'termination', incident: 'incident register' };
 
 function counts(receipt: Receipt): string {
   const parts = DATA_CLASSES.filter((c) => receipt.counts[c] !== undefined).map((c) => `${c} ${receipt.counts[c]}`);
@@ -17,6 +17,7 @@ export function totalCount(receipt: Receipt): number {
 
 /** A receipt as a short block of aligned lines. */
 export function receiptLines(receipt: Receipt): string[] {
+  if (receipt.incident) return incidentLines(receipt);
   const verb = receipt.kind === 'termination' ? 're-dated' : 'removed';
   const lines = [
     `${KIND_LABEL[receipt.kind]} receipt ${receipt.receiptId}`,
@@ -32,6 +33,20 @@ export function receiptLines(receipt: Receipt): string[] {
   if (receipt.eraseAt) lines.push(`  erased at     ${receipt.eraseAt} (end of the support period)`);
   if (receipt.backupsExpireBy) lines.push(`  backups       hold copies until ${receipt.backupsExpireBy} (point-in-time recovery)`);
   return lines;
+}
+
+function incidentLines(receipt: Receipt): string[] {
+  const incident = receipt.incident;
+  if (!incident || incident.entry === 'register_opened') return [`incident register opened ${receipt.finishedAt} (${receipt.receiptId}), requested by ${receipt.requestedBy}`];
+  return [
+    `incident ${receipt.receiptId}: ${incident.title ?? ''}`,
+    `  occurred      ${incident.occurredAt ?? 'unknown'}`,
+    `  recorded      ${receipt.finishedAt} by ${receipt.requestedBy}`,
+    `  data breach   ${incident.breach ? 'yes' : 'no'}`,
+    `  classes       ${(incident.classes ?? []).join(', ') || 'none'}`,
+    `  affected      ${incident.affected ?? 'unknown'}`,
+    ...(incident.description ? [`  description   ${incident.description.replace(/\n/g, '\n                ')}`] : []),
+  ];
 }
 
 /** One line per receipt, for listings. */

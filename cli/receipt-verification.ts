@@ -3,6 +3,7 @@ import { GetPublicKeyCommand } from '@aws-sdk/client-kms';
 import { DynamoReceiptLog } from '../lambdas/records/aws/dynamo-receipt-log';
 import { verifyChain } from '../lambdas/records/receipt-chain';
 import type { ChainReport } from '../lambdas/records/receipt-chain';
+import { RECEIPT_KINDS } from '../lambdas/records/receipts';
 import type { ReceiptKind } from '../lambdas/records/receipts';
 import type { Target } from './target';
 
@@ -11,13 +12,12 @@ export class ReceiptChainBrokenError extends Error {
   override readonly name = 'ReceiptChainBrokenError';
 }
 
-const KINDS: readonly ReceiptKind[] = ['retention', 'destruction', 'termination'];
 
 /**
  * Checks every receipt of the kinds against the receipt key's public key (`kms:GetPublicKey` is all
  * it needs: signatures are checked here, not by KMS) and every link of each chain.
  */
-export async function verifyReceipts(target: Target, kinds: readonly ReceiptKind[] = KINDS, now = new Date()): Promise<ChainReport[]> {
+export async function verifyReceipts(target: Target, kinds: readonly ReceiptKind[] = RECEIPT_KINDS, now = new Date()): Promise<ChainReport[]> {
   const { PublicKey } = await target.kms.send(new GetPublicKeyCommand({ KeyId: target.keys.receiptKeyId }));
   if (!PublicKey) throw new Error('KMS answered GetPublicKey without a key');
   const publicKey = createPublicKey({ key: Buffer.from(PublicKey), format: 'der', type: 'spki' });

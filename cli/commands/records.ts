@@ -3,6 +3,7 @@ import { isPlausibleAddress } from '../../lambdas/aliases/address';
 import { InvalidRequestError } from '../../lambdas/aliases/stores';
 import { ReceiptChainBrokenError, reportLines, verifyReceipts } from '../receipt-verification';
 import { DynamoReceiptLog } from '../../lambdas/records/aws/dynamo-receipt-log';
+import { RECEIPT_KINDS } from '../../lambdas/records/receipts';
 import type { ReceiptKind } from '../../lambdas/records/receipts';
 import { destroySubject, runRetention } from '../data-lifecycle';
 import type { Subject } from '../data-lifecycle';
@@ -50,11 +51,11 @@ export function recordCommands(context: CommandContext): void {
       context.print(options, receipt, receiptLines(receipt).join('\n'));
     });
 
-  const receipts = program.command('receipts').description('retention, destruction and termination receipts (evidence; no personal data)');
+  const receipts = program.command('receipts').description('retention, destruction and termination receipts and the incident register (evidence; no personal data)');
   receipts
     .command('verify')
     .description("check every receipt's signature and every link of each kind's chain; fails naming the first receipt changed or removed")
-    .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices(['retention', 'destruction', 'termination']))
+    .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices([...RECEIPT_KINDS]))
     .action(async (opts: { kind?: ReceiptKind }) => {
       const { target: t, options } = await context.target();
       const reports = await verifyReceipts(t, opts.kind === undefined ? undefined : [opts.kind]);
@@ -64,7 +65,7 @@ export function recordCommands(context: CommandContext): void {
     });
   receipts
     .command('list')
-    .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices(['retention', 'destruction', 'termination']))
+    .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices([...RECEIPT_KINDS]))
     .option('--limit <n>', 'at most this many (newest first)', positiveInteger, 20)
     .action(async (opts: { kind?: ReceiptKind; limit: number }) => {
       const { target: t, options } = await context.target();

@@ -10,7 +10,9 @@ import type { DataClass, RetentionPolicy } from './retention-policy';
  * the HMAC key can show which request a receipt answers.
  */
 
-export type ReceiptKind = 'retention' | 'destruction' | 'termination';
+/** Every kind, each with its own signed chain; `incident` is the incident register. */
+export const RECEIPT_KINDS = ['retention', 'destruction', 'termination', 'incident'] as const;
+export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
 export type SubjectKind = 'store' | 'customer';
 
 /** Items, objects and object versions per data class. */
@@ -46,8 +48,27 @@ export interface Receipt {
   readonly eraseAt?: string;
   /** Destruction and retention: the instant after which no backup (PITR) still holds what was removed. */
   readonly backupsExpireBy?: string;
+  /** Incident register: the incident recorded, or the register's opening. */
+  readonly incident?: IncidentEntry;
   /** Epoch seconds: when this receipt itself expires (evidence retention). */
   readonly purgeAt: number;
+}
+
+/**
+ * One entry of the incident register. The register opens with a `register_opened` entry (the first
+ * retention run writes it), so a report can show since when it has been kept; after that, each
+ * incident, a data breach or not. Titles and descriptions name no person.
+ */
+export interface IncidentEntry {
+  readonly entry: 'register_opened' | 'incident';
+  readonly occurredAt?: string;
+  readonly title?: string;
+  readonly breach?: boolean;
+  /** The data classes concerned. */
+  readonly classes?: readonly DataClass[];
+  /** Users (stores and customers) affected, as far as known. */
+  readonly affected?: number;
+  readonly description?: string;
 }
 
 export function newReceiptId(startedAt: Date): string {

@@ -4,6 +4,8 @@ import type { SESv2Client } from '@aws-sdk/client-sesv2';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { openIncidentRegister, recordIncident } from '../records/incidents';
+import type { IncidentInput } from '../records/incidents';
 import { NO_METRICS } from '../aws/metrics';
 import type { FunctionMetrics } from '../aws/metrics';
 import { DIMENSION, METRIC, SERVICES } from '../metric-names';
@@ -74,6 +76,19 @@ interface RetentionRequest {
 
 export type RetentionRun = (request: RetentionRequest) => Promise<Receipt>;
 
+/** The incident register's writer: the retention function holds the receipt key, so it records incidents too. */
+export function createIncidentRegister(deps: Pick<RetentionDependencies, 'clients' | 'settings' | 'clock' | 'logger'>): (incident: IncidentInput, requestedBy: string) => Promise<Receipt> {
+  const log = signedReceiptLog(deps);
+  const logger = deps.logger ?? new Logger({ serviceName: SERVICES.retention });
+  const clock = deps.clock ?? (() => new Date());
+  return async (incident, requestedBy) => {
+    const receipt = await recordIncident(log, incident, { policy: deps.settings.policy, requestedBy, now: clock() });
+    // The receipt ID and flags only: the title and description stay in the register.
+    logger.warn('incident_recorded', { receiptId: receipt.receiptId, breach: incident.breach, classes: incident.classes, affected: incident.affected });
+    return receipt;
+  };
+}
+
 function defaultStoreErasure(deps: RetentionDependencies): StoreErasure {
   const { lambda } = deps.clients;
   const { destructionFunctionName } = deps.settings;
@@ -81,6 +96,11 @@ function defaultStoreErasure(deps: RetentionDependencies): StoreErasure {
     throw new Error('a retention run needs a store erasure: a lambda client and destructionFunctionName, or storeErasure');
   }
   return new LambdaStoreErasure(lambda, destructionFunctionName);
+}
+
+/** The receipts table, with the receipt key to sign what is recorded. */
+function signedReceiptLog({ clients, settings }: Pick<RetentionDependencies, 'clients' | 'settings'>): DynamoReceiptLog {
+  return new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts, new KmsReceiptSigner(clients.kms, settings.receiptKeyId));
 }
 
 /** Builds the adapters over the given clients; used by the Lambda handler, the CLI and the tests alike. */
@@ -97,7 +117,7 @@ function createRetentionPorts(deps: RetentionDependencies): RetentionPorts {
     },
     rawMail: deps.rawMail ?? new S3RawMailArchive(clients.s3, settings.inboundBucket),
     suppressions: new SesSuppressionSweep(clients.ses),
-    receipts: new DynamoReceiptLog(clients.dynamodb, settings.tables.receipts, new KmsReceiptSigner(clients.kms, settings.receiptKeyId)),
+    receipts: signedReceiptLog(deps),
     checkpoints: new DynamoRetentionCheckpoint(clients.dynamodb, settings.tables.receipts),
     aliasRetirer: new DynamoAliasStore(clients.dynamodb, settings.tables.aliases),
     storeErasure: deps.storeErasure ?? defaultStoreErasure(deps),
@@ -134,7 +154,11 @@ export function createRetentionRun(deps: RetentionDependencies): RetentionRun {
   const clock = deps.clock ?? (() => new Date());
   const { policy, reserveMs } = deps.settings;
 
+  const register = signedReceiptLog(deps);
   return async (request) => {
+    // The incident register opens with the first run, so its keeping can be shown from then on.
+    const opened = await openIncidentRegister(register, { policy, requestedBy: request.requestedBy, now: request.now ?? clock() });
+    if (opened) logger.info('incident_register_opened', { receiptId: opened.receiptId });
     const receipt = await runRetention(ports, {
       now: request.now ?? clock(),
       policy,

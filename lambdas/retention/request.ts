@@ -1,4 +1,6 @@
 import { isJsonObject } from '../json';
+import { parseIncident } from '../records/incidents';
+import type { IncidentInput } from '../records/incidents';
 
 /**
  * The retention function's event: `{ "requestedBy": "schedule" }` from EventBridge Scheduler, and
@@ -42,4 +44,18 @@ export function parseRetentionEvent(event: unknown, realNow: Date): RetentionReq
     throw new RetentionRequestError(`now ${new Date(at).toISOString()} is ahead of the function's clock (${realNow.toISOString()}): data would be deleted before it is due`);
   }
   return { now: new Date(at), requestedBy };
+}
+
+/** `{ "action": "record_incident", "incident": {…}, "requestedBy": "…" }`: an entry for the incident register. */
+export function isIncidentEvent(event: unknown): boolean {
+  return isJsonObject(event) && event.action === 'record_incident';
+}
+
+export function parseIncidentEvent(event: unknown, realNow: Date): { readonly incident: IncidentInput; readonly requestedBy: string } {
+  const given = isJsonObject(event) ? event : {};
+  const requestedBy = given.requestedBy ?? UNNAMED_REQUESTER;
+  if (typeof requestedBy !== 'string' || !REQUESTER.test(requestedBy)) {
+    throw new RetentionRequestError('requestedBy must be 1-64 letters, digits, spaces, ".", "_", ":" or "-"');
+  }
+  return { incident: parseIncident(given.incident, realNow), requestedBy };
 }

@@ -94,8 +94,8 @@ export class RetentionFunction extends Construct {
       .bindTable(DATA_ENV.accessTable, tables.access, { actions: ['dynamodb:DeleteItem'], ...dueItems })
       // Old receipts expire like every other class: the run alone may delete one, once it is due.
       .bindTable(DATA_ENV.receiptsTable, tables.receipts, { actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], ...dueItems })
-      // Its own receipts and checkpoint, and nothing else.
-      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['retention', 'checkpoint', 'chain#retention'])
+      // Its own receipts and checkpoint, and the incident register (it holds the receipt key), and nothing else.
+      .writeOnlyUnder(tables.receipts, ['dynamodb:PutItem'], ['retention', 'checkpoint', 'chain#retention', 'incident', 'chain#incident'])
       .bindKey(DATA_ENV.receiptKeyId, keys.receiptKey, ['kms:Sign'])
       // The item that keeps a deleted customer alias's name from being issued again, and no other:
       // the run cannot create or overwrite an alias.

@@ -382,7 +382,7 @@ describe('least privilege', () => {
       access: ['dynamodb:DeleteItem'],
       receipts: ['dynamodb:DeleteItem', 'dynamodb:GetItem'],
       // Its receipts, its checkpoint and its chain's head, each receipt signed.
-      'receipts if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["retention","checkpoint","chain#retention"]}}': ['dynamodb:PutItem'],
+      'receipts if {"ForAllValues:StringLike":{"dynamodb:LeadingKeys":["retention","checkpoint","chain#retention","incident","chain#incident"]}}': ['dynamodb:PutItem'],
       receiptKey: ['kms:Sign'],
       'aliases/index/byExpiry': ['dynamodb:Query'],
       'stores/index/byExpiry': ['dynamodb:Query'],

@@ -3,6 +3,7 @@ import { GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dyn
 import type { ReceiptSigner } from '../ports';
 import { GENESIS_HASH, sealedHash, signedMessage } from '../receipt-chain';
 import type { ChainHead, ReceiptSeal, SealedReceipt } from '../receipt-chain';
+import { RECEIPT_KINDS } from '../receipts';
 import type { Receipt, ReceiptKind, ReceiptLog, ReceiptQuery } from '../receipts';
 import { DynamoTable, expiryIndexAttributes } from '../../aws/dynamo-document';
 
@@ -12,7 +13,6 @@ const chainHeadKey = (kind: ReceiptKind) => ({ kind: `chain#${kind}`, receiptId:
 /** Writers of one kind racing for the head try again, at most this often. */
 const MAX_SEAL_ATTEMPTS = 5;
 
-const RECEIPT_KINDS: readonly ReceiptKind[] = ['retention', 'destruction', 'termination'];
 
 /**
  * Receipts table: partition `kind`, sort `receiptId` (which starts with the time). A receipt is
