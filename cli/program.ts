@@ -10,6 +10,7 @@ import { deadLetterCommands } from './commands/dead-letters';
 import { recordCommands } from './commands/records';
 import { fraudCommands } from './commands/fraud';
 import { incidentCommands } from './commands/incidents';
+import { reportCommands } from './commands/reports';
 import { storeCommands } from './commands/stores';
 import { statusCommand, StatusUnhealthyError } from './commands/status';
 import { transmissionCommands } from './commands/transmissions';
@@ -46,6 +47,7 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
   deadLetterCommands(context);
   statusCommand(context);
   incidentCommands(context);
+  reportCommands(context);
   return program;
 }
 

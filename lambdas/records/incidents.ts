@@ -11,7 +11,7 @@ import type { RetentionPolicy } from './retention-policy';
  * period.
  */
 
-export const INCIDENT_RETENTION_DAYS = 11 * 366;
+const INCIDENT_RETENTION_DAYS = 11 * 366;
 
 /** An address-shaped text: a title or description may not name a person by address. */
 const ADDRESS_SHAPED = /[^\s@<>"']+@[^\s@<>"']+\.[^\s@<>"']+/;

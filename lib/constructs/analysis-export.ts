@@ -160,7 +160,7 @@ export class AnalysisExport extends Construct {
           },
         },
       });
-      cfnTable.addDependency(this.database);
+      cfnTable.addResourceDependency(this.database);
       return cfnTable;
     };
     const dayPartition = {

@@ -1,4 +1,4 @@
-import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, paginateQuery, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DeletionRequestLog, DeletionRequestRecord } from '../deletion-requests';
 import { conditionHeld, DynamoTable, expiryIndexAttributes } from '../../aws/dynamo-document';
 
@@ -23,6 +23,19 @@ export class DynamoDeletionRequests extends DynamoTable implements DeletionReque
     if (!Item) return undefined;
     const { kind: _kind, receiptId: _id, expiryBucket: _bucket, doneReceiptId, ...rest } = Item;
     return { ...(rest as Omit<DeletionRequestRecord, 'requestId' | 'receiptId'>), requestId, ...(typeof doneReceiptId === 'string' ? { receiptId: doneReceiptId } : {}) };
+  }
+
+  /** Every request on record, for the yearly statement. */
+  async list(): Promise<DeletionRequestRecord[]> {
+    const records: DeletionRequestRecord[] = [];
+    const pages = paginateQuery({ client: this.db }, { TableName: this.tableName, KeyConditionExpression: '#kind = :kind', ExpressionAttributeNames: { '#kind': 'kind' }, ExpressionAttributeValues: { ':kind': DELETION_REQUEST_KIND } });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const { kind: _kind, receiptId, expiryBucket: _bucket, doneReceiptId, ...rest } = item;
+        records.push({ ...(rest as Omit<DeletionRequestRecord, 'requestId' | 'receiptId'>), requestId: String(receiptId), ...(typeof doneReceiptId === 'string' ? { receiptId: doneReceiptId } : {}) });
+      }
+    }
+    return records;
   }
 
   async markDone(requestId: string, receiptId: string): Promise<void> {
