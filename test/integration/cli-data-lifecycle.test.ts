@@ -98,8 +98,8 @@ describe('anshin store terminate and receipts list', () => {
     await expect(relay.cli(['alias', 'issue', '--store-id', 'lifecycle-shop', '--order-id', 'L-2', '--customer', 'jiro@example.com'])).rejects.toThrow(/was terminated/);
 
     const receipts = await relay.cli<Receipt[]>(['receipts', 'list']);
-    // A run `--now` ten days ahead is dated then, so it sorts first.
-    expect(receipts.map((r) => r.kind)).toEqual(['retention', 'termination', 'destruction', 'destruction', 'destruction', 'retention']);
+    // A run `--now` ten days ahead is dated then, so it sorts first; the first run opened the incident register.
+    expect(receipts.map((r) => r.kind)).toEqual(['retention', 'termination', 'destruction', 'destruction', 'destruction', 'retention', 'incident']);
     expect(JSON.stringify(receipts).toLowerCase()).not.toMatch(/hanako|@lifecycle\.example|@example\.com/);
     const listed = await human(['receipts', 'list', '--kind', 'destruction']);
     expect(listed.split('\n')).toHaveLength(3);
