@@ -1,6 +1,8 @@
 import {
   CreateTableCommand,
+  DescribeTableCommand,
   DescribeTimeToLiveCommand,
+  UpdateTableCommand,
   ListTablesCommand,
   UpdateTimeToLiveCommand,
   waitUntilTableExists,
@@ -15,6 +17,23 @@ export type LocalTableNames = Readonly<Record<TableKey, string>>;
 export const LOCAL_TABLE_NAMES: LocalTableNames = Object.fromEntries(
   (Object.keys(TABLES) as TableKey[]).map((key) => [key, `anshin-${key}`]),
 ) as Record<TableKey, string>;
+
+function gsiOf(index: TableSchema['indexes'][number]) {
+  return {
+    IndexName: index.name,
+    KeySchema: keySchema(index.partitionKey, index.sortKey),
+    Projection: { ProjectionType: index.projection === 'keys' ? ('KEYS_ONLY' as const) : ('ALL' as const) },
+  };
+}
+
+/** A table kept from an earlier version gets the indexes added since, one at a time as DynamoDB allows. */
+async function ensureIndexes(client: DynamoDBClient, tableName: string, schema: TableSchema): Promise<void> {
+  const { Table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
+  const present = new Set((Table?.GlobalSecondaryIndexes ?? []).map((index) => index.IndexName));
+  for (const index of schema.indexes.filter((candidate) => !present.has(candidate.name))) {
+    await client.send(new UpdateTableCommand({ TableName: tableName, AttributeDefinitions: attributeDefinitions(schema), GlobalSecondaryIndexUpdates: [{ Create: gsiOf(index) }] }));
+  }
+}
 
 function keySchema(partitionKey: string, sortKey: string | undefined): KeySchemaElement[] {
   return [{ AttributeName: partitionKey, KeyType: 'HASH' }, ...(sortKey ? [{ AttributeName: sortKey, KeyType: 'RANGE' as const }] : [])];
@@ -67,17 +86,13 @@ export async function ensureTables(client: DynamoDBClient, names: LocalTableName
           KeySchema: keySchema(schema.partitionKey, schema.sortKey),
           ...(schema.indexes.length > 0
             ? {
-                GlobalSecondaryIndexes: schema.indexes.map((index) => ({
-                  IndexName: index.name,
-                  KeySchema: keySchema(index.partitionKey, index.sortKey),
-                  Projection: { ProjectionType: index.projection === 'keys' ? 'KEYS_ONLY' : 'ALL' },
-                })),
+                GlobalSecondaryIndexes: schema.indexes.map(gsiOf),
               }
             : {}),
         }),
       );
       await waitUntilTableExists({ client, maxWaitTime: 30, minDelay: 1, maxDelay: 2 }, { TableName: tableName });
-    }
+    } else if (schema.indexes.length > 0) await ensureIndexes(client, tableName, schema);
     if (schema.ttlAttribute) await ensureTimeToLive(client, tableName, schema.ttlAttribute);
   }
 }

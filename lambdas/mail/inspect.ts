@@ -5,6 +5,7 @@ import type { HeaderField } from './header-fields';
 import { headerBytesToText, sanitizeText } from './header-text';
 import { AddressReader, findAddressLikeTokens } from './mailboxes';
 import type { Mailbox } from './mailboxes';
+import { threadMessageIds } from './thread-fields';
 
 export type { Mailbox } from './mailboxes';
 
@@ -32,6 +33,8 @@ export interface HeaderFacts {
   readonly hasHeader: (name: string) => boolean;
   /** The first Message-ID value as written, e.g. `<abc@example.jp>`; absent when there is none. */
   readonly messageId?: string;
+  /** The message IDs In-Reply-To and References name (deduplicated, at most `MAX_THREAD_IDS`). */
+  readonly threadIds: readonly string[];
 }
 
 const SENDER_FIELDS = ['from', 'sender', 'reply-to', 'return-path'] as const;
@@ -74,6 +77,7 @@ export function inspectHeaders(header: Buffer): HeaderFacts {
     looksLikeBounce: isDeliveryReport(contentType) || isFromMailerDaemon(from, namesWithoutAddress) || hasNullReturnPath(index),
     hasHeader: (name) => index.has(name),
     ...(messageId ? { messageId } : {}),
+    threadIds: threadMessageIds(index),
   };
 }
 

@@ -31,6 +31,11 @@ export interface RewriteOptions {
    * `List-Unsubscribe-Post`; the sender's own `List-Unsubscribe` is never kept.
    */
   readonly listUnsubscribe?: string;
+  /**
+   * Message IDs to give back to their authors in In-Reply-To and References: an ID SES gave a
+   * relayed copy, mapped to the ID its author wrote, for a message going back to that author.
+   */
+  readonly threadTranslations?: ReadonlyMap<string, string>;
 }
 
 /** An absolute http(s) URL of printable ASCII, fit to stand between angle brackets. */
@@ -78,8 +83,8 @@ export function rewriteHeaders(header: Buffer, options: RewriteOptions): Buffer 
     index.has('reply-to') ? formatField('Reply-To', options.fromAlias) : undefined,
     unstructuredField(context, 'Subject'),
     dateField(context, options.now),
-    messageIdListField(context, 'In-Reply-To'),
-    messageIdListField(context, 'References'),
+    messageIdListField(context, 'In-Reply-To', options.threadTranslations),
+    messageIdListField(context, 'References', options.threadTranslations),
     mimeVersionField(context),
     parameterizedField(context, 'Content-Type', MIME_TYPE),
     transferEncodingField(context),

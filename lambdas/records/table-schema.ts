@@ -149,6 +149,11 @@ export const TABLES = {
       EXPIRY_INDEX,
       /** A store's records newest first, for its merchant menu; records of mail to no store are not in it. */
       { name: 'byStore', partitionKey: 'storeId', sortKey: 'receivedAt' },
+      /**
+       * Relayed records by the SendEmail ID of their copy (SES makes it the copy's Message-ID), so a
+       * reply to the copy can be threaded to the original; records of refused mail are not in it.
+       */
+      { name: 'byOutboundMessage', partitionKey: 'outboundMessageId' },
     ],
   },
   /**

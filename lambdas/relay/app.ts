@@ -13,7 +13,7 @@ import { CachingKeyService } from '../keys/caching-key-service';
 import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
 import { DynamoBounceBudget } from './aws/dynamo-bounce-budget';
 import { DynamoStoreDirectory } from '../aliases/aws/dynamo-store-directory';
-import { DynamoTransmissionLog } from './aws/dynamo-transmission-log';
+import { DynamoRelayedMessages, DynamoTransmissionLog } from './aws/dynamo-transmission-log';
 import { KmsKeyService } from '../keys/aws/kms-key-service';
 import { MailauthDkimVerifier } from './aws/mailauth-dkim-verifier';
 import type { DnsResolver } from './aws/mailauth-dkim-verifier';
@@ -132,6 +132,7 @@ export function createRelayPorts(deps: RelayDependencies): RelayPorts {
     aliases: new DynamoAliasStore(clients.dynamodb, settings.aliasesTable),
     stores: new DynamoStoreDirectory(clients.dynamodb, settings.storesTable),
     transmissions: new DynamoTransmissionLog(clients.dynamodb, settings.transmissionsTable),
+    relayedMessages: new DynamoRelayedMessages(clients.dynamodb, settings.transmissionsTable),
     keys: new CachingKeyService(new KmsKeyService(clients.kms, { dataKeyId: settings.dataKeyId, hmacKeyId: settings.hmacKeyId })),
     rawMail: new S3RawMailSource(clients.s3),
     mailer: deps.mailer ?? new SesMailer(clients.sesv2, settings.configurationSetName),

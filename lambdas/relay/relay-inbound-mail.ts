@@ -8,7 +8,7 @@ import type { Bounce } from './bounces';
 import { customerAddressContext, storeContactContext, storeSenderContext } from '../aliases/encryption-contexts';
 import { classifyFailure, MaybeSentError } from './failures';
 import type { DeadLetterReason, FailureClassification } from './failures';
-import { inspectHeaders, LOOP_HEADER, rewriteHeaders, splitMessage } from '../mail';
+import { inspectHeaders, keepableMessageId, LOOP_HEADER, rewriteHeaders, sesMessageIdOf, splitMessage } from '../mail';
 import type { HeaderFacts, Mailbox, SplitMessage } from '../mail';
 import { isExpired, isPaused, isPurged, isStoreGone, isVerifiedSender } from '../aliases/lifecycle';
 import { REFUSAL_REASONS, screenMessage } from './screening';
@@ -18,7 +18,7 @@ import type { KeyService } from '../keys/ports';
 import type { BounceBudget, DkimVerifier, Mailer, RawMailSource } from './ports';
 import type { ClaimResult, TransmissionLog } from './transmission';
 import { connectingIpFromReceived, purgeAtEpochSeconds, transmissionId } from './transmission';
-import type { Direction, TransmissionRecord } from './transmission';
+import type { Direction, RelayedMessages, TransmissionRecord } from './transmission';
 import type { Verdicts } from './verdicts';
 import { countersFor, DEFAULT_RATE_LIMITS, holdUntil, PAUSE_RECHECK_MS, resumeAfter, storeRateLimit } from './rate-limits';
 import type { RateLimiter, RateLimits } from './rate-limits';
@@ -53,6 +53,8 @@ export interface RelayPorts {
   readonly dkim: DkimVerifier;
   readonly bounceBudget: BounceBudget;
   readonly rateLimiter: RateLimiter;
+  /** Without it, replies keep the IDs SES gave the relayed copies and are not translated. */
+  readonly relayedMessages?: RelayedMessages;
 }
 
 export interface RelayOptions {
@@ -491,14 +493,17 @@ async function deliverToRecipient(message: MessageContext, recipient: Recipient)
   }
   const { route } = decision;
 
+  const secrets = [...parsed.facts.senderAddresses, mail.envelopeSender, route.destination, ...route.partySecrets].filter((a) => a.includes('@'));
+  const threadTranslations = await threadTranslationsFor(message, parsed.facts.threadIds, route);
   const header = rewriteHeaders(parsed.split.header, {
     fromAlias: route.fromAlias,
     toAlias: route.toAlias,
     fallbackDisplayName: route.fallbackDisplayName,
-    secrets: [...parsed.facts.senderAddresses, mail.envelopeSender, route.destination, ...route.partySecrets].filter((a) => a.includes('@')),
+    secrets,
     loopHeader: { name: LOOP_HEADER, value: options.relayDomain },
     now,
     ...(route.listUnsubscribe === undefined ? {} : { listUnsubscribe: route.listUnsubscribe }),
+    ...(threadTranslations.size === 0 ? {} : { threadTranslations }),
   });
   const outboundSize = header.length + parsed.split.body.length;
   if (outboundSize > maxOutboundBytes(options)) return refuse('message_too_large', route.storeId, route.direction);
@@ -507,8 +512,46 @@ async function deliverToRecipient(message: MessageContext, recipient: Recipient)
   const sent = await message.ports.mailer.send({ from: route.fromAlias, to: [route.destination], raw: Buffer.concat([header, parsed.split.body], outboundSize) });
   return {
     delivery: { status: 'relayed', transmissionId: recipient.transmissionId, aliasId: recipient.aliasId, direction: route.direction, storeId: route.storeId, sizeBytes: outboundSize },
-    record: { ...base, storeId: route.storeId, direction: route.direction, outcome: 'relayed', outboundMessageId: sent.messageId },
+    record: {
+      ...base,
+      storeId: route.storeId,
+      direction: route.direction,
+      outcome: 'relayed',
+      outboundMessageId: sent.messageId,
+      ...optional('originalMessageId', keepableMessageId(parsed.facts.messageId, secrets)),
+    },
   };
+}
+
+/** Relayed copies looked up for one message at most: its parent and the thread's latest. */
+const MAX_TRANSLATED_IDS = 10;
+
+/**
+ * Threads across the relay: SES gives every relayed copy its own Message-ID, so a reply names the
+ * copy's ID, which its recipient has never seen. Each such ID of a copy the relay sent in this
+ * conversation, the other way, is mapped back to the ID its author wrote: the message is going
+ * to that author, who knows it. Any other ID is left to the party check of the rewrite.
+ */
+async function threadTranslationsFor(message: MessageContext, threadIds: readonly string[], route: Routed): Promise<ReadonlyMap<string, string>> {
+  const lookup = message.ports.relayedMessages;
+  if (!lookup || threadIds.length === 0) return new Map();
+  // The parent (In-Reply-To comes first) and then the thread's latest messages.
+  const ordered = [threadIds[0] ?? '', ...threadIds.slice(1).reverse()];
+  const copies = new Map<string, string>();
+  for (const id of ordered) {
+    const outboundId = sesMessageIdOf(id);
+    if (outboundId !== undefined && copies.size < MAX_TRANSLATED_IDS) copies.set(outboundId, id);
+  }
+  if (copies.size === 0) return new Map();
+  const found = await lookup.byOutboundId([...copies.keys()]);
+  // The copy went to the alias this message comes from, in the other direction.
+  const sendingAlias = route.fromAlias.slice(0, route.fromAlias.indexOf('@'));
+  const translations = new Map<string, string>();
+  for (const [outboundId, relayed] of found) {
+    const id = copies.get(outboundId);
+    if (id !== undefined && relayed.aliasId === sendingAlias && relayed.direction !== route.direction) translations.set(id, relayed.originalMessageId);
+  }
+  return translations;
 }
 
 function maxOutboundBytes(options: RelayOptions): number {

@@ -22,6 +22,11 @@ export interface TransmissionRecord {
   readonly outcome: Outcome;
   readonly reason?: RefusalReason;
   readonly outboundMessageId?: string;
+  /**
+   * The relayed message's own Message-ID as its author wrote it (only one naming no party's address),
+   * given back to that author when the other party answers the relayed copy (`outboundMessageId`).
+   */
+  readonly originalMessageId?: string;
   /** A delivery status notification went back to the (authenticated) sender of a refused message. */
   readonly bounced?: boolean;
   readonly receivedAt: string;
@@ -56,6 +61,20 @@ export function connectingIpFromReceived(received: string | undefined): string |
   if (!received) return undefined;
   const fromClause = received.split(/\sby\s/i, 1)[0] ?? '';
   return BRACKETED_IP.exec(fromClause)?.[1];
+}
+
+/** What the relay knows of a message it relayed, found by the ID SES gave the relayed copy. */
+export interface RelayedMessage {
+  /** The recipient alias of the relayed message: a customer alias, or a store's reverse alias. */
+  readonly aliasId: string;
+  readonly direction: Direction;
+  readonly originalMessageId: string;
+}
+
+/** Relayed messages by the SendEmail message IDs of their copies, for threading replies. */
+export interface RelayedMessages {
+  /** Those of the IDs the relay relayed and kept an original Message-ID for. */
+  byOutboundId(outboundIds: readonly string[]): Promise<ReadonlyMap<string, RelayedMessage>>;
 }
 
 /** Result of trying to take ownership of one delivery (one SES message, one recipient). */

@@ -12,7 +12,7 @@ import { EVENT_SOURCE_MAX_CONCURRENCY, QUEUE_DEFAULTS, RAW_MAIL_PREFIX, RELAY_FU
 import { AnshinFunction } from './anshin-function';
 import { customerAddressCondition, storeAddressCondition } from './data-keys';
 import type { DataKeys } from './data-keys';
-import type { DataTables } from './data-tables';
+import type { DataTables, IndexOf } from './data-tables';
 import type { MailIngress } from './mail-ingress';
 import type { SendingFeedback } from './sending-feedback';
 
@@ -79,6 +79,8 @@ export class RelayFunction extends Construct {
       .bindTable(RELAY_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:Query'] })
       .bindTable(RELAY_ENV.transmissionsTable, tables.transmissions, {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        // Replies name the IDs SES gave relayed copies; this index finds their originals.
+        indexes: ['byOutboundMessage'] satisfies IndexOf<'transmissions'>[],
       })
       // Decrypt covers the real addresses and, through DynamoDB, S3 and SQS, the stores encrypted
       // with the same key.

@@ -549,7 +549,10 @@ describe('RelayFunction permissions', () => {
     expect(actionsOn(statements, ids.aliases)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
     expect(actionsOn(statements, ids.stores)).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
     expect(actionsOn(statements, ids.transmissions)).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem']);
-    expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toHaveLength(7);
+    // The one index it queries: relayed copies by their SendEmail ID, to thread replies.
+    const onIndex = statements.filter((statement) => JSON.stringify(statement.Resource).includes('/index/'));
+    expect(onIndex.map((statement) => [statement.Action, JSON.stringify(statement.Resource)])).toEqual([['dynamodb:Query', expect.stringContaining('/index/byOutboundMessage')]]);
+    expect(actionsOf(statements).filter((action) => action.startsWith('dynamodb:'))).toHaveLength(8);
   });
 
   it('may decrypt addresses only under their encryption contexts, and compute MACs with the HMAC key, nothing more', () => {

@@ -75,7 +75,9 @@ describe('merchant to customer', () => {
     expect(headers).toMatch(new RegExp(`^Reply-To: .*${out.envelope.from}`, 'm'));
     expect(headers).toContain('Subject: 【デモ商店】ご注文の商品を発送しました');
     expect(headers).toMatch(/^X-Anshin-Relay: relay\.example\.jp$/m);
-    expect(out.headerText).not.toMatch(/^(Received|X-Mailer|Return-Path|Message-ID|X-Local-Verdict|X-SES-[\w-]+):/im);
+    expect(out.headerText).not.toMatch(/^(Received|X-Mailer|Return-Path|X-Local-Verdict|X-SES-[\w-]+):/im);
+    // The store's Message-ID does not go out; SES gives the copy its own, as the outbox shows.
+    expect(out.headerText.match(/^Message-ID:.*$/gim)).toEqual([`Message-ID: <${record.outboundMessageId}@ap-northeast-1.amazonses.com>`]);
     // The store's own List-Unsubscribe is gone; the relay's one-click one, to its menu, is there instead.
     expect(out.headerText.match(/^List-Unsubscribe:.*$/gim)).toEqual([expect.stringMatching(new RegExp(`^List-Unsubscribe: <${relay.stack.endpoints.menu}/unsubscribe/c-[0-9a-z]{12}\\.[0-9a-f]{32}>$`))]);
     expectNoneOf(out.headerText, [STORE_SENDER, 'support@shop.example', STORE_CONTACT, 'shop.example']);

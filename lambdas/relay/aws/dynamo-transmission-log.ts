@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../transmission';
+import type { ClaimRequest, ClaimResult, DeliveryFailure, Direction, RelayedMessage, RelayedMessages, TransmissionLog } from '../transmission';
 import { DELIVERY_STATE } from '../transmission';
 import type { TransmissionRecord } from '../transmission';
 import { TABLES } from '../../records/table-schema';
@@ -97,6 +97,34 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
 }
 
 /** Read side of the transmissions table, for operators and tests. */
+const BY_OUTBOUND = TABLES.transmissions.indexes.find((index) => index.name === 'byOutboundMessage')!;
+
+/** Relayed records by their copy's SendEmail ID, one index query each, all at once. */
+export class DynamoRelayedMessages extends DynamoTable implements RelayedMessages {
+  async byOutboundId(outboundIds: readonly string[]): Promise<ReadonlyMap<string, RelayedMessage>> {
+    const found = new Map<string, RelayedMessage>();
+    await Promise.all(
+      outboundIds.map(async (outboundId) => {
+        const { Items } = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: BY_OUTBOUND.name,
+            KeyConditionExpression: '#outbound = :id',
+            ExpressionAttributeNames: { '#outbound': BY_OUTBOUND.partitionKey },
+            ExpressionAttributeValues: { ':id': outboundId },
+            Limit: 1,
+          }),
+        );
+        const item = Items?.[0];
+        if (item && typeof item.originalMessageId === 'string' && typeof item.aliasId === 'string') {
+          found.set(outboundId, { aliasId: item.aliasId, direction: item.direction as Direction, originalMessageId: item.originalMessageId });
+        }
+      }),
+    );
+    return found;
+  }
+}
+
 export class DynamoTransmissionReader extends DynamoTable {
   /** Newest first, for one alias, through the by-alias index. */
   async listByAlias(aliasId: string, limit: number): Promise<TransmissionRecord[]> {
