@@ -23,7 +23,7 @@ try {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode;
   } else {
-    const failure = describeFailure(error);
+    const failure = describeFailure(error, program.opts<{ debug?: boolean }>().debug === true || process.argv.includes('--debug'));
     process.stderr.write(`${failure.message}\n`);
     process.exitCode = failure.exitCode;
   }

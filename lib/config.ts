@@ -241,6 +241,7 @@ export function resolveConfig(partial: unknown = {}): RelayConfig {
     throw new ConfigError('anshin configuration must be an object');
   }
   const given = partial as Partial<Record<keyof RelayConfig, unknown>>;
+  rejectUnknownFields(given, [...Object.keys(DEFAULT_CONFIG), 'account'], '');
   const feedbackGiven = (given.feedback ?? {}) as Partial<Record<keyof FeedbackConfig, unknown>>;
   const bouncesGiven = (given.bounces ?? {}) as Partial<Record<keyof BounceConfig, unknown>>;
   const apiGiven = (given.api ?? {}) as Partial<Record<keyof ApiConfig, unknown>>;
@@ -298,12 +299,37 @@ const CLASS_FIELDS: readonly (keyof ClassRetention)[] = ['retentionDays', 'suppo
  * Fails on a field the policy does not have: a misspelt or outdated period (such as the former
  * `rawMailDays`) would otherwise be dropped in silence and the default deployed in its place.
  */
+/**
+ * Edit distance between two short keys (Levenshtein), to suggest the key a typo meant; written here
+ * because it is a dozen lines and runs on a handful of keys once per synthesis.
+ */
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j += 1) current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1));
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
+
+/** The known key a misspelt one most likely meant: the same but for case, or within a few edits. */
+function closestKey(key: string, known: readonly string[]): string | undefined {
+  const sameButCase = known.find((candidate) => candidate.toLowerCase() === key.toLowerCase());
+  if (sameButCase) return sameButCase;
+  const [best] = known.map((candidate) => ({ candidate, d: distance(key.toLowerCase(), candidate.toLowerCase()) })).sort((x, y) => x.d - y.d);
+  return best && best.d <= Math.max(2, Math.floor(key.length / 3)) ? best.candidate : undefined;
+}
+
 function rejectUnknownFields(value: unknown, known: readonly string[], path: string): void {
   if (value === undefined) return;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`anshin.${path} must be an object`);
+  const where = path === '' ? 'anshin' : `anshin.${path}`;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ConfigError(`${where} must be an object`);
   const unknown = Object.keys(value).filter((key) => !known.includes(key));
   if (unknown.length > 0) {
-    throw new ConfigError(`anshin.${path} has no field ${unknown.map((key) => JSON.stringify(key)).join(', ')}; it has ${known.join(', ')}`);
+    const [first = ''] = unknown;
+    const suggestion = closestKey(first, known);
+    throw new ConfigError(`${where} has no field ${unknown.map((key) => JSON.stringify(key)).join(', ')}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''} Known: ${known.join(', ')}`);
   }
 }
 

@@ -92,3 +92,35 @@ describe('a conversation through the relay', () => {
     expect(record.originalMessageId).toBeUndefined();
   });
 });
+
+describe('anshin transmissions list', () => {
+  async function text(args: readonly string[]): Promise<string[]> {
+    const out: string[] = [];
+    const { buildProgram } = await import('../../cli/program');
+    await buildProgram({ out: (s) => out.push(s), err: (s) => out.push(s) }).parseAsync(['--local-dir', relay.dir, ...args], { from: 'user' });
+    return out.join('\n').split('\n');
+  }
+
+  it('lists exactly --limit rows, newest first, with the SES message ID, through any of its filters', async () => {
+    const all = await relay.cli<{ receivedAt: string; transmissionId: string; storeId?: string; direction: string }[]>(['transmissions', 'list', '--limit', '50']);
+    expect(all).toHaveLength(6);
+    expect(all.map((r) => r.receivedAt)).toEqual([...all.map((r) => r.receivedAt)].sort().reverse());
+    expect(await relay.cli<unknown[]>(['transmissions', 'list', '--limit', '2'])).toHaveLength(2);
+
+    const byStore = await relay.cli<{ storeId: string }[]>(['transmissions', 'list', '--store-id', 'thread-shop', '--limit', '3']);
+    expect(byStore).toHaveLength(3);
+    expect(new Set(byStore.map((r) => r.storeId))).toEqual(new Set(['thread-shop']));
+    const toStore = await relay.cli<{ direction: string }[]>(['transmissions', 'list', '--alias', alias.alias, '--outcome', 'relayed']);
+    expect(toStore.length).toBeGreaterThan(0);
+    expect(await relay.cli<unknown[]>(['transmissions', 'list', '--since', '2999-01-01T00:00:00Z'])).toEqual([]);
+
+    const lines = await text(['transmissions', 'list', '--limit', '1']);
+    expect(lines[0]).toMatch(/^received\s+SES message ID\s+alias\s+direction\s+outcome\s+reason\s+size\s+store$/);
+    expect(lines[1]).toContain(all[0]!.transmissionId.split('/')[0]);
+    expect(lines[1]).toMatch(/\d+\.\d KB|\d+ B/);
+  });
+
+  it.each([['abc'], ['0'], ['-5']])('refuses --limit %s in one line, before reaching the stack', async (value) => {
+    await expect(relay.cli(['transmissions', 'list', '--limit', value])).rejects.toThrow(/must be a positive integer/);
+  });
+});

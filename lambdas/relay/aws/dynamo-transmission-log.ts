@@ -1,9 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, PutCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { ClaimRequest, ClaimResult, DeliveryFailure, Direction, RelayedMessage, RelayedMessages, TransmissionLog } from '../transmission';
 import { DELIVERY_STATE } from '../transmission';
 import type { TransmissionRecord } from '../transmission';
-import { TABLES } from '../../records/table-schema';
+import { EXPIRY_INDEX, expiryBucketsOfDay, TABLES } from '../../records/table-schema';
+import { utcDay } from '../../records/days';
+
+const DAY_MS = 86_400_000;
 import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 /**
@@ -125,33 +129,115 @@ export class DynamoRelayedMessages extends DynamoTable implements RelayedMessage
   }
 }
 
+/** What `anshin transmissions list` asks for: newest first, at most `limit` that match. */
+export interface TransmissionQuery {
+  readonly limit: number;
+  readonly storeId?: string;
+  readonly aliasId?: string;
+  /** Only records received at or after this instant. */
+  readonly since?: Date;
+  readonly outcome?: 'relayed' | 'refused';
+  readonly reason?: string;
+}
+
+const PAGE = 100;
+
+/**
+ * Finished transmission records, newest first, for operators: through the by-store or by-alias
+ * index when one is named, else through the expiry index day by day (a record's `purgeAt` is its
+ * arrival plus the retention, so the index orders by arrival), never by a table scan.
+ */
 export class DynamoTransmissionReader extends DynamoTable {
-  /** Newest first, for one alias, through the by-alias index. */
-  async listByAlias(aliasId: string, limit: number): Promise<TransmissionRecord[]> {
-    const { Items } = await this.db.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: TABLES.transmissions.indexes[0].name,
-        KeyConditionExpression: 'aliasId = :alias',
-        ExpressionAttributeValues: { ':alias': aliasId },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return (Items ?? []) as TransmissionRecord[];
+  constructor(
+    client: ConstructorParameters<typeof DynamoTable>[0],
+    tableName: string,
+    private readonly retentionDays: number,
+  ) {
+    super(client, tableName);
   }
 
-  /** Up to `limit` completed records in no particular order; meant for small local tables. */
-  async listAny(limit: number): Promise<TransmissionRecord[]> {
-    const { Items } = await this.db.send(
-      new ScanCommand({
-        TableName: this.tableName,
-        Limit: limit,
-        FilterExpression: '#state = :done',
-        ExpressionAttributeNames: { '#state': 'state' },
-        ExpressionAttributeValues: { ':done': DELIVERY_STATE.done },
-      }),
-    );
-    return (Items ?? []) as TransmissionRecord[];
+  async newest(query: TransmissionQuery): Promise<TransmissionRecord[]> {
+    const matches = (item: Record<string, unknown>): boolean =>
+      item.state === DELIVERY_STATE.done &&
+      typeof item.outcome === 'string' &&
+      (query.outcome === undefined || item.outcome === query.outcome) &&
+      (query.reason === undefined || item.reason === query.reason) &&
+      (query.since === undefined || String(item.receivedAt) >= query.since.toISOString());
+    const found: TransmissionRecord[] = [];
+    const take = (items: readonly Record<string, unknown>[]): boolean => {
+      for (const item of items) {
+        if (matches(item)) found.push(item as unknown as TransmissionRecord);
+        if (found.length >= query.limit) return true;
+      }
+      return false;
+    };
+    if (query.storeId !== undefined || query.aliasId !== undefined) {
+      const [index, key, value] = query.storeId !== undefined ? ['byStore', 'storeId', query.storeId] : ['byAlias', 'aliasId', query.aliasId ?? ''];
+      let cursor: Record<string, unknown> | undefined;
+      do {
+        const page = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index,
+            KeyConditionExpression: query.since === undefined ? '#key = :value' : '#key = :value AND receivedAt >= :since',
+            ExpressionAttributeNames: { '#key': key },
+            ExpressionAttributeValues: { ':value': value, ...(query.since === undefined ? {} : { ':since': query.since.toISOString() }) },
+            ScanIndexForward: false,
+            Limit: PAGE,
+            ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+          }),
+        );
+        if (take(page.Items ?? [])) break;
+        cursor = page.LastEvaluatedKey;
+      } while (cursor);
+      return found;
+    }
+    // Day by day from the newest possible expiry back to the oldest still kept.
+    const now = Date.now();
+    const oldest = Math.max(query.since?.getTime() ?? 0, now - this.retentionDays * DAY_MS) + this.retentionDays * DAY_MS;
+    for (let day = now + this.retentionDays * DAY_MS + DAY_MS; day >= oldest - DAY_MS; day -= DAY_MS) {
+      const keys = (await Promise.all(expiryBucketsOfDay(utcDay(new Date(day))).map((bucket) => this.keysIn(bucket))))
+        .flat()
+        .filter((entry) => !entry.id.startsWith('rate#') && !entry.id.startsWith('feedback/'))
+        .sort((a, b) => b.purgeAt - a.purgeAt);
+      for (let i = 0; i < keys.length; i += PAGE) {
+        // purgeAt counts seconds: within a page, arrival to the millisecond decides.
+        const items = (await this.read(keys.slice(i, i + PAGE).map((entry) => entry.id))).sort((a, b) => String(b.receivedAt).localeCompare(String(a.receivedAt)));
+        if (take(items)) return found;
+      }
+    }
+    return found;
+  }
+
+  private async keysIn(bucket: string): Promise<{ id: string; purgeAt: number }[]> {
+    const keys: { id: string; purgeAt: number }[] = [];
+    let cursor: Record<string, unknown> | undefined;
+    do {
+      const page = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: EXPIRY_INDEX.name,
+          KeyConditionExpression: '#bucket = :bucket',
+          ExpressionAttributeNames: { '#bucket': EXPIRY_INDEX.partitionKey },
+          ExpressionAttributeValues: { ':bucket': bucket },
+          ...(cursor ? { ExclusiveStartKey: cursor } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) keys.push({ id: String(item.transmissionId), purgeAt: Number(item.purgeAt) });
+      cursor = page.LastEvaluatedKey;
+    } while (cursor);
+    return keys;
+  }
+
+  /** The items of those keys, in the keys' order. */
+  private async read(ids: readonly string[]): Promise<Record<string, unknown>[]> {
+    const byId = new Map<string, Record<string, unknown>>();
+    let keys: Record<string, unknown>[] | undefined = ids.map((transmissionId) => ({ transmissionId }));
+    for (let round = 0; keys && keys.length > 0 && round < 5; round += 1) {
+      const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+      for (const item of Responses?.[this.tableName] ?? []) byId.set(String(item.transmissionId), item);
+      keys = UnprocessedKeys?.[this.tableName]?.Keys;
+    }
+    return ids.flatMap((id) => { const item = byId.get(id); return item ? [item] : []; });
   }
 }
