@@ -41,7 +41,23 @@ const STARTUP_MS = 15_000;
  * (the menu's adapter reads both as a wrong password). Its default pool
  * takes e-mail addresses as usernames; the stores' pool, as in AWS, takes the store ID.
  */
+/**
+ * A free port is reserved and then handed to the child, which binds it a moment later; when stacks
+ * start side by side another process can take it in between, and the child exits. On a port of
+ * its own choosing the start is tried again, on a new port.
+ */
 export async function startLocalCognito(options: LocalCognitoOptions): Promise<LocalCognito> {
+  const attempts = options.port ? 1 : 3;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= attempts || !(error instanceof Error) || !error.message.startsWith('cognito-local exited')) throw error;
+    }
+  }
+}
+
+async function startOnce(options: LocalCognitoOptions): Promise<LocalCognito> {
   const port = await reservePort('Cognito (cognito-local)', options.port);
   await mkdir(join(options.directory, '.cognito'), { recursive: true });
   await writeFile(join(options.directory, '.cognito', 'config.json'), `${JSON.stringify({ ServerConfig: { port, hostname: LOOPBACK }, UserPoolDefaults: { UsernameAttributes: [] } }, null, 2)}\n`);

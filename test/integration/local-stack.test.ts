@@ -235,7 +235,7 @@ describe('local stack', () => {
     expect(JSON.stringify(logged)).not.toContain('shop.example');
   });
 
-  it('records what the relay sends in the outbox, byte for byte, with its envelope', async () => {
+  it('records what the relay sends in the outbox, byte for byte after the Message-ID SES gives it, with its envelope', async () => {
     const raw = Buffer.from('From: c-test0001@relay.example.jp\r\nTo: taro@example.com\r\nSubject: =?UTF-8?B?5rOo5paH?=\r\n\r\nbody\r\n', 'utf8');
 
     const { messageId } = await (mailer as Mailer).send({ from: `c-test0001@${RELAY_DOMAIN}`, to: ['taro@example.com'], raw });
@@ -243,7 +243,7 @@ describe('local stack', () => {
     const envelope = JSON.parse(await readFile(join(stack.endpoints.outboxDir, `${messageId}.json`), 'utf8')) as unknown;
     const inbox = (await (await fetch(`${stack.endpoints.outbox}/store`)).json()) as { emails: { messageId: string }[] };
 
-    expect(eml.equals(raw)).toBe(true);
+    expect(eml.equals(Buffer.concat([Buffer.from(`Message-ID: <${messageId}@ap-northeast-1.amazonses.com>\r\n`), raw]))).toBe(true);
     expect(envelope).toMatchObject({ messageId, from: `c-test0001@${RELAY_DOMAIN}`, destinations: ['taro@example.com'] });
     expect(inbox.emails.map((e) => e.messageId)).toContain(messageId);
   });
