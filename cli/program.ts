@@ -6,7 +6,7 @@ import { aliasCommands } from './commands/aliases';
 import { analysisCommands } from './commands/analysis';
 import { commandContext } from './commands/context';
 import type { Output } from './commands/context';
-import { deadLetterCommands } from './commands/dead-letters';
+import { deadLetterCommands, ReplayFailedError } from './commands/dead-letters';
 import { recordCommands } from './commands/records';
 import { fraudCommands } from './commands/fraud';
 import { incidentCommands } from './commands/incidents';
@@ -56,7 +56,7 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
 
 /** Known, user-caused failures print one line; anything else prints one line too, and its stack with `--debug`. */
 export function describeFailure(error: unknown, debug = false): { message: string; exitCode: number } {
-  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError || error instanceof ExportRequestError || error instanceof StatusUnhealthyError || error instanceof IncidentInputError) {
+  if (error instanceof InvalidRequestError || error instanceof StoreNotFoundError || error instanceof StoreTerminatedError || error instanceof AliasConflictError || error instanceof AliasRetiredError || error instanceof TargetError || error instanceof FunctionFailedError || error instanceof ApiProblemError || error instanceof ReceiptChainBrokenError || error instanceof ExportRequestError || error instanceof StatusUnhealthyError || error instanceof IncidentInputError || error instanceof ReplayFailedError) {
     return { message: `anshin: ${error.message}`, exitCode: 2 };
   }
   const known = environmentFailure(error);

@@ -57,16 +57,19 @@ export interface RedeliverySummary {
   readonly sent: number;
   /** Deliveries the relay handled without sending: duplicates of a finished delivery, or refusals. */
   readonly nothingSent: number;
+  /** Deliveries the relay gave up on to the dead letters. */
+  readonly deadLettered: number;
   readonly failed: number;
 }
 
 export function summarizeRedelivery(attempts: readonly RedeliveryAttempt[]): RedeliverySummary {
   const count = (outcome: RedeliveryAttempt['outcome']) => attempts.filter((a) => a.outcome === outcome).length;
-  return { deliveries: attempts.length, sent: count('sent'), nothingSent: count('nothing_sent'), failed: count('failed') };
+  return { deliveries: attempts.length, sent: count('sent'), nothingSent: count('nothing_sent'), deadLettered: count('dead_lettered'), failed: count('failed') };
 }
 
-/** `delivered 3 times: 0 sent, 3 sent nothing (duplicate or refusal), 0 failed` */
+/** `delivered 3 times: 0 sent, 3 sent nothing (duplicate or refusal), 0 failed`, and how many were dead-lettered when any were. */
 export function redeliveryLine(summary: RedeliverySummary): string {
   const times = summary.deliveries === 1 ? 'once' : `${summary.deliveries} times`;
-  return `delivered ${times}: ${summary.sent} sent, ${summary.nothingSent} sent nothing (duplicate or refusal), ${summary.failed} failed`;
+  const deadLettered = summary.deadLettered > 0 ? `, ${summary.deadLettered} dead-lettered (\`anshin dlq replay --dry-run\` says why)` : '';
+  return `delivered ${times}: ${summary.sent} sent, ${summary.nothingSent} sent nothing (duplicate or refusal)${deadLettered}, ${summary.failed} failed`;
 }

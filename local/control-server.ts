@@ -47,8 +47,12 @@ export interface ReplayResponse {
 /** What one delivery of a stored notification came to. */
 export interface RedeliveryAttempt {
   readonly attempt: number;
-  /** `sent`: the relay sent mail; `nothing_sent`: handled without sending (a duplicate, or a refusal); `failed`: a batch item failure or a throw. */
-  readonly outcome: 'sent' | 'nothing_sent' | 'failed';
+  /**
+   * `sent`: the relay sent mail; `dead_lettered`: it gave the message up to the dead letters;
+   * `nothing_sent`: handled without sending (a duplicate, or a refusal); `failed`: a batch item
+   * failure or a throw.
+   */
+  readonly outcome: 'sent' | 'dead_lettered' | 'nothing_sent' | 'failed';
   /** Messages the relay handed to SES during this delivery. */
   readonly sent: number;
 }
@@ -253,11 +257,17 @@ export async function startControlServer(options: ControlServerOptions): Promise
     if (notification === undefined || notification === null) throw new HttpError(404, `no stored notification for message ${messageId}`);
     const body = JSON.stringify(notification);
     const attempts: RedeliveryAttempt[] = [];
+    // A dead letter the attempt wrote is told apart by its file's time.
+    const deadLetterPath = join(options.deadLettersDir, `${messageId}.json`);
+    const deadLetterWritten = async (): Promise<number | undefined> => (await stat(deadLetterPath).catch(() => undefined))?.mtimeMs;
     for (let attempt = 1; attempt <= times; attempt += 1) {
       const before = options.mailer.sent;
+      const letterBefore = await deadLetterWritten();
       const outcome = await deliverOnce(sqsEventOf(body, { queueArn: options.queueArn, region: options.region }, { messageId: randomUUID() }));
       const sent = options.mailer.sent - before;
-      attempts.push({ attempt, outcome: !outcome.handled ? 'failed' : sent > 0 ? 'sent' : 'nothing_sent', sent });
+      const letterAfter = await deadLetterWritten();
+      const deadLettered = letterAfter !== undefined && letterAfter !== letterBefore;
+      attempts.push({ attempt, outcome: !outcome.handled ? 'failed' : sent > 0 ? 'sent' : deadLettered ? 'dead_lettered' : 'nothing_sent', sent });
     }
     if (pending !== undefined && attempts.some((a) => a.outcome !== 'failed')) await moveToHandled(options.notificationsDir, messageId);
     options.log('notification_redelivered', { messageId, times });

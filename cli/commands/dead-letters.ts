@@ -6,6 +6,11 @@ import { TargetError } from '../target';
 import { positiveInteger } from './context';
 import type { CommandContext, GlobalOptions } from './context';
 
+/** Some dead letters could not be replayed; the listing above names them. */
+export class ReplayFailedError extends Error {
+  override readonly name = 'ReplayFailedError';
+}
+
 /** `anshin dlq replay` and `anshin dev redeliver`: notifications the relay could not handle, and duplicates on purpose. */
 export function deadLetterCommands(context: CommandContext): void {
   const { program, output, now } = context;
@@ -52,12 +57,13 @@ export function deadLetterCommands(context: CommandContext): void {
       }
       bar?.('\n');
       const summary = summarize(items);
-      if (options.json) {
-        output.out(JSON.stringify({ target: t.name, dryRun: opts.dryRun, items, summary }, null, 2));
-        return;
+      if (options.json) output.out(JSON.stringify({ target: t.name, dryRun: opts.dryRun, items, summary }, null, 2));
+      else {
+        for (const line of listed) output.out(line);
+        output.out(summaryLine(summary, opts.dryRun));
       }
-      for (const line of listed) output.out(line);
-      output.out(summaryLine(summary, opts.dryRun));
+      // A script learns from the exit code that something is still waiting.
+      if (summary.failed > 0) throw new ReplayFailedError(`${summary.failed} replay(s) failed; they stay in the dead letters`);
     });
 
   program

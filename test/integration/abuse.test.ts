@@ -124,8 +124,8 @@ describe('the relay against abuse, through the local stack', () => {
     expect((await relay.deadLetter(sent.sesMessageId))?.attributes).toMatchObject({ reason: 'message_rejected', deliveries: `${sent.sesMessageId}/0` });
 
     // A replay tries the refused delivery again and leaves the delivered one alone.
-    const replayed = await relay.cli<{ items: { status: string; detail?: string }[] }>(['dlq', 'replay']);
-    expect(replayed.items).toEqual([expect.objectContaining({ status: 'failed', detail: 'dead_lettered_again' })]);
+    await expect(relay.cli(['dlq', 'replay'])).rejects.toThrow(/1 replay\(s\) failed/);
+    expect((await relay.deadLetter(sent.sesMessageId))?.attributes).toMatchObject({ reason: 'message_rejected' });
     expect((await relay.outboxIds()).filter((id) => !before.includes(id))).toHaveLength(1);
   });
 });

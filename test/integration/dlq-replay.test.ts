@@ -84,6 +84,18 @@ async function human(args: readonly string[], terminal?: string[]): Promise<stri
   return out;
 }
 
+/** The command's output and the error it ended with, if any. */
+async function withError(args: readonly string[]): Promise<{ out: string[]; error?: string }> {
+  const out: string[] = [];
+  const program = buildProgram({ out: (s) => out.push(s), err: (s) => out.push(s) });
+  try {
+    await program.parseAsync(['--local-dir', relay.dir, ...args], { from: 'user' });
+    return { out };
+  } catch (error) {
+    return { out, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+  }
+}
+
 async function exists(path: string): Promise<boolean> {
   return access(path).then(
     () => true,
@@ -106,7 +118,8 @@ describe('anshin dlq replay', () => {
     expect(sent.response.batchItemFailures).toHaveLength(1);
     raw = await relay.inboundRaw(sesMessageId);
     await relay.stack.clients.s3.send(new DeleteObjectCommand(rawKey(sesMessageId)));
-    await relay.cli(['dev', 'redeliver', '--message-id', sesMessageId]);
+    const redelivered = await human(['dev', 'redeliver', '--message-id', sesMessageId]);
+    expect(redelivered).toEqual(['delivered once: 0 sent, 0 sent nothing (duplicate or refusal), 1 dead-lettered (`anshin dlq replay --dry-run` says why), 0 failed']);
     expect((await relay.deadLetter(sesMessageId))?.attributes.reason).toBe('raw_mail_missing');
 
     const dry = await relay.cli<ReplayJson>(['dlq', 'replay', '--dry-run']);
@@ -123,8 +136,10 @@ describe('anshin dlq replay', () => {
     expect(await relay.deadLetter(sesMessageId)).toBeDefined();
   });
 
-  it('keeps the dead letter, with its reason, when the replay fails the same way again', async () => {
-    const result = await relay.cli<ReplayJson>(['dlq', 'replay']);
+  it('keeps the dead letter, with its reason, when the replay fails the same way again, and exits with an error', async () => {
+    const { out, error } = await withError(['--json', 'dlq', 'replay']);
+    expect(error).toBe('ReplayFailedError: 1 replay(s) failed; they stay in the dead letters');
+    const result = JSON.parse(out.join('\n')) as ReplayJson;
 
     expect(result.items).toEqual([expect.objectContaining({ id: sesMessageId, status: 'failed', reason: 'raw_mail_missing', detail: 'dead_lettered_again' })]);
     expect(result.summary).toEqual({ replayed: 0, wouldReplay: 0, failed: 1, skipped: 0, expired: 0 });
@@ -188,7 +203,7 @@ describe('anshin dev redeliver', () => {
     const result = await relay.cli<RedeliverJson>(['dev', 'redeliver', '--message-id', sent.sesMessageId, '--times', '3']);
     const lines = await human(['dev', 'redeliver', '--message-id', sent.sesMessageId]);
 
-    expect(result.summary).toEqual({ deliveries: 3, sent: 0, nothingSent: 3, failed: 0 });
+    expect(result.summary).toEqual({ deliveries: 3, sent: 0, nothingSent: 3, deadLettered: 0, failed: 0 });
     expect(lines).toEqual(['delivered once: 0 sent, 1 sent nothing (duplicate or refusal), 0 failed']);
     expect(await relay.outboxCount()).toBe(before);
   });

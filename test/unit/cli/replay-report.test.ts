@@ -76,8 +76,14 @@ describe('redeliveryLine', () => {
       { attempt: 2, outcome: 'sent', sent: 1 },
       { attempt: 3, outcome: 'nothing_sent', sent: 0 },
     ]);
-    expect(summary).toEqual({ deliveries: 3, sent: 1, nothingSent: 1, failed: 1 });
+    expect(summary).toEqual({ deliveries: 3, sent: 1, nothingSent: 1, deadLettered: 0, failed: 1 });
     expect(redeliveryLine(summary)).toBe('delivered 3 times: 1 sent, 1 sent nothing (duplicate or refusal), 1 failed');
+  });
+
+  it('says how many were dead-lettered, and where to read why', () => {
+    expect(redeliveryLine(summarizeRedelivery([{ attempt: 1, outcome: 'dead_lettered', sent: 0 }]))).toBe(
+      'delivered once: 0 sent, 0 sent nothing (duplicate or refusal), 1 dead-lettered (`anshin dlq replay --dry-run` says why), 0 failed',
+    );
   });
 
   it('says once for one delivery', () => {
