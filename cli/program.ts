@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Argument, Command, Help, Option } from 'commander';
 import { AliasConflictError } from '../lambdas/aliases/issuance';
 import { AliasRetiredError } from '../lambdas/aliases/names';
 import { InvalidRequestError, StoreNotFoundError, StoreTerminatedError } from '../lambdas/aliases/stores';
@@ -19,6 +19,7 @@ import { ReceiptChainBrokenError } from './receipt-verification';
 import { ExportRequestError } from '../lambdas/analysis/export-run';
 import { IncidentInputError } from '../lambdas/records/incidents';
 import { TargetError } from './target';
+import { completionScript } from './completion';
 import { ANSHIN_VERSION } from '../lib/version';
 import { ApiProblemError } from './api-client';
 
@@ -32,12 +33,15 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
   const program = new Command('anshin')
     .description('Operate an anshin-relay deployment: stores, aliases, transmission records, retention and destruction.')
     .addOption(new Option('--target <target>', 'where to act').choices(['local', 'aws']).default(process.env.ANSHIN_TARGET ?? 'local'))
-    .option('--local-dir <dir>', 'data directory of the local stack', '.local')
+    .option('--local-dir <dir>', "data directory of the local stack (default: ANSHIN_LOCAL_DIR, else the checkout's .local)")
+    .option('--data-dir <dir>', 'the same as --local-dir')
     .option('--stack-name <name>', 'CloudFormation stack of the deployed relay (with --target aws)', 'AnshinRelay')
     .option('--json', 'machine-readable output', false)
     .option('--debug', 'show the stack trace of a failure', false)
     .version(ANSHIN_VERSION, '--version', 'the anshin-relay version of this checkout')
     .configureOutput({ writeOut: (s) => output.out(s.trimEnd()), writeErr: (s) => output.err(s.trimEnd()) })
+    // Commander lists required options like any other; a person should see which they must give.
+    .configureHelp({ optionDescription: (option) => `${new Help().optionDescription(option)}${option.mandatory ? ' (required)' : ''}` })
     .exitOverride();
 
   const context = commandContext(program, output, now);
@@ -51,6 +55,11 @@ export function buildProgram(output: Output, now: () => Date = () => new Date())
   statusCommand(context);
   incidentCommands(context);
   reportCommands(context);
+  program
+    .command('completion')
+    .description('print a shell completion script: eval "$(npx anshin completion bash)" in ~/.bashrc, or zsh in ~/.zshrc')
+    .addArgument(new Argument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action((shell: 'bash' | 'zsh') => output.out(completionScript(program, shell).trimEnd()));
   return program;
 }
 

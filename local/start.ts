@@ -8,7 +8,8 @@ import { jsonLinesLog } from './log';
 import { LOCAL_PORTS, startLocalStack } from './stack';
 import type { LocalStack } from './stack';
 
-const dataDir = resolve('.local');
+// Another local stack, side by side: `ANSHIN_LOCAL_DIR=.local-2 npm start`, and the CLI with the same variable.
+const dataDir = resolve(process.env.ANSHIN_LOCAL_DIR || '.local');
 
 function tryIt(endpoints: LocalEndpoints): string {
   return [

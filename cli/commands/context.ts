@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { localDataDir, projectRoot } from '../project-root';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { awsTarget, localTarget, TargetError } from '../target';
@@ -18,7 +20,8 @@ export interface Output {
 export interface GlobalOptions {
   readonly json: boolean;
   readonly target: 'local' | 'aws';
-  readonly localDir: string;
+  readonly localDir?: string;
+  readonly dataDir?: string;
   readonly stackName: string;
 }
 
@@ -40,7 +43,7 @@ export function commandContext(program: Command, output: Output, now: () => Date
     now,
     target: async () => {
       const options = program.opts<GlobalOptions>();
-      const resolved = options.target === 'aws' ? await awsTarget(options.stackName, await cdkContext()) : await localTarget(options.localDir);
+      const resolved = options.target === 'aws' ? await awsTarget(options.stackName, await cdkContext()) : await localTarget(localDataDir(options.dataDir ?? options.localDir));
       return { target: resolved, options };
     },
     print: (options, value, human) => output.out(options.json ? JSON.stringify(value, null, 2) : human),
@@ -49,7 +52,7 @@ export function commandContext(program: Command, output: Output, now: () => Date
 
 async function cdkContext(): Promise<unknown> {
   try {
-    const cdk = JSON.parse(await readFile('cdk.json', 'utf8')) as { context?: { anshin?: unknown } };
+    const cdk = JSON.parse(await readFile(join(projectRoot(), 'cdk.json'), 'utf8')) as { context?: { anshin?: unknown } };
     return cdk.context?.anshin ?? {};
   } catch {
     return {};

@@ -65,6 +65,7 @@ export function recordCommands(context: CommandContext): void {
     });
   receipts
     .command('list')
+    .description('the newest receipts and register entries: time, kind, policy version, subject hash, counts per class')
     .addOption(new Option('--kind <kind>', 'only receipts of this kind').choices([...RECEIPT_KINDS]))
     .option('--limit <n>', 'at most this many (newest first)', positiveInteger, 20)
     .action(async (opts: { kind?: ReceiptKind; limit: number }) => {

@@ -9,6 +9,7 @@ import { renderAnnualReport } from '../annual-report';
 import type { Lang } from '../annual-report';
 import { verifyReceipts } from '../receipt-verification';
 import { NAG_PACKS, synthesizeStack } from '../synth-check';
+import { projectRoot } from '../project-root';
 import type { CommandContext } from './context';
 
 function year(value: string): number {
@@ -30,7 +31,7 @@ export function reportCommands(context: CommandContext): void {
     .option('--out <file>', 'write to this file instead of printing')
     .action(async (opts: { year: number; lang: Lang; format: 'md' | 'html' | 'json'; out?: string }) => {
       const { target } = await context.target();
-      const facts = await annualFacts(target, opts.year, context.now(), await synthesizeStack());
+      const facts = await annualFacts(target, opts.year, context.now(), await synthesizeStack(join(projectRoot(), 'cdk.json')));
       const text = renderAnnualReport(facts, opts.lang, opts.format);
       if (opts.out === undefined) context.output.out(text.trimEnd());
       else {
@@ -51,7 +52,7 @@ export function reportCommands(context: CommandContext): void {
       const now = context.now();
       const dir = resolve(opts.out);
       await mkdir(join(dir, 'nag-reports'), { recursive: true });
-      const synth = await synthesizeStack();
+      const synth = await synthesizeStack(join(projectRoot(), 'cdk.json'));
       const log = new DynamoReceiptLog(target.dynamodb, target.tables.receipts);
       const receipts = Object.fromEntries(await Promise.all(RECEIPT_KINDS.map(async (kind) => [kind, await log.chain(kind)] as const)));
       const verification = await verifyReceipts(target, RECEIPT_KINDS, now);
