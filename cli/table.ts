@@ -4,3 +4,11 @@ export function formatTable(headers: readonly string[], rows: readonly (readonly
   const line = (cells: readonly string[]): string => cells.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
+
+/** An object as `key  value` lines, for the CLI's show commands. */
+export function fieldLines(view: Readonly<Record<string, unknown>>): string {
+  const width = Math.max(...Object.keys(view).map((key) => key.length)) + 2;
+  return Object.entries(view)
+    .map(([key, value]) => `${key.padEnd(width)}${typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)}`)
+    .join('\n');
+}

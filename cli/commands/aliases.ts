@@ -1,11 +1,11 @@
-import { apiOf } from './context';
+import { apiOf, callApi } from './context';
 import type { CommandContext } from './context';
+import { fieldLines } from '../table';
 
 /** `anshin alias …`: issuing a customer's alias for an order, through the marketplace API (`POST /aliases`). */
 export function aliasCommands(context: CommandContext): void {
-  context.program
-    .command('alias')
-    .description('customer aliases')
+  const alias = context.program.command('alias').description('customer aliases');
+  alias
     .command('issue')
     .description('issue (or return the existing) alias of a customer for one order of a store')
     .requiredOption('--store-id <id>', 'store ID')
@@ -17,5 +17,23 @@ export function aliasCommands(context: CommandContext): void {
       const issued = body as { alias: string; expiresAt: string };
       const result = { address: issued.alias, alias: issued.alias.split('@', 1)[0] ?? issued.alias, expiresAt: issued.expiresAt, created: status === 201 };
       context.print(options, result, `${result.address} (${result.created ? 'issued' : 'already issued'}, expires ${result.expiresAt})`);
+    });
+
+  alias
+    .command('show')
+    .description('an alias and where it stands: store, kind, validity, pause, disabled, blocked')
+    .requiredOption('--alias <alias>', 'the alias, with or without the relay domain')
+    .action(async (opts: { alias: string }) => {
+      const { body, options } = await callApi(context, 'GET', `/aliases/${encodeURIComponent(opts.alias.split('@', 1)[0] ?? opts.alias)}`);
+      context.print(options, body as object, fieldLines(body as Record<string, unknown>));
+    });
+  alias
+    .command('disable')
+    .description('stop an alias relaying, at once and for good (its records stay until their retention ends)')
+    .requiredOption('--alias <alias>', 'the alias, with or without the relay domain')
+    .action(async (opts: { alias: string }) => {
+      const name = opts.alias.split('@', 1)[0] ?? opts.alias;
+      const { body, options } = await callApi(context, 'POST', `/aliases/${encodeURIComponent(name)}/disable`);
+      context.print(options, (body ?? { alias: name }) as object, `alias ${name} disabled`);
     });
 }

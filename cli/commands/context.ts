@@ -67,6 +67,13 @@ export function apiOf(target: Target): MarketplaceApi {
   return target.api;
 }
 
+/** One request to the target's marketplace API, with the target and options the command prints by. */
+export async function callApi(context: CommandContext, method: 'GET' | 'PUT' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: unknown; target: Target; options: GlobalOptions }> {
+  const { target, options } = await context.target();
+  const answer = await apiOf(target).request(method, path, body);
+  return { ...answer, target, options };
+}
+
 /** Collects a repeatable option into a list. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 

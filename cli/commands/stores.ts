@@ -2,23 +2,30 @@ import { terminateStore } from '../data-lifecycle';
 import { receiptLines } from '../receipt-report';
 import { InvalidRequestError } from '../../lambdas/aliases/stores';
 import type { StoreView } from '../../lambdas/aliases/stores';
-import { apiOf, collect, confirmed, positiveInteger } from './context';
+import { apiOf, callApi, collect, confirmed, positiveInteger } from './context';
+import { ApiProblemError } from '../api-client';
+import { TargetError } from '../target';
+import { fieldLines } from '../table';
 import type { CommandContext } from './context';
 
 /** `anshin store …`: registering a store (through the marketplace API), inviting it to its menu, terminating it. */
 export function storeCommands(context: CommandContext): void {
   const { program, output, now } = context;
   const store = program.command('store').description('stores and their registered senders');
-  store
-    .command('create')
-    .description('register a store, its contact address (replies go there) and the addresses allowed to write to its customers')
-    .requiredOption('--store-id <id>', 'store ID')
-    .requiredOption('--contact <email>', "store's contact address")
-    .requiredOption('--sender <email>', 'registered sender address (repeatable)', collect)
-    .option('--name <display name>', "shown as the sender's name when the store's mail has none (default: the store ID)")
-    .action(async (opts: { storeId: string; contact: string; sender: string[]; name?: string }) => {
+  /** Registers or replaces a store; refuses to replace one that exists unless asked to. */
+  const save = async (opts: { storeId: string; contact: string; sender: string[]; name?: string; update: boolean }): Promise<void> => {
       const { target: t, options } = await context.target();
-      const { status, body } = await apiOf(t).request('PUT', `/stores/${encodeURIComponent(opts.storeId)}`, {
+      const api = apiOf(t);
+      const exists = await api.request('GET', `/stores/${encodeURIComponent(opts.storeId)}`).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ApiProblemError && error.status === 404) return false;
+          throw error;
+        },
+      );
+      if (exists && !opts.update) throw new TargetError(`store ${opts.storeId} exists already: \`anshin store update\` (or \`store create --update\`) replaces its contact, senders and name`);
+      if (!exists && opts.update) throw new TargetError(`there is no store ${opts.storeId} to update: \`anshin store create\` registers it`);
+      const { status, body } = await api.request('PUT', `/stores/${encodeURIComponent(opts.storeId)}`, {
         contact: opts.contact,
         senders: opts.sender,
         ...(opts.name ? { displayName: opts.name } : {}),
@@ -28,9 +35,51 @@ export function storeCommands(context: CommandContext): void {
       context.print(
         options,
         { ...result, created, target: t.name },
-        `store ${result.storeId} (${result.displayName}) ${created ? 'created' : 'saved'} with ${result.senderCount} registered sender(s) on ${t.name}` +
+        `store ${result.storeId} (${result.displayName}) ${created ? 'created' : 'updated'} with ${result.senderCount} registered sender(s) on ${t.name}` +
           (created ? '\nits menu account was created; the invitation (store ID and temporary password) went to the contact address' : ''),
       );
+  };
+  const registration = (name: string, description: string) =>
+    store
+      .command(name)
+      .description(description)
+      .requiredOption('--store-id <id>', 'store ID')
+      .requiredOption('--contact <email>', "store's contact address")
+      .requiredOption('--sender <email>', 'registered sender address (repeatable); replaces those registered before', collect)
+      .option('--name <display name>', "shown as the sender's name when the store's mail has none (default: the store ID)");
+  registration('create', 'register a new store, its contact address (replies go there) and the addresses allowed to write to its customers')
+    .option('--update', 'replace an existing store instead of refusing', false)
+    .action(async (opts: { storeId: string; contact: string; sender: string[]; name?: string; update: boolean }) => save(opts));
+  registration('update', "replace an existing store's contact, senders and name").action(async (opts: { storeId: string; contact: string; sender: string[]; name?: string }) => save({ ...opts, update: true }));
+
+  store
+    .command('show')
+    .description('a store: status, name, number of senders and of live aliases, limits and pause')
+    .requiredOption('--store-id <id>', 'store ID')
+    .action(async (opts: { storeId: string }) => {
+      const { body, options } = await callApi(context, 'GET', `/stores/${encodeURIComponent(opts.storeId)}`);
+      context.print(options, body as object, fieldLines(body as Record<string, unknown>));
+    });
+
+  const sender = program.command('sender').description("a store's registered senders, one at a time");
+  sender
+    .command('add')
+    .description('register one more sender address for a store; answers its sender ID (the address is never echoed)')
+    .requiredOption('--store-id <id>', 'store ID')
+    .requiredOption('--sender <email>', 'the address')
+    .action(async (opts: { storeId: string; sender: string }) => {
+      const { status, body, options } = await callApi(context, 'POST', `/stores/${encodeURIComponent(opts.storeId)}/senders`, { address: opts.sender });
+      const { senderId } = body as { senderId: string };
+      context.print(options, { senderId, added: status === 201 }, `${status === 201 ? 'added' : 'already registered'}: ${senderId}`);
+    });
+  sender
+    .command('remove')
+    .description('remove one registered sender by the sender ID `sender add` answered')
+    .requiredOption('--store-id <id>', 'store ID')
+    .requiredOption('--sender-id <id>', 'sender ID, snd_…')
+    .action(async (opts: { storeId: string; senderId: string }) => {
+      const { options } = await callApi(context, 'DELETE', `/stores/${encodeURIComponent(opts.storeId)}/senders/${encodeURIComponent(opts.senderId)}`);
+      context.print(options, { removed: opts.senderId }, `removed ${opts.senderId}`);
     });
 
   store

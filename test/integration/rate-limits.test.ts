@@ -120,7 +120,7 @@ describe('a paused store', () => {
 
   it('keeps its pause and limits when its registration is replaced', async () => {
     await relay.cli(['store', 'pause', '--store-id', 'burst-shop']);
-    await relay.cli(['store', 'create', '--store-id', 'burst-shop', '--contact', 'owner@burst-shop.example', '--sender', SENDER]);
+    await relay.cli(['store', 'update', '--store-id', 'burst-shop', '--contact', 'owner@burst-shop.example', '--sender', SENDER]);
     const store = await relay.cli<StoreView>(['store', 'limits', '--store-id', 'burst-shop', '--default']);
     expect(store).toMatchObject({ paused: { reason: 'operator' } });
     expect(store.limits).toBeUndefined();

@@ -61,3 +61,29 @@ describe('anshin status', () => {
     expect(JSON.parse(json.lines.join('\n')) as StatusReport).toMatchObject({ target: 'local', healthy: false, checks: expect.arrayContaining([expect.objectContaining({ check: 'queues', status: 'fail' })]) });
   });
 });
+
+describe('store, sender and alias management', () => {
+  it('refuses to create a store twice, and updates one only when asked', async () => {
+    await expect(relay.cli(['store', 'create', '--store-id', 'status-shop', '--contact', 'other@status-shop.example', '--sender', 'news@status-shop.example'])).rejects.toThrow(/exists already: `anshin store update`/);
+    await expect(relay.cli(['store', 'update', '--store-id', 'no-such-shop', '--contact', 'a@b.example', '--sender', 'c@d.example'])).rejects.toThrow(/no store no-such-shop to update/);
+    const updated = await relay.cli<{ created: boolean; senderCount: number }>(['store', 'update', '--store-id', 'status-shop', '--name', '状態商店', '--contact', 'owner@status-shop.example', '--sender', 'news@status-shop.example', '--sender', 'info@status-shop.example']);
+    expect(updated).toMatchObject({ created: false, senderCount: 2 });
+    expect(await relay.cli(['store', 'show', '--store-id', 'status-shop'])).toMatchObject({ storeId: 'status-shop', displayName: '状態商店', senderCount: 2 });
+  });
+
+  it('adds and removes one sender at a time, never echoing the address', async () => {
+    const added = await relay.cli<{ senderId: string; added: boolean }>(['sender', 'add', '--store-id', 'status-shop', '--sender', 'sale@status-shop.example']);
+    expect(added).toEqual({ senderId: expect.stringMatching(/^snd_[0-9a-f]{16}$/), added: true });
+    expect(JSON.stringify(added)).not.toContain('sale@');
+    expect(await relay.cli(['store', 'show', '--store-id', 'status-shop'])).toMatchObject({ senderCount: 3 });
+    await relay.cli(['sender', 'remove', '--store-id', 'status-shop', '--sender-id', added.senderId]);
+    expect(await relay.cli(['store', 'show', '--store-id', 'status-shop'])).toMatchObject({ senderCount: 2 });
+  });
+
+  it('shows and disables an alias', async () => {
+    const issued = await relay.cli<{ alias: string; address: string }>(['alias', 'issue', '--store-id', 'status-shop', '--order-id', 'S-1', '--customer', 'customer@status.example']);
+    expect(await relay.cli(['alias', 'show', '--alias', issued.address])).toMatchObject({ alias: issued.alias, storeId: 'status-shop' });
+    await relay.cli(['alias', 'disable', '--alias', issued.alias]);
+    expect(JSON.stringify(await relay.cli(['alias', 'show', '--alias', issued.alias]))).toMatch(/disabled/i);
+  });
+});
