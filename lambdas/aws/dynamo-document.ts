@@ -1,5 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { EXPIRY_BUCKET_ATTRIBUTE, expiryBucket } from '../records/table-schema';
 
 /** Document client with the marshalling options every adapter relies on. */
@@ -13,6 +14,31 @@ export function documentClient(client: DynamoDBClient): DynamoDBDocumentClient {
  */
 export function expiryIndexAttributes(purgeAt: number | undefined, itemKey: string): { [EXPIRY_BUCKET_ATTRIBUTE]?: string } {
   return purgeAt === undefined ? {} : { [EXPIRY_BUCKET_ATTRIBUTE]: expiryBucket(purgeAt, itemKey) };
+}
+
+/** DynamoDB's limit on the keys of one BatchGetItem. */
+export const BATCH_GET_LIMIT = 100;
+const BATCH_GET_ROUNDS = 8;
+
+/**
+ * The items of up to {@link BATCH_GET_LIMIT} keys of one table, in no particular order, reading
+ * only `attributes` when given. Keys DynamoDB leaves unprocessed (throttling) are asked for again
+ * after a growing pause; still unprocessed after eight rounds, it throws rather than answer with
+ * part of them.
+ */
+export async function batchGetAll(db: DynamoDBDocumentClient, table: string, keys: readonly Record<string, unknown>[], attributes?: readonly string[]): Promise<Record<string, unknown>[]> {
+  const projection =
+    attributes === undefined ? {} : { ProjectionExpression: attributes.map((_, i) => `#a${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#a${i}`, name])) };
+  const found: Record<string, unknown>[] = [];
+  let pending: Record<string, unknown>[] | undefined = [...keys];
+  for (let round = 0; pending && pending.length > 0; round += 1) {
+    if (round >= BATCH_GET_ROUNDS) throw new Error(`BatchGetItem left keys unprocessed ${BATCH_GET_ROUNDS} times in a row`);
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
+    const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await db.send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ...projection } } }));
+    found.push(...(Responses?.[table] ?? []));
+    pending = UnprocessedKeys?.[table]?.Keys;
+  }
+  return found;
 }
 
 export function isConditionFailure(error: unknown): boolean {

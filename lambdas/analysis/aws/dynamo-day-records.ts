@@ -1,7 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import type { BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../aws/dynamo-document';
+import { paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { BATCH_GET_LIMIT, batchGetAll, documentClient } from '../../aws/dynamo-document';
 import { daysFromThrough, utcDay } from '../../records/days';
 import { DAY_SECONDS } from '../../records/retention-policy';
 import { EXPIRY_INDEX, expiryBucketsOfDay } from '../../records/table-schema';
@@ -9,7 +8,6 @@ import type { DayRecordSource } from '../ports';
 import type { ExportRecord } from '../rows';
 
 const FEEDBACK_PREFIX = 'feedback/';
-const BATCH_GET_LIMIT = 100;
 const PARALLEL_BATCHES = 8;
 /** Only what a row is made of: the addresses' hashes, message IDs and outbound IDs are never read. */
 const ATTRIBUTES = [
@@ -97,18 +95,8 @@ export class DynamoDayRecords implements DayRecordSource {
     return items;
   }
 
-  private async batchGet(ids: readonly string[]): Promise<Record<string, unknown>[]> {
-    const found: Record<string, unknown>[] = [];
-    const projection = { ProjectionExpression: ATTRIBUTES.map((_, i) => `#a${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(ATTRIBUTES.map((name, i) => [`#a${i}`, name])) };
-    let keys: Record<string, unknown>[] | undefined = ids.map((transmissionId) => ({ transmissionId }));
-    for (let round = 0; keys && keys.length > 0; round += 1) {
-      if (round > 0) await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * 2 ** round)));
-      if (round >= 8) throw new Error('BatchGetItem left keys unprocessed eight times in a row');
-      const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: { [this.table]: { Keys: keys, ...projection } } }));
-      found.push(...(Responses?.[this.table] ?? []));
-      keys = UnprocessedKeys?.[this.table]?.Keys;
-    }
-    return found;
+  private batchGet(ids: readonly string[]): Promise<Record<string, unknown>[]> {
+    return batchGetAll(this.db, this.table, ids.map((transmissionId) => ({ transmissionId })), ATTRIBUTES);
   }
 }
 

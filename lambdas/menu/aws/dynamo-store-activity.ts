@@ -1,15 +1,14 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { BatchGetCommandOutput, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AliasRecord } from '../../aliases/ports';
-import { documentClient } from '../../aws/dynamo-document';
+import { BATCH_GET_LIMIT, batchGetAll, documentClient } from '../../aws/dynamo-document';
 import { TABLES } from '../../records/table-schema';
 import { directionOf } from '../activity';
 import type { CountedAlias, MessageSummary, StoreActivity } from '../activity';
 
 /** A store's aliases are read up to this many (customer and reverse together). */
 const MAX_ALIASES = 1000;
-const BATCH_GET = 100;
 /** Counting queries in flight at once. */
 const COUNT_CONCURRENCY = 8;
 
@@ -38,7 +37,7 @@ export class DynamoStoreActivity implements StoreActivity {
 
   async customerAliases(storeId: string, limit: number): Promise<CountedAlias[]> {
     const names = await this.aliasNamesOf(storeId);
-    const records = await inBatches(names, BATCH_GET, (batch) => this.getAliases(batch));
+    const records = await inBatches(names, BATCH_GET_LIMIT, (batch) => this.getAliases(batch));
     const replies = new Map<string, string[]>();
     for (const record of records) {
       if (record.kind === 'merchant' && record.customerAlias) replies.set(record.customerAlias, [...(replies.get(record.customerAlias) ?? []), record.alias]);
@@ -100,21 +99,11 @@ export class DynamoStoreActivity implements StoreActivity {
   }
 
   private async getAliases(names: string[]): Promise<AliasRecord[]> {
-    const found: AliasRecord[] = [];
-    let keys: Record<string, unknown>[] | undefined = names.map((alias) => ({ alias }));
     // The address ciphertext is never read: the menu has no use for it.
     const attributes = ['alias', 'kind', 'storeId', 'orderId', 'customerAlias', 'createdAt', 'expiresAt', 'purgeAt', 'pausedUntil', 'disabledAt'];
-    const projection = {
-      ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(', '),
-      ExpressionAttributeNames: Object.fromEntries(attributes.map((name, i) => [`#p${i}`, name])),
-    };
-    for (let round = 0; keys && keys.length > 0 && round < 5; round += 1) {
-      const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tables.aliases]: { Keys: keys, ...projection } } }));
-      found.push(...((Responses?.[this.tables.aliases] ?? []) as AliasRecord[]));
-      keys = UnprocessedKeys?.[this.tables.aliases]?.Keys;
-    }
-    return found;
+    return (await batchGetAll(this.db, this.tables.aliases, names.map((alias) => ({ alias })), attributes)) as unknown as AliasRecord[];
   }
+
 
   private async relayedTo(alias: string): Promise<number> {
     let count = 0;

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ClaimRequest, ClaimResult, DeliveryFailure, Direction, RelayedMessage, RelayedMessages, TransmissionLog } from '../transmission';
 import { DELIVERY_STATE } from '../transmission';
 import type { TransmissionRecord } from '../transmission';
@@ -8,7 +7,7 @@ import { EXPIRY_INDEX, expiryBucketsOfDay, TABLES } from '../../records/table-sc
 import { utcDay } from '../../records/days';
 
 const DAY_MS = 86_400_000;
-import { DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+import { BATCH_GET_LIMIT, batchGetAll, DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 /**
  * Transmissions table used as the exactly-once guard: `state` goes `processing` → `done`, back to
@@ -140,7 +139,7 @@ export interface TransmissionQuery {
   readonly reason?: string;
 }
 
-const PAGE = 100;
+const PAGE = BATCH_GET_LIMIT;
 
 /**
  * Finished transmission records, newest first, for operators: through the by-store or by-alias
@@ -231,13 +230,10 @@ export class DynamoTransmissionReader extends DynamoTable {
 
   /** The items of those keys, in the keys' order. */
   private async read(ids: readonly string[]): Promise<Record<string, unknown>[]> {
-    const byId = new Map<string, Record<string, unknown>>();
-    let keys: Record<string, unknown>[] | undefined = ids.map((transmissionId) => ({ transmissionId }));
-    for (let round = 0; keys && keys.length > 0 && round < 5; round += 1) {
-      const { Responses, UnprocessedKeys }: BatchGetCommandOutput = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-      for (const item of Responses?.[this.tableName] ?? []) byId.set(String(item.transmissionId), item);
-      keys = UnprocessedKeys?.[this.tableName]?.Keys;
-    }
-    return ids.flatMap((id) => { const item = byId.get(id); return item ? [item] : []; });
+    const byId = new Map((await batchGetAll(this.db, this.tableName, ids.map((transmissionId) => ({ transmissionId })))).map((item) => [String(item.transmissionId), item]));
+    return ids.flatMap((id) => {
+      const item = byId.get(id);
+      return item ? [item] : [];
+    });
   }
 }
