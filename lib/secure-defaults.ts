@@ -5,6 +5,9 @@
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { BlockPublicAccess, BlockedEncryptionType, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import type { BucketProps } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { AttributeType, BillingMode } from 'aws-cdk-lib/aws-dynamodb';
 import type { TableProps } from 'aws-cdk-lib/aws-dynamodb';
@@ -207,3 +210,22 @@ export const ALARM_THRESHOLDS = {
   sesBounceRate: 0.05,
   sesComplaintRate: 0.001,
 } as const;
+
+/**
+ * What every bucket holding user data gets, whatever it holds: SSE-KMS with the given key (bucket
+ * keys on, SSE-C refused), no public access, ACLs off, TLS 1.2 or later only, retained when the
+ * stack goes.
+ */
+export function encryptedBucketDefaults(key: IKey) {
+  return {
+    encryption: BucketEncryption.KMS,
+    encryptionKey: key,
+    bucketKeyEnabled: true,
+    blockedEncryptionTypes: [BlockedEncryptionType.SSE_C],
+    blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+    objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    enforceSSL: true,
+    minimumTLSVersion: 1.2,
+    removalPolicy: RemovalPolicy.RETAIN,
+  } as const satisfies Partial<BucketProps>;
+}

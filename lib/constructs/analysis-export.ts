@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import { CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import { BlockPublicAccess, BlockedEncryptionType, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { CfnBucket } from 'aws-cdk-lib/aws-s3';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Schedule } from 'aws-cdk-lib/aws-scheduler';
@@ -14,7 +14,7 @@ import { ANALYSIS_COLUMNS, DAY_PARTITION, INVESTIGATION_PARTITION } from '../../
 import { ANALYSIS_ENV } from '../../lambdas/env';
 import type { RelayConfig } from '../config';
 import { HOME_REGION } from '../config';
-import { ANALYSIS_EXPORT_TIME, ANALYSIS_FUNCTION_DEFAULTS, ATHENA_BYTES_SCANNED_CUTOFF, ATHENA_RESULT_DAYS, queueRetention } from '../secure-defaults';
+import { ANALYSIS_EXPORT_TIME, ANALYSIS_FUNCTION_DEFAULTS, ATHENA_BYTES_SCANNED_CUTOFF, ATHENA_RESULT_DAYS, encryptedBucketDefaults, queueRetention } from '../secure-defaults';
 import { AnshinFunction } from './anshin-function';
 import type { DataKeys } from './data-keys';
 import type { DataTables, IndexOf } from './data-tables';
@@ -64,14 +64,7 @@ export class AnalysisExport extends Construct {
     const retentionDays = config.retention.classes.analysis.retentionDays;
 
     this.bucket = new Bucket(this, 'Bucket', {
-      encryption: BucketEncryption.KMS,
-      encryptionKey: keys.dataKey,
-      bucketKeyEnabled: true,
-      blockedEncryptionTypes: [BlockedEncryptionType.SSE_C],
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...encryptedBucketDefaults(keys.dataKey),
       serverAccessLogsBucket: props.accessLogBucket,
       serverAccessLogsPrefix: 'analysis-bucket/',
       // Unversioned: a replaced or expired export is gone, with no noncurrent copy to outlive the policy.
@@ -79,7 +72,6 @@ export class AnalysisExport extends Construct {
         { id: 'expire-analysis', expiration: Duration.days(retentionDays), abortIncompleteMultipartUploadAfter: Duration.days(1) },
         { id: 'expire-query-results', prefix: ANALYSIS_PREFIXES.queryResults, expiration: Duration.days(Math.min(ATHENA_RESULT_DAYS, retentionDays)) },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     this.anshinFunction = new AnshinFunction(this, 'Export', {

@@ -2,7 +2,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Validations } from 'a
 import { Effect, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, BlockedEncryptionType, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { ReceiptRuleSet, TlsPolicy } from 'aws-cdk-lib/aws-ses';
 import type { ReceiptRule } from 'aws-cdk-lib/aws-ses';
 import { S3 as S3Action, Stop as StopAction } from 'aws-cdk-lib/aws-ses-actions';
@@ -13,7 +13,7 @@ import { S3_SERVER_ACCESS_LOGS_USE_BUCKET_POLICY } from 'aws-cdk-lib/cx-api';
 import { Construct } from 'constructs';
 import { ConfigError } from '../config';
 import { allowSesThrough, subscribeQueue } from './encrypted-messaging';
-import { QUEUE_DEFAULTS, RAW_MAIL_PREFIX, logRetention, onlyHomeQueueSubscriptions, queueRetention } from '../secure-defaults';
+import { encryptedBucketDefaults, QUEUE_DEFAULTS, RAW_MAIL_PREFIX, logRetention, onlyHomeQueueSubscriptions, queueRetention } from '../secure-defaults';
 
 export interface MailIngressProps {
   /** Domain SES receives mail for; every address at it is handed to the relay. */
@@ -104,14 +104,7 @@ export class MailIngress extends Construct {
     });
 
     this.bucket = new Bucket(this, 'Inbound', {
-      encryption: BucketEncryption.KMS,
-      encryptionKey: props.dataKey,
-      bucketKeyEnabled: true,
-      blockedEncryptionTypes: [BlockedEncryptionType.SSE_C],
-      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
-      objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      enforceSSL: true,
-      minimumTLSVersion: 1.2,
+      ...encryptedBucketDefaults(props.dataKey),
       versioned: true,
       serverAccessLogsBucket: this.accessLogBucket,
       serverAccessLogsPrefix: 'inbound-bucket/',
@@ -129,7 +122,6 @@ export class MailIngress extends Construct {
         // S3 rejects a rule that combines expiry days with removing expired delete markers.
         { id: 'remove-expired-delete-markers', prefix: RAW_MAIL_PREFIX, expiredObjectDeleteMarker: true },
       ],
-      removalPolicy: RemovalPolicy.RETAIN,
     });
 
     // The S3 receipt action allows SES writes from any receipt rule of the account; only this
