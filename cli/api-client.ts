@@ -38,6 +38,7 @@ export class MarketplaceApi {
         hostname: url.hostname,
         ...(url.port ? { port: Number(url.port) } : {}),
         path: url.pathname,
+        ...(url.search ? { query: Object.fromEntries(url.searchParams) } : {}),
         headers: { host: url.host, ...(text === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
         ...(text === undefined ? {} : { body: text }),
       }),

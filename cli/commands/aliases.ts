@@ -1,6 +1,7 @@
-import { apiOf, callApi } from './context';
+import { apiOf, callApi, listFromApi, positiveInteger } from './context';
 import type { CommandContext } from './context';
-import { fieldLines } from '../table';
+import type { AliasView } from '../../lambdas/aliases/administration';
+import { fieldLines, formatTable, localTime } from '../table';
 
 /** `anshin alias …`: issuing a customer's alias for an order, through the marketplace API (`POST /aliases`). */
 export function aliasCommands(context: CommandContext): void {
@@ -17,6 +18,18 @@ export function aliasCommands(context: CommandContext): void {
       const issued = body as { alias: string; expiresAt: string };
       const result = { address: issued.alias, alias: issued.alias.split('@', 1)[0] ?? issued.alias, expiresAt: issued.expiresAt, created: status === 201 };
       context.print(options, result, `${result.address} (${result.created ? 'issued' : 'already issued'}, expires ${result.expiresAt})`);
+    });
+
+  alias
+    .command('list')
+    .description("a store's customer aliases, the newest first: order, status, expiry; never an address")
+    .requiredOption('--store-id <id>', 'store ID')
+    .option('--limit <n>', 'this many rows at most', positiveInteger, 50)
+    .action(async (opts: { storeId: string; limit: number }) => {
+      const { items, more, options } = await listFromApi<AliasView>(context, `/stores/${encodeURIComponent(opts.storeId)}/aliases`, 'aliases', opts.limit);
+      const rows = items.map((a) => [a.alias, a.orderId ?? '-', a.status, localTime(a.expiresAt)]);
+      const text = rows.length === 0 ? `store ${opts.storeId} has no aliases` : formatTable(['alias', 'order', 'status', 'expires'], rows) + (more ? `\n… more: --limit ${opts.limit * 2}` : '');
+      context.print(options, items, text);
     });
 
   alias

@@ -74,6 +74,28 @@ export async function callApi(context: CommandContext, method: 'GET' | 'PUT' | '
   return { ...answer, target, options };
 }
 
+/** The marketplace API's largest page. */
+const API_PAGE_LIMIT = 100;
+
+/**
+ * Up to `limit` items of a listing of the marketplace API, page after page; `more` says whether
+ * the listing went on past them.
+ */
+export async function listFromApi<T>(context: CommandContext, path: string, field: string, limit: number): Promise<{ items: T[]; more: boolean; options: GlobalOptions }> {
+  const { target, options } = await context.target();
+  const api = apiOf(target);
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const query = new URLSearchParams({ limit: String(Math.min(API_PAGE_LIMIT, limit - items.length)), ...(cursor === undefined ? {} : { cursor }) });
+    const { body } = await api.request('GET', `${path}?${query.toString()}`);
+    const page = body as Record<string, unknown> & { nextCursor?: string };
+    items.push(...((page[field] ?? []) as T[]));
+    cursor = page.nextCursor;
+  } while (cursor !== undefined && items.length < limit);
+  return { items, more: cursor !== undefined, options };
+}
+
 /** Collects a repeatable option into a list. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 

@@ -1,11 +1,11 @@
 import { terminateStore } from '../data-lifecycle';
 import { receiptLines } from '../receipt-report';
 import { InvalidRequestError } from '../../lambdas/aliases/stores';
-import type { StoreView } from '../../lambdas/aliases/stores';
-import { apiOf, callApi, collect, confirmed, positiveInteger } from './context';
+import type { StoreSummary, StoreView } from '../../lambdas/aliases/stores';
+import { apiOf, callApi, collect, confirmed, listFromApi, positiveInteger } from './context';
 import { ApiProblemError } from '../api-client';
 import { TargetError } from '../target';
-import { fieldLines } from '../table';
+import { fieldLines, formatTable, localTime } from '../table';
 import type { CommandContext } from './context';
 
 /** `anshin store …`: registering a store (through the marketplace API), inviting it to its menu, terminating it. */
@@ -59,6 +59,23 @@ export function storeCommands(context: CommandContext): void {
     .action(async (opts: { storeId: string }) => {
       const { body, options } = await callApi(context, 'GET', `/stores/${encodeURIComponent(opts.storeId)}`);
       context.print(options, body as object, fieldLines(body as Record<string, unknown>));
+    });
+
+  store
+    .command('list')
+    .description('every store, in store-ID order: name, status, pause and own limits')
+    .option('--limit <n>', 'this many rows at most', positiveInteger, 50)
+    .action(async (opts: { limit: number }) => {
+      const { items, more, options } = await listFromApi<StoreSummary>(context, '/stores', 'stores', opts.limit);
+      const rows = items.map((s) => [
+        s.storeId,
+        s.displayName,
+        s.status,
+        s.paused ? `${s.paused.reason} since ${localTime(s.paused.since)}` : '-',
+        s.limits ? [s.limits.perMinute === undefined ? '' : `${s.limits.perMinute}/min`, s.limits.perDay === undefined ? '' : `${s.limits.perDay}/day`].filter(Boolean).join(' ') : '-',
+      ]);
+      const text = rows.length === 0 ? 'no stores' : formatTable(['store', 'name', 'status', 'paused', 'own limits'], rows) + (more ? `\n… more: --limit ${opts.limit * 2}` : '');
+      context.print(options, items, text);
     });
 
   const sender = program.command('sender').description("a store's registered senders, one at a time");

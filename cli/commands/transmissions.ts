@@ -1,7 +1,7 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { DynamoTransmissionReader } from '../../lambdas/relay/aws/dynamo-transmission-log';
 import type { TransmissionRecord } from '../../lambdas/relay/transmission';
-import { formatTable } from '../table';
+import { formatTable, localTime } from '../table';
 import { instant, positiveInteger } from './context';
 import type { CommandContext } from './context';
 
@@ -10,13 +10,6 @@ function size(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** A time in the operator's own zone, to the second; `--json` keeps UTC. */
-function localTime(iso: string): string {
-  const at = new Date(iso);
-  const pad = (n: number): string => String(n).padStart(2, '0');
-  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}`;
 }
 
 const sesMessageIdOf = (record: TransmissionRecord): string => record.transmissionId.split('/')[0] ?? record.transmissionId;

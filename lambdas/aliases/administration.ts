@@ -1,6 +1,7 @@
 import { isExpired, isPaused } from './lifecycle';
 import { aliasNameFromMac, parseAliasName, reverseAliasMacInput } from './names';
-import type { AliasAdministration, AliasRecord, AliasStore } from './ports';
+import type { AliasAdministration, AliasRecord, AliasStore, Page, PageRequest, StoreDirectory } from './ports';
+import { requireStoreId, StoreNotFoundError } from './stores';
 import type { MacService } from '../keys/ports';
 
 /** The marketplace's view of its aliases: status and expiry by name, disabling; never an address. */
@@ -33,19 +34,38 @@ function requireAliasName(name: string) {
   return parsed;
 }
 
-/** An alias by name (with or without the relay domain); `AliasNotFoundError` when there is none. */
-export async function getAliasView(name: string, deps: { readonly aliases: AliasStore; readonly now: Date }): Promise<AliasView> {
-  const parsed = requireAliasName(name);
-  const record = await deps.aliases.getAlias(parsed.alias);
-  if (!record || record.kind !== parsed.kind) throw new AliasNotFoundError(`no alias ${parsed.alias}`);
+function aliasView(record: AliasRecord, now: Date): AliasView {
   return {
     alias: record.alias,
     kind: record.kind,
     storeId: record.storeId,
     ...(record.orderId === undefined ? {} : { orderId: record.orderId }),
-    status: aliasStatus(record, deps.now),
+    status: aliasStatus(record, now),
     expiresAt: record.expiresAt,
   };
+}
+
+/**
+ * One page of a store's customer aliases, the newest first, expired and disabled ones included
+ * until their retention ends. A store that was never registered, or was erased, has none to list.
+ */
+export async function listCustomerAliases(
+  storeId: string,
+  page: PageRequest,
+  deps: { readonly administration: AliasAdministration; readonly stores: Pick<StoreDirectory, 'getStore'>; readonly now: Date },
+): Promise<Page<AliasView>> {
+  const id = requireStoreId(storeId);
+  if (!(await deps.stores.getStore(id))) throw new StoreNotFoundError(`store ${id} does not exist`);
+  const listed = await deps.administration.listCustomerAliases(id, page);
+  return { items: listed.items.map((record) => aliasView(record, deps.now)), ...(listed.cursor === undefined ? {} : { cursor: listed.cursor }) };
+}
+
+/** An alias by name (with or without the relay domain); `AliasNotFoundError` when there is none. */
+export async function getAliasView(name: string, deps: { readonly aliases: AliasStore; readonly now: Date }): Promise<AliasView> {
+  const parsed = requireAliasName(name);
+  const record = await deps.aliases.getAlias(parsed.alias);
+  if (!record || record.kind !== parsed.kind) throw new AliasNotFoundError(`no alias ${parsed.alias}`);
+  return aliasView(record, deps.now);
 }
 
 /**

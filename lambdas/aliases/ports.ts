@@ -82,8 +82,22 @@ export interface AliasStore {
 /** Outcome of disabling an alias; an alias is never created by it. */
 export type DisableResult = 'disabled' | 'already_disabled' | 'missing';
 
+/** One page of a listing; `cursor`, when present, fetches the next. */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly cursor?: string;
+}
+
+/** Where a listing starts (a previous page's cursor) and how many items it answers at most. */
+export interface PageRequest {
+  readonly cursor?: string | undefined;
+  readonly limit: number;
+}
+
 /** What the marketplace API does to aliases beyond issuing them. */
 export interface AliasAdministration {
+  /** The store's customer aliases, the latest to expire (the newest issued) first. */
+  listCustomerAliases(storeId: string, page: PageRequest): Promise<Page<AliasRecord>>;
   /** Sets `disabledAt` and brings `expiresAt` forward to `at`, so the alias stops relaying and is no longer live. */
   disableAlias(alias: string, at: Date): Promise<DisableResult>;
   /** Customer aliases of the store that have not expired (nor been disabled) at `now`. */
@@ -104,6 +118,12 @@ export interface StoreDirectory {
   putStore(record: StoreRecord): Promise<void>;
   putSender(sender: RegisteredSender): Promise<void>;
   removeSender(storeId: string, addressHash: string): Promise<void>;
+}
+
+/** The stores as the marketplace lists them. */
+export interface StoreListing {
+  /** Every store, terminated ones included until erased, in store-ID order. */
+  listStores(page: PageRequest): Promise<Page<StoreRecord>>;
 }
 
 /** What an operator or the marketplace sets on a store against abuse: its own rate limits, a pause. */

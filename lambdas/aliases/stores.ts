@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { addressMacInput, isPlausibleAddress, normalizeAddress } from './address';
-import type { RegisteredSender, StoreDirectory, StoreRecord } from './ports';
+import type { Page, PageRequest, RegisteredSender, StoreDirectory, StoreListing, StoreRecord } from './ports';
 import type { KeyService } from '../keys/ports';
 import { storeContactContext, storeSenderContext } from './encryption-contexts';
 import { STORE_ID_PATTERN } from './identifiers';
@@ -54,16 +54,20 @@ export interface StoreRequest {
   readonly senders: readonly string[];
 }
 
-/** A store as the marketplace and operators see it: counts, never an address. */
-export interface StoreView {
+/** A store in a listing: where it stands, never an address. */
+export interface StoreSummary {
   readonly storeId: string;
   readonly displayName: string;
   readonly status: 'active' | 'terminated';
-  readonly senderCount: number;
   /** Set while the store is paused: nothing of its mail to customers is relayed. */
   readonly paused?: { readonly since: string; readonly reason: string };
   /** The store's own rate limits, where they differ from the defaults. */
   readonly limits?: { readonly perMinute?: number; readonly perDay?: number };
+}
+
+/** A store as the marketplace and operators see it: counts, never an address. */
+export interface StoreView extends StoreSummary {
+  readonly senderCount: number;
 }
 
 export interface StoreDeps {
@@ -74,15 +78,26 @@ export interface StoreDeps {
   readonly random: () => string;
 }
 
-export function view(store: Pick<StoreRecord, 'storeId' | 'displayName' | 'terminatedAt' | 'purgeAt' | 'pausedAt' | 'pauseReason' | 'limits'>, senderCount: number, now: Date): StoreView {
+type StoreState = Pick<StoreRecord, 'storeId' | 'displayName' | 'terminatedAt' | 'purgeAt' | 'pausedAt' | 'pauseReason' | 'limits'>;
+
+function summary(store: StoreState, now: Date): StoreSummary {
   return {
     storeId: store.storeId,
     displayName: store.displayName,
     status: isStoreGone(store, now) ? 'terminated' : 'active',
-    senderCount,
     ...(store.pausedAt === undefined ? {} : { paused: { since: store.pausedAt, reason: store.pauseReason ?? 'operator' } }),
     ...(store.limits === undefined || Object.keys(store.limits).length === 0 ? {} : { limits: store.limits }),
   };
+}
+
+export function view(store: StoreState, senderCount: number, now: Date): StoreView {
+  return { ...summary(store, now), senderCount };
+}
+
+/** One page of every store, in store-ID order. */
+export async function listStores(page: PageRequest, deps: { readonly stores: StoreListing; readonly now: Date }): Promise<Page<StoreSummary>> {
+  const listed = await deps.stores.listStores(page);
+  return { items: listed.items.map((store) => summary(store, deps.now)), ...(listed.cursor === undefined ? {} : { cursor: listed.cursor }) };
 }
 
 /** What a store carries besides its registration: kept when the registration is replaced. */

@@ -11,14 +11,14 @@ import { NO_METRICS, statusClass } from '../aws/metrics';
 import type { FunctionMetrics } from '../aws/metrics';
 import { DIMENSION, METRIC, SERVICES } from '../metric-names';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type * as z from 'zod';
+import * as z from 'zod';
 import { addressMacInput } from '../aliases/address';
-import { disableAlias, getAliasView } from '../aliases/administration';
+import { disableAlias, getAliasView, listCustomerAliases } from '../aliases/administration';
 import { DynamoAliasStore } from '../aliases/aws/dynamo-alias-store';
 import { DynamoStoreDirectory } from '../aliases/aws/dynamo-store-directory';
 import { issueAlias } from '../aliases/issuance';
 import { storeContactContext } from '../aliases/encryption-contexts';
-import { addSender, getStoreView, putStore, removeSender, requireStoreId, StoreNotFoundError, StoreTerminatedError } from '../aliases/stores';
+import { addSender, getStoreView, listStores, putStore, removeSender, requireStoreId, StoreNotFoundError, StoreTerminatedError } from '../aliases/stores';
 import { isStoreGone } from '../aliases/lifecycle';
 import { CognitoIdentityProvider } from '../menu/aws/cognito-identity-provider';
 import { inviteStore } from '../menu/invitations';
@@ -45,7 +45,7 @@ import { DeletionRequestNotFoundError, MalformedBodyError, problemOf } from './p
 import { requesterOf } from './requester';
 import { ROUTES } from './routes';
 import type { Route } from './routes';
-import { AliasBody, DeletionRequestBody, PauseBody, SenderBody, StoreBody, StoreLimitsBody } from './schemas';
+import { AliasBody, DEFAULT_PAGE_LIMIT, DeletionRequestBody, PageQuery, PauseBody, SenderBody, StoreBody, StoreLimitsBody } from './schemas';
 import { pauseStore, setStoreLimits, unpauseStore } from '../aliases/store-controls';
 
 interface ApiSettings {
@@ -139,7 +139,13 @@ async function bodyOf<T extends z.ZodType>(req: Request, schema: T): Promise<z.i
   return schema.parse(parsed);
 }
 
-/** `/stores/{storeId}` → `/stores/:storeId`, the router's form. */
+/** A listing's page, from its query string: validated as the OpenAPI document describes it. */
+function pageOf(req: Request): { readonly limit: number; readonly cursor?: string } {
+  const query = Object.fromEntries(new URL(req.url).searchParams);
+  const { limit, cursor } = z.object(PageQuery).parse({ limit: query.limit, cursor: query.cursor });
+  return { limit: limit === undefined ? DEFAULT_PAGE_LIMIT : Number(limit), ...(cursor === undefined ? {} : { cursor }) };
+}
+
 /**
  * Who a deletion request names. An alias must be on record now: once it is gone the customer can no
  * longer be found through it, and the caller should hear so at once rather than from a failed run.
@@ -151,6 +157,7 @@ async function deletionSubjectOf(body: z.infer<typeof DeletionRequestBody>, alia
   return { kind: 'customer', alias: view.alias };
 }
 
+/** `/stores/{storeId}` → `/stores/:storeId`, the router's form. */
 function routerPath(route: Route): `/${string}` {
   return route.path.replace(/\{(\w+)\}/g, ':$1') as `/${string}`;
 }
@@ -186,6 +193,14 @@ export function createApiHandler(deps: ApiDependencies): ApiHandler {
       return json(200, await pauseStore(params.storeId ?? '', body.reason ?? 'operator', { stores: ports.stores, now: clock() }));
     },
     unpauseStore: async ({ params }) => json(200, await unpauseStore(params.storeId ?? '', { stores: ports.stores, now: clock() })),
+    listStores: async ({ req }) => {
+      const page = await listStores(pageOf(req), { stores: ports.stores, now: clock() });
+      return json(200, { stores: page.items, ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }) });
+    },
+    listStoreAliases: async ({ req, params }) => {
+      const page = await listCustomerAliases(params.storeId ?? '', pageOf(req), { administration: ports.aliases, stores: ports.stores, now: clock() });
+      return json(200, { aliases: page.items, ...(page.cursor === undefined ? {} : { nextCursor: page.cursor }) });
+    },
     getStore: async ({ params }) => {
       const now = clock();
       const store = await getStoreView(params.storeId ?? '', { stores: ports.stores, now });

@@ -29,6 +29,7 @@ function operation(route: Route): ZodOpenApiOperationObject {
     security: [{ sigv4: [] }],
     requestParams: {
       ...(Object.keys(route.pathParameters).length > 0 ? { path: z.object(route.pathParameters) } : {}),
+      ...(route.queryParameters ? { query: z.object(route.queryParameters) } : {}),
       ...(route.idempotent ? { header: z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional().meta({ description: 'Repeats of a request with the same key and body get the same answer.' }) }) } : {}),
     },
     ...(route.body ? { requestBody: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),

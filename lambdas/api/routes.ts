@@ -1,5 +1,26 @@
 import type * as z from 'zod';
-import { Alias, AliasBody, AliasName, DeletionRequest, DeletionRequestBody, Invitation, IssuedAlias, PauseBody, Receipt, RequestId, Sender, SenderBody, SenderId, Store, StoreBody, StoreId, StoreLimitsBody } from './schemas';
+import {
+  Alias,
+  AliasBody,
+  AliasList,
+  AliasName,
+  DeletionRequest,
+  DeletionRequestBody,
+  Invitation,
+  IssuedAlias,
+  PageQuery,
+  PauseBody,
+  Receipt,
+  RequestId,
+  Sender,
+  SenderBody,
+  SenderId,
+  Store,
+  StoreBody,
+  StoreId,
+  StoreLimitsBody,
+  StoreList,
+} from './schemas';
 
 /**
  * Every operation of the marketplace API, once: the handler routes by it, the OpenAPI document is
@@ -12,6 +33,8 @@ export interface Route {
   readonly operationId: string;
   readonly summary: string;
   readonly pathParameters: Readonly<Record<string, z.ZodType>>;
+  /** Query-string parameters, each optional. */
+  readonly queryParameters?: Readonly<Record<string, z.ZodType>>;
   readonly body?: z.ZodType;
   /** Honours an `Idempotency-Key` header. */
   readonly idempotent?: true;
@@ -22,6 +45,16 @@ export interface Route {
 }
 
 export const ROUTES = [
+  {
+    method: 'GET',
+    path: '/stores',
+    operationId: 'listStores',
+    summary: 'Every store, terminated ones until they are erased, in store-ID order, a page at a time',
+    pathParameters: {},
+    queryParameters: PageQuery,
+    success: { status: 200, body: StoreList },
+    problems: [],
+  },
   {
     method: 'PUT',
     path: '/stores/{storeId}',
@@ -97,6 +130,16 @@ export const ROUTES = [
     summary: 'Terminate a store: it stops relaying at once; answers the termination receipt',
     pathParameters: { storeId: StoreId },
     success: { status: 200, body: Receipt },
+    problems: [404],
+  },
+  {
+    method: 'GET',
+    path: '/stores/{storeId}/aliases',
+    operationId: 'listStoreAliases',
+    summary: "The store's customer aliases, the newest first, expired and disabled ones until their retention ends, a page at a time",
+    pathParameters: { storeId: StoreId },
+    queryParameters: PageQuery,
+    success: { status: 200, body: AliasList },
     problems: [404],
   },
   {

@@ -54,6 +54,24 @@ export const Store = z
   })
   .meta({ id: 'Store', description: 'A store, by counts: never an address.' });
 
+/** A listing's query: how many items at most, and where the previous page ended. */
+export const PageQuery = {
+  limit: z
+    .string()
+    .regex(/^(100|[1-9][0-9]?)$/, { error: 'must be a whole number from 1 to 100' })
+    .optional()
+    .meta({ description: 'At most this many items (1-100; 20 when left out).' }),
+  cursor: z.string().min(1).max(2048).optional().meta({ description: 'The `nextCursor` of the page before; left out for the first page.' }),
+};
+
+export const DEFAULT_PAGE_LIMIT = 20;
+
+const nextCursor = z.string().optional().meta({ description: 'Present when there is more: pass it as `cursor` for the next page.' });
+
+const StoreSummary = Store.omit({ senderCount: true, liveAliasCount: true }).meta({ id: 'StoreSummary', description: 'A store in a listing: where it stands, never an address.' });
+
+export const StoreList = z.object({ stores: z.array(StoreSummary), nextCursor }).meta({ id: 'StoreList', description: 'Stores in store-ID order.' });
+
 export const StoreLimitsBody = StoreRateLimitSchema.meta({
   id: 'StoreLimitsBody',
   description: "The store's own rate limits for its mail to customers, per minute and per day (Japan time); a field left out takes the configured default, `{}` returns to the defaults.",
@@ -85,6 +103,8 @@ export const Alias = z
     expiresAt: z.iso.datetime(),
   })
   .meta({ id: 'Alias', description: 'An alias and where it stands; never the address behind it.' });
+
+export const AliasList = z.object({ aliases: z.array(Alias), nextCursor }).meta({ id: 'AliasList', description: "A store's customer aliases, the newest first." });
 
 export const Receipt = z.record(z.string(), z.unknown()).meta({ id: 'Receipt', description: 'A receipt as the evidence log keeps it: counts, times, policy version; no personal data.' });
 

@@ -56,6 +56,29 @@ export async function conditionHeld(write: Promise<unknown>): Promise<boolean> {
   }
 }
 
+/** An item key a listing goes on after, as the caller holds it: opaque, so its shape can change unnoticed. */
+export function encodeCursor(key: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(key), 'utf8').toString('base64url');
+}
+
+/**
+ * The key a cursor from {@link encodeCursor} stands for, or undefined when it is not one: it must
+ * hold exactly `attributes`, each a string, so a forged cursor cannot steer the query elsewhere.
+ */
+export function decodeCursor(cursor: string, attributes: readonly string[]): Record<string, string> | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const entries = Object.entries(parsed);
+  const wanted = new Set(attributes);
+  if (entries.length !== wanted.size || entries.some(([name, value]) => !wanted.has(name) || typeof value !== 'string' || value.length > 1024)) return undefined;
+  return Object.fromEntries(entries) as Record<string, string>;
+}
+
 /** Base of every table adapter: one table, reached through the shared document client settings. */
 export abstract class DynamoTable {
   protected readonly db: DynamoDBDocumentClient;

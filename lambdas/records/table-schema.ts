@@ -134,7 +134,16 @@ export const TABLES = {
     partitionKey: 'storeId',
     sortKey: 'item',
     ttlAttribute: PURGE_AT_ATTRIBUTE,
-    indexes: [{ name: 'byAddressHash', partitionKey: ADDRESS_HASH_ATTRIBUTE }, EXPIRY_INDEX],
+    indexes: [
+      { name: 'byAddressHash', partitionKey: ADDRESS_HASH_ATTRIBUTE },
+      EXPIRY_INDEX,
+      /**
+       * Every store in store-ID order (`item = "store"`), for listing them; each sender item is a
+       * partition of its own there and never read. Stores are few and rarely written, so one index
+       * partition holds them.
+       */
+      { name: 'byItem', partitionKey: 'item', sortKey: 'storeId', projection: 'keys' },
+    ],
   },
   /**
    * One record per inbound SES message and envelope recipient (`<sesMessageId>/<recipient index>`):

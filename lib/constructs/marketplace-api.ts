@@ -93,14 +93,19 @@ export class MarketplaceApi extends Construct {
     this.function = this.anshinFunction.function;
     const { address, evidence } = config.retention.classes;
     this.anshinFunction
-      // Aliases: read, issue (with the retired-name item, in one transaction), disable, count a
-      // store's live ones, and the Idempotency-Key items.
+      // Aliases: read, issue (with the retired-name item, in one transaction), disable, count and
+      // list a store's (a page of keys from the index, then the aliases in one batch), and the
+      // Idempotency-Key items.
       .bindTable(API_ENV.aliasesTable, tables.aliases, {
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         indexes: ['byStoreExpiry'] satisfies IndexOf<'aliases'>[],
       })
-      // Stores: the store and its senders are one partition; a replaced or removed sender is deleted.
-      .bindTable(API_ENV.storesTable, tables.stores, { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'] })
+      // Stores: the store and its senders are one partition; a replaced or removed sender is deleted;
+      // the stores are listed through their index, then read in one batch.
+      .bindTable(API_ENV.storesTable, tables.stores, {
+        actions: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        indexes: ['byItem'] satisfies IndexOf<'stores'>[],
+      })
       // A store's own rate limits and its pause, and nothing else of it, are changed in place.
       .updateOnly(tables.stores, STORE_KEY_ATTRIBUTES, [STORE_LIMITS_ATTRIBUTE, ...STORE_PAUSE_ATTRIBUTES])
       .bindTable(API_ENV.receiptsTable, tables.receipts, { actions: [] })
@@ -207,6 +212,7 @@ export class MarketplaceApi extends Construct {
         requestValidator: validator,
         requestParameters: Object.fromEntries([
           ...Object.keys(route.pathParameters).map((name) => [`method.request.path.${name}`, true]),
+          ...Object.keys(route.queryParameters ?? {}).map((name) => [`method.request.querystring.${name}`, false]),
           ...(route.idempotent ? [['method.request.header.Idempotency-Key', false]] : []),
         ]),
         ...(body ? { requestModels: { 'application/json': body } } : {}),

@@ -102,6 +102,52 @@ describe('the marketplace API, signed with SigV4', () => {
     expect((await problem(api.request('GET', '/aliases/c-000000000000'))).status).toBe(404);
   });
 
+  it('lists stores in store-ID order and a store’s customer aliases newest first, a page at a time, by limit and cursor', async () => {
+    for (const id of ['api-list-b', 'api-list-a', 'api-list-c']) await call('PUT', `/stores/${id}`, { contact: CONTACT, senders: [SENDER] });
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const { body } = await call('GET', `/stores?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page = body as { stores: { storeId: string; status: string }[]; nextCursor?: string };
+      expect(page.stores.length).toBeLessThanOrEqual(2);
+      pages.push(page.stores.map((store) => store.storeId));
+      cursor = page.nextCursor;
+    } while (cursor);
+    const listed = pages.flat();
+    expect(listed).toEqual([...listed].sort());
+    expect(listed).toEqual(expect.arrayContaining(['api-list-a', 'api-list-b', 'api-list-c', 'api-shop']));
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(pages.slice(0, -1).every((page) => page.length === 2)).toBe(true);
+
+    const issued: string[] = [];
+    for (const order of ['L-1', 'L-2', 'L-3']) {
+      const { body } = await call('POST', '/aliases', { storeId: 'api-list-a', orderId: order, customerEmail: `${order.toLowerCase()}@example.com` });
+      issued.push((body as { alias: string }).alias.split('@')[0] ?? '');
+      // Aliases of the same second expire together: a later one must expire later to sort first.
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const first = (await call('GET', '/stores/api-list-a/aliases?limit=2')).body as { aliases: { alias: string; orderId: string; kind: string }[]; nextCursor?: string };
+    expect(first.aliases.map((alias) => alias.orderId)).toEqual(['L-3', 'L-2']);
+    expect(first.aliases.every((alias) => alias.kind === 'customer')).toBe(true);
+    const second = (await call('GET', `/stores/api-list-a/aliases?limit=2&cursor=${encodeURIComponent(first.nextCursor ?? '')}`)).body as { aliases: { orderId: string }[]; nextCursor?: string };
+    expect(second.aliases.map((alias) => alias.orderId)).toEqual(['L-1']);
+    expect(second.nextCursor).toBeUndefined();
+    expect(JSON.stringify([first, second])).not.toContain('example.com');
+  });
+
+  it('refuses a listing limit out of range, a forged cursor, and the aliases of an unknown store', async () => {
+    for (const limit of ['0', '101', 'abc', '-5']) {
+      const refused = await problem(api.request('GET', `/stores?limit=${limit}`));
+      expect(refused.status).toBe(400);
+      expect(refused.problem['invalid-params']?.map((param) => param.name)).toEqual(['limit']);
+    }
+    const forged = Buffer.from(JSON.stringify({ storeId: 'api-shop', item: 'sender#x', extra: 1 })).toString('base64url');
+    expect((await problem(api.request('GET', `/stores?cursor=${forged}`))).problem['invalid-params']?.map((param) => param.name)).toEqual(['cursor']);
+    const otherStore = Buffer.from(JSON.stringify({ alias: 'c-000000000000', storeId: 'api-shop', expiresAt: '2030-01-01T00:00:00.000Z' })).toString('base64url');
+    expect((await problem(api.request('GET', `/stores/api-list-a/aliases?cursor=${otherStore}`))).status).toBe(400);
+    expect((await problem(api.request('GET', '/stores/no-such-shop/aliases'))).status).toBe(404);
+  });
+
   it('accepts a deletion request with 202 and answers its receipt once done', async () => {
     const accepted = await call('POST', '/deletion-requests', { customerEmail: 'jiro@example.com' });
     expect(accepted.status).toBe(202);

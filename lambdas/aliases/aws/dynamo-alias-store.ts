@@ -1,8 +1,11 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AliasRetiredError, retiredAliasHash } from '../names';
-import type { AliasAdministration, AliasBlocking, AliasRecord, AliasStore, DisableResult } from '../ports';
+import type { AliasAdministration, AliasBlocking, AliasRecord, AliasStore, DisableResult, Page, PageRequest } from '../ports';
+import { InvalidRequestError } from '../stores';
 import { RETIRED_ALIAS_PREFIX, TABLES } from '../../records/table-schema';
-import { conditionHeld, DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+import { batchGetAll, conditionHeld, decodeCursor, DynamoTable, encodeCursor, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+
+const INDEX_KEY = ['alias', 'storeId', 'expiresAt'] as const;
 
 const [, , , BY_STORE_EXPIRY] = TABLES.aliases.indexes;
 
@@ -136,6 +139,40 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasAd
       ),
     );
     return 'disabled';
+  }
+
+  /**
+   * Reverse aliases share the index with customer aliases and are filtered out after the read, so
+   * pages are read until the listing is full; the cursor is the last alias answered, which lets the
+   * next page start right after it even when a read page was only partly used.
+   */
+  async listCustomerAliases(storeId: string, page: PageRequest): Promise<Page<AliasRecord>> {
+    let start = page.cursor === undefined ? undefined : decodeCursor(page.cursor, INDEX_KEY);
+    if (page.cursor !== undefined && start?.storeId !== storeId) throw new InvalidRequestError('cursor is not one this listing gave', 'cursor');
+    const keys: Record<string, string>[] = [];
+    let more = true;
+    while (keys.length < page.limit && more) {
+      const { Items = [], LastEvaluatedKey } = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_STORE_EXPIRY.name,
+          KeyConditionExpression: 'storeId = :store',
+          FilterExpression: 'begins_with(alias, :customer)',
+          ExpressionAttributeValues: { ':store': storeId, ':customer': 'c-' },
+          ScanIndexForward: false,
+          Limit: 2 * page.limit,
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      const taken = Items.slice(0, page.limit - keys.length).map((item) => Object.fromEntries(INDEX_KEY.map((name) => [name, String(item[name])])));
+      keys.push(...taken);
+      more = taken.length < Items.length || LastEvaluatedKey !== undefined;
+      start = LastEvaluatedKey as Record<string, string> | undefined;
+    }
+    const found = new Map((keys.length === 0 ? [] : await batchGetAll(this.db, this.tableName, keys.map(({ alias }) => ({ alias })))).map((item) => [item.alias as string, item as unknown as AliasRecord]));
+    const items = keys.flatMap((key) => found.get(key.alias as string) ?? []);
+    const last = keys.at(-1);
+    return { items, ...(more && last ? { cursor: encodeCursor(last) } : {}) };
   }
 
   /** A count through the by-store-and-expiry index: customer aliases expiring after `now`. */

@@ -1,7 +1,10 @@
 import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { RegisteredSender, SenderVerifications, StoreControls, StoreDirectory, StoreProfile, StoreRecord } from '../ports';
-import { conditionHeld, DynamoTable } from '../../aws/dynamo-document';
-import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM, STORE_LIMITS_ATTRIBUTE, STORE_PAUSE_ATTRIBUTES } from '../../records/table-schema';
+import type { Page, PageRequest, RegisteredSender, SenderVerifications, StoreControls, StoreDirectory, StoreListing, StoreProfile, StoreRecord } from '../ports';
+import { InvalidRequestError } from '../stores';
+import { batchGetAll, conditionHeld, decodeCursor, DynamoTable, encodeCursor } from '../../aws/dynamo-document';
+import { SENDER_ITEM_PREFIX, senderItem, STORE_ITEM, STORE_LIMITS_ATTRIBUTE, STORE_PAUSE_ATTRIBUTES, TABLES } from '../../records/table-schema';
+
+const BY_ITEM = TABLES.stores.indexes[2];
 
 
 function storeFromItem(item: Record<string, unknown>): StoreRecord {
@@ -15,7 +18,29 @@ function senderFromItem(item: Record<string, unknown>): RegisteredSender {
 }
 
 /** Stores table: the store itself (`item = "store"`) and one item per registered sender. */
-export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory, SenderVerifications, StoreControls {
+export class DynamoStoreDirectory extends DynamoTable implements StoreDirectory, StoreListing, SenderVerifications, StoreControls {
+  /** The index's page of store keys, then the stores themselves in one batch read, in the index's order. */
+  async listStores(page: PageRequest): Promise<Page<StoreRecord>> {
+    const start = page.cursor === undefined ? undefined : decodeCursor(page.cursor, ['storeId', 'item']);
+    if (page.cursor !== undefined && start === undefined) throw new InvalidRequestError('cursor is not one this listing gave', 'cursor');
+    const { Items = [], LastEvaluatedKey } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_ITEM.name,
+        KeyConditionExpression: '#item = :store',
+        ExpressionAttributeNames: { '#item': 'item' },
+        ExpressionAttributeValues: { ':store': STORE_ITEM },
+        Limit: page.limit,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const keys = Items.map((item) => ({ storeId: item.storeId as string, item: STORE_ITEM }));
+    const found = new Map((keys.length === 0 ? [] : await batchGetAll(this.db, this.tableName, keys)).map((item) => [item.storeId as string, storeFromItem(item)]));
+    // A store erased between the index read and the batch read is left out.
+    const items = keys.flatMap((key) => found.get(key.storeId) ?? []);
+    return { items, ...(LastEvaluatedKey ? { cursor: encodeCursor({ storeId: LastEvaluatedKey.storeId, item: LastEvaluatedKey.item }) } : {}) };
+  }
+
   async setLimits(storeId: string, limits: NonNullable<StoreRecord['limits']>): Promise<boolean> {
     const empty = Object.keys(limits).length === 0;
     return this.updateStore(storeId, empty ? `REMOVE ${STORE_LIMITS_ATTRIBUTE}` : `SET ${STORE_LIMITS_ATTRIBUTE} = :limits`, empty ? {} : { ':limits': limits });
