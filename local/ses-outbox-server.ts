@@ -1,12 +1,38 @@
+import { readdir, readFile } from 'node:fs/promises';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import type * as SesV2Local from 'aws-ses-v2-local';
+import { simpleParser } from 'mailparser';
+import type { AddressObject } from 'mailparser';
 import { closeServer, LOOPBACK, PortInUseError, reservePort } from './listen';
+import type { OutboxEnvelope } from './outbox-mailer';
 
 // Loaded through require: the package is CommonJS with an `exports.default`, which Node's ESM
 // loader would hand over as `{ default }` under some runners and as the function under others.
 const require = createRequire(import.meta.url);
 const { default: startSesV2Local } = require('aws-ses-v2-local') as typeof SesV2Local;
+
+/** A message as aws-ses-v2-local keeps it for its web inbox, with the envelope this stand-in adds. */
+interface InboxEmail {
+  messageId: string;
+  from: string;
+  replyTo: string[];
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  body: { text?: string | undefined; html?: string | undefined };
+  attachments: unknown[];
+  at: number;
+  /** Where SES delivered it: the SendEmail destinations, which a relayed mail's To header does not show. */
+  envelope?: { destinations: string[] };
+}
+
+// The package's in-process store, the one its web inbox reads (the same module instance as above).
+const inboxStore = (require('aws-ses-v2-local/dist/store.js') as { getStoreReadonly(): { emails: InboxEmail[] } }).getStoreReadonly();
+
+/** The web inbox's line for the To header; the envelope's line is added after it. */
+const INBOX_TO_LINE = "${e.destination.to.length ? `<p><b>To:</b> ${escape(e.destination.to.join(', '))}</p>` : ''}";
+const INBOX_ENVELOPE_LINE = "${e.envelope ? `<p><b>配送先 / Delivered to (envelope):</b> ${escape(e.envelope.destinations.join(', '))}</p>` : ''}";
 
 /** SES v2 sends raw messages of up to 40 MB, headers and encoded attachments included (SES quotas, "Message size"). */
 export const SES_MAX_RAW_MESSAGE_BYTES = 40 * 1024 * 1024;
@@ -37,7 +63,7 @@ const REFUSED_DESTINATION = /\.invalid$/i;
  * accepts and refuses by size as SES does: up to 40 MB of raw message, above that a 400
  * `MessageRejected`; and a destination on `.invalid` is refused with `MessageRejected` too.
  */
-export async function startSesOutboxServer(port: number): Promise<SesOutboxServer> {
+export async function startSesOutboxServer(port: number, options: { readonly outboxDir?: string } = {}): Promise<SesOutboxServer> {
   const service = 'SES outbox (aws-ses-v2-local)';
   // It resolves even when listening failed, so the port is checked first and the result after.
   const chosen = await reservePort(service, port);
@@ -49,9 +75,12 @@ export async function startSesOutboxServer(port: number): Promise<SesOutboxServe
   if (!app) throw new Error(`${service} has no request listener`);
   server.removeListener('request', app);
   const suppressed = new Map<string, { readonly reason: string; readonly at: Date }>();
+  if (options.outboxDir !== undefined) await reloadInbox(options.outboxDir);
+  const inboxPage = await inboxPageWithEnvelope();
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '').split('?', 1)[0] ?? '';
-    if (req.method === 'POST' && path === SEND_EMAIL_PATH) void acceptSendEmail(req, res, app);
+    if (req.method === 'GET' && path === '/') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(inboxPage);
+    else if (req.method === 'POST' && path === SEND_EMAIL_PATH) void acceptSendEmail(req, res, app);
     else if (path === SUPPRESSION_PATH || path.startsWith(`${SUPPRESSION_PATH}/`)) void answerSuppression(req, res, path, suppressed);
     else app(req, res);
   });
@@ -91,12 +120,71 @@ async function acceptSendEmail(req: IncomingMessage, res: ServerResponse, app: R
       return;
     }
   }
-  if (destinations(body).some((address) => REFUSED_DESTINATION.test(address))) {
+  const envelope = destinations(body);
+  if (envelope.some((address) => REFUSED_DESTINATION.test(address))) {
     messageRejected(res, 'Illegal address');
     return;
   }
   Object.assign(req, { body });
+  recordEnvelope(res, envelope);
   app(req, res);
+}
+
+/**
+ * Adds the SendEmail destinations to the stored message once the package answers with its ID: the
+ * package stores only the To header, which for a relayed reply names the reverse alias, not the
+ * store's contact it was delivered to.
+ */
+function recordEnvelope(res: ServerResponse, envelope: readonly string[]): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+  res.end = ((...args: unknown[]) => {
+    const [chunk] = args;
+    if (res.statusCode === 200 && (typeof chunk === 'string' || Buffer.isBuffer(chunk))) {
+      const messageId = (JSON.parse(chunk.toString()) as { MessageId?: string }).MessageId;
+      const stored = inboxStore.emails.find((email) => email.messageId === messageId);
+      if (stored) stored.envelope = { destinations: [...envelope] };
+    }
+    return end(...args);
+  }) as ServerResponse['end'];
+}
+
+/** The package's web inbox page, with a line for the envelope destinations under the To line. */
+async function inboxPageWithEnvelope(): Promise<string> {
+  const page = await readFile(require.resolve('aws-ses-v2-local/static/index.html'), 'utf8');
+  if (!page.includes(INBOX_TO_LINE)) throw new Error('aws-ses-v2-local changed its web inbox page: the envelope line has no place to go');
+  return page.replace(INBOX_TO_LINE, `${INBOX_TO_LINE}\n                    ${INBOX_ENVELOPE_LINE}`);
+}
+
+const addressTexts = (field: AddressObject | AddressObject[] | undefined): string[] => (field === undefined ? [] : (Array.isArray(field) ? field : [field]).map((address) => address.text));
+
+/**
+ * Puts back what the outbox holds (`<id>.eml` and its `<id>.json` envelope) into the web inbox,
+ * oldest first, as the package would have stored it: its store lives in memory and starts empty.
+ */
+async function reloadInbox(outboxDir: string): Promise<void> {
+  const names = await readdir(outboxDir).catch(() => [] as string[]);
+  const envelopes = await Promise.all(
+    names.filter((name) => name.endsWith('.json')).map(async (name) => JSON.parse(await readFile(join(outboxDir, name), 'utf8')) as OutboxEnvelope),
+  );
+  envelopes.sort((a, b) => a.sentAt.localeCompare(b.sentAt));
+  for (const envelope of envelopes) {
+    // A second stack in the same process shares the package's store.
+    if (inboxStore.emails.some((email) => email.messageId === envelope.messageId)) continue;
+    const raw = await readFile(join(outboxDir, `${envelope.messageId}.eml`)).catch(() => undefined);
+    if (!raw) continue;
+    const message = await simpleParser(raw);
+    inboxStore.emails.push({
+      messageId: envelope.messageId,
+      from: message.from?.text ?? envelope.from,
+      replyTo: message.replyTo ? [message.replyTo.text] : [],
+      destination: { to: addressTexts(message.to), cc: addressTexts(message.cc), bcc: addressTexts(message.bcc) },
+      subject: message.subject ?? '(no subject)',
+      body: { text: message.text, html: message.html || undefined },
+      attachments: message.attachments.map((attachment) => ({ ...attachment, content: attachment.content.toString('base64') })),
+      at: Math.floor(Date.parse(envelope.sentAt) / 1000),
+      envelope: { destinations: [...envelope.destinations] },
+    });
+  }
 }
 
 /** The account-level suppression list of SES v2 (`PutSuppressedDestination` and friends). */

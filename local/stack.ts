@@ -137,7 +137,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       }),
     ),
     started(startS3Server({ directory: join(dataDir, 's3'), buckets: [INBOUND_BUCKET, ANALYSIS_BUCKET], port: ports.s3 ?? 0, credentials: LOCAL_CREDENTIALS })),
-    started(startSesOutboxServer(ports.outbox ?? 0)),
+    started(startSesOutboxServer(ports.outbox ?? 0, { outboxDir: join(dataDir, 'outbox') })),
     started(startLocalCognito({ directory: join(dataDir, 'cognito'), port: ports.cognito ?? 0, region, log })),
   ] as const;
   const failures = (await Promise.allSettled(starting)).filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);

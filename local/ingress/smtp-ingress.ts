@@ -18,6 +18,8 @@ import { simulatedVerdicts, VerdictHeaderError } from './simulated-verdicts';
 
 /** SES's limit for a received message, headers included. */
 const MAX_MESSAGE_BYTES = 40 * 1024 * 1024;
+/** The refusal of a message over the limit, at MAIL FROM (declared SIZE) or at the end of DATA. */
+const MESSAGE_TOO_BIG = '5.3.4 Message size exceeds fixed maximum message size';
 /** Where this ingress stores raw mail, as SES does; `bench/soak.ts` stores its mail there too. */
 export const OBJECT_KEY_PREFIX = RAW_MAIL_PREFIX;
 
@@ -170,7 +172,7 @@ export async function startSmtpIngress(options: SmtpIngressOptions): Promise<Smt
 
   const receive = async (stream: SMTPServerDataStream, session: SMTPServerSession): Promise<string> => {
     const raw = await readAll(stream);
-    if (stream.sizeExceeded) throw new SmtpReply(552, `5.3.4 Message exceeds the ${MAX_MESSAGE_BYTES}-byte limit`);
+    if (stream.sizeExceeded) throw new SmtpReply(552, MESSAGE_TOO_BIG);
     let verdicts: ReturnType<typeof simulatedVerdicts>;
     const fields = parseHeaderFields(raw);
     const mailFrom = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
@@ -213,6 +215,13 @@ export async function startSmtpIngress(options: SmtpIngressOptions): Promise<Smt
     disabledCommands: ['AUTH', 'STARTTLS'],
     disableReverseLookup: true,
     size: MAX_MESSAGE_BYTES,
+    // smtp-server's own refusal of a declared SIZE has no enhanced status code; hiding the size
+    // turns that check off (EHLO then says a bare `SIZE`), and onMailFrom refuses it as SES does.
+    hideSize: true,
+    onMailFrom(address, _session, callback) {
+      const declared = Number((address.args as Record<string, string> | false | undefined || {}).SIZE ?? 0);
+      callback(declared > MAX_MESSAGE_BYTES ? Object.assign(new Error(MESSAGE_TOO_BIG), { responseCode: 552 }) : undefined);
+    },
     // Open sessions get this long to finish when the stack stops.
     closeTimeout: 2000,
     onRcptTo(address, _session, callback) {

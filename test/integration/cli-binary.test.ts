@@ -64,7 +64,7 @@ describe('the anshin binary', () => {
     for (const [id, name] of [
       ['bin-shop-b', '安心商店'],
       ['bin-shop-a', 'Shop A'],
-    ]) {
+    ] as const) {
       const created = await anshin(['store', 'create', '--store-id', id, '--name', name, '--contact', `owner@${id}.example`, '--sender', `news@${id}.example`]);
       expect(created).toMatchObject({ code: 0, stderr: '' });
     }

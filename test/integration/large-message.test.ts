@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { SendEmailCommand } from '@aws-sdk/client-sesv2';
 import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -108,13 +109,51 @@ describe('a message near SES’s 40 MB', () => {
     const mail = mailWithAttachment({ to: fullAlias.address, totalBytes: 40 * MiB + 64 * 1024 });
     const transport = nodemailer.createTransport({ host: '127.0.0.1', port: full.stack.ingress.port, secure: false, ignoreTLS: true });
     try {
-      await expect(transport.sendMail({ envelope: { from: STORE_SENDER, to: [fullAlias.address] }, raw: mail.raw })).rejects.toMatchObject({ responseCode: 552 });
+      await expect(transport.sendMail({ envelope: { from: STORE_SENDER, to: [fullAlias.address] }, raw: mail.raw })).rejects.toMatchObject({ responseCode: 552, response: TOO_BIG });
     } finally {
       transport.close();
     }
     expect(await full.stack.ingress.whenIdle()).toHaveLength(before.length);
   });
+
+  it('refuses a message whose declared SIZE is over 40 MB at MAIL FROM, with the same answer', async () => {
+    const replies = await smtpDialogue(full.stack.ingress.port, ['EHLO client.example', `MAIL FROM:<${STORE_SENDER}> SIZE=${40 * MiB + 1}`, `MAIL FROM:<${STORE_SENDER}> SIZE=${40 * MiB}`, 'QUIT']);
+    expect(replies.slice(-3)).toEqual([TOO_BIG, expect.stringMatching(/^250 /), expect.stringMatching(/^221 /)]);
+  });
 });
+
+/** SES's answer to a message over its receiving limit. */
+const TOO_BIG = '552 5.3.4 Message size exceeds fixed maximum message size';
+
+/** Each command on its own line, waiting for its reply; answers the last line of every reply. */
+async function smtpDialogue(port: number, commands: readonly string[]): Promise<string[]> {
+  const socket = connect(port, '127.0.0.1');
+  const lines: string[] = [];
+  let buffered = '';
+  let waiting: (() => void) | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let end: number;
+    while ((end = buffered.indexOf('\r\n')) >= 0) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      // `250-…` continues a reply; `250 …` ends it.
+      if (/^\d{3} /.test(line) || /^\d{3}$/.test(line)) {
+        lines.push(line);
+        waiting?.();
+      }
+    }
+  });
+  const reply = () => new Promise<void>((resolve) => (waiting = resolve));
+  await reply();
+  for (const command of commands) {
+    const answered = reply();
+    socket.write(`${command}\r\n`);
+    await answered;
+  }
+  socket.destroy();
+  return lines;
+}
 
 describe('the local SES outbox', () => {
   async function sendRaw(relay: RelayHarness, size: number) {

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -250,6 +250,31 @@ describe('local stack', () => {
 });
 
 describe('local stack lifecycle', () => {
+  it("fills the web inbox from the outbox an earlier run left, with each mail's envelope destinations", async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'anshin-local-inbox-'));
+    const messageId = `0000019a-earlier-run-${Date.now()}`;
+    try {
+      await mkdir(join(dataDir, 'outbox'), { recursive: true });
+      const raw = ['Message-ID: <x@ap-northeast-1.amazonses.com>', 'From: "shop" <m-aaaaaaaaaaaa@relay.example.jp>', 'To: c-bbbbbbbbbbbb@relay.example.jp', 'Subject: =?UTF-8?B?5YmN5Zue44Gu6YCB5L+h?=', '', 'body', ''].join('\r\n');
+      await writeFile(join(dataDir, 'outbox', `${messageId}.eml`), raw);
+      await writeFile(join(dataDir, 'outbox', `${messageId}.json`), JSON.stringify({ messageId, from: 'no-reply@relay.example.jp', destinations: ['earlier@example.com'], sentAt: '2026-12-01T00:00:00.000Z' }));
+      const stack = await startLocalStack({ dataDir, log: () => {}, createRelay: () => async () => ({ batchItemFailures: [] }) });
+      try {
+        const { emails } = (await (await fetch(`${stack.endpoints.outbox}/store`)).json()) as { emails: { messageId: string; subject: string; destination: { to: string[] }; envelope?: { destinations: string[] }; at: number }[] };
+        expect(emails.find((email) => email.messageId === messageId)).toMatchObject({
+          subject: '前回の送信',
+          destination: { to: ['c-bbbbbbbbbbbb@relay.example.jp'] },
+          envelope: { destinations: ['earlier@example.com'] },
+          at: Date.parse('2026-12-01T00:00:00.000Z') / 1000,
+        });
+      } finally {
+        await stack.stop();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('restarts on the same data directory with its tables, keys and objects, and leaves no process or endpoints.json behind', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'anshin-local-restart-'));
     const quiet = () => {};

@@ -97,7 +97,9 @@ describe('merchant to customer', () => {
   // refusals no sender is told about.
   it.each([
     ['an unregistered sender', STRANGER, {}, 'unregistered_sender', [[STRANGER]]],
-    ['a registered sender that failed SPF, DKIM and DMARC', STORE_SENDER, { 'X-Local-Verdict': 'spf=FAIL, dkim=FAIL, dmarc=FAIL' }, 'unauthenticated_sender', []],
+    // The README's example, word for word: DMARC follows SPF and DKIM when it is not given.
+    ['a registered sender that failed SPF and DKIM (so DMARC)', STORE_SENDER, { 'X-Local-Verdict': 'spf=FAIL, dkim=FAIL' }, 'unauthenticated_sender', []],
+    ['a sender whose domain asks for DMARC rejection', STORE_SENDER, { 'X-Local-Verdict': 'dmarc=FAIL, dmarcPolicy=reject' }, 'dmarc_reject', []],
     ['a message SES flagged as a virus', STORE_SENDER, { 'X-Local-Verdict': 'virus=FAIL' }, 'virus_detected', []],
     ['an auto-reply', STORE_SENDER, { 'Auto-Submitted': 'auto-replied' }, 'auto_submitted', []],
     ['a message that already went through the relay', STORE_SENDER, { 'X-Anshin-Relay': 'relay.example.jp' }, 'loop_detected', []],
