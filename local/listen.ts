@@ -16,6 +16,25 @@ export class PortInUseError extends Error {
   }
 }
 
+/** Several services' ports are taken at once: named together, so one attempt shows them all. */
+export class PortsInUseError extends Error {
+  override readonly name = 'PortsInUseError';
+
+  constructor(readonly busy: readonly PortInUseError[]) {
+    super(
+      `${busy.length === 1 ? 'a port is' : `${busy.length} ports are`} already in use: ${busy.map((error) => `${error.service} ${error.port}`).join(', ')}. ` +
+        'Is another local stack running? Stop it, or start this one on other ports with ANSHIN_PORT_OFFSET (e.g. ANSHIN_PORT_OFFSET=100 ANSHIN_LOCAL_DIR=.local-2 npm start).',
+    );
+  }
+}
+
+/** Fails with every taken port of `wanted` (0 means any, and is skipped), before anything starts. */
+export async function assertPortsFree(wanted: readonly { readonly service: string; readonly port: number }[]): Promise<void> {
+  const probes = await Promise.allSettled(wanted.filter(({ port }) => port !== 0).map(({ service, port }) => reservePort(service, port)));
+  const busy = probes.flatMap((probe) => (probe.status === 'rejected' && probe.reason instanceof PortInUseError ? [probe.reason] : []));
+  if (busy.length > 0) throw new PortsInUseError(busy);
+}
+
 /** Listens on `host:port` (0 = any free port) and resolves with the port actually bound. */
 export function listen(server: Server, service: string, port: number, host: string = LOOPBACK): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -22,7 +22,7 @@ import { SesMailer } from '../lambdas/relay/aws/ses-mailer';
 import { localDnsResolver } from './dns-map';
 import { startLocalApi } from './api-server';
 import { startLocalCognito } from './cognito';
-import { reservePort, LOOPBACK } from './listen';
+import { assertPortsFree, reservePort, LOOPBACK } from './listen';
 import { startLocalMenu } from './menu-server';
 import { createMenuHandler } from '../lambdas/menu/app';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
@@ -41,6 +41,24 @@ import { SERVICES } from '../lambdas/metric-names';
 /** Ports `npm start` uses; SMTP and outbox are part of the local stack contract (DESIGN.md). */
 export const LOCAL_PORTS = { smtp: 2525, outbox: 8005, dynamodb: 8000, s3: 4569, kms: 4599, control: 4510, api: 4580, menu: 4590, cognito: 9229 } as const;
 type LocalService = keyof typeof LOCAL_PORTS;
+
+/** What each port serves, as a refusal to start names it. */
+const SERVICE_NAMES: Readonly<Record<LocalService, string>> = {
+  smtp: 'SMTP ingress',
+  outbox: 'SES outbox',
+  dynamodb: 'DynamoDB Local',
+  s3: 'S3',
+  kms: 'KMS',
+  control: 'control endpoint',
+  api: 'marketplace API',
+  menu: 'merchant menu',
+  cognito: 'Cognito',
+};
+
+/** {@link LOCAL_PORTS}, each moved by `offset`: a second stack beside the first. */
+export function localPorts(offset = 0): Record<LocalService, number> {
+  return Object.fromEntries(Object.entries(LOCAL_PORTS).map(([service, port]) => [service, port + offset])) as Record<LocalService, number>;
+}
 
 export const INBOUND_BUCKET = 'anshin-inbound';
 /** The local analysis bucket: `anshin analysis export` writes the day's Parquet here. */
@@ -116,6 +134,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const log = options.log ?? jsonLinesLog;
   const ports = options.ports ?? {};
   const region = HOME_REGION;
+  await assertPortsFree(Object.entries(ports).map(([service, port]) => ({ service: SERVICE_NAMES[service as LocalService], port })));
   await mkdir(dataDir, { recursive: true });
   const stops: Stop[] = [];
 

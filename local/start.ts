@@ -5,11 +5,13 @@
 import { resolve } from 'node:path';
 import type { LocalEndpoints } from './endpoints';
 import { jsonLinesLog } from './log';
-import { LOCAL_PORTS, startLocalStack } from './stack';
+import { localPorts, startLocalStack } from './stack';
 import type { LocalStack } from './stack';
 
-// Another local stack, side by side: `ANSHIN_LOCAL_DIR=.local-2 npm start`, and the CLI with the same variable.
+// Another local stack, side by side: `ANSHIN_PORT_OFFSET=100 ANSHIN_LOCAL_DIR=.local-2 npm start`, and
+// the CLI with the same ANSHIN_LOCAL_DIR (it reads the ports from that stack's endpoints.json).
 const dataDir = resolve(process.env.ANSHIN_LOCAL_DIR || '.local');
+const portOffset = Number(process.env.ANSHIN_PORT_OFFSET ?? 0);
 
 function tryIt(endpoints: LocalEndpoints): string {
   return [
@@ -26,9 +28,14 @@ function tryIt(endpoints: LocalEndpoints): string {
 }
 
 async function main(): Promise<void> {
+  if (!Number.isInteger(portOffset) || portOffset < 0 || portOffset > 50_000) {
+    process.stderr.write('ANSHIN_PORT_OFFSET must be a whole number from 0 to 50000\n');
+    process.exitCode = 1;
+    return;
+  }
   let stack: LocalStack;
   try {
-    stack = await startLocalStack({ dataDir, ports: LOCAL_PORTS, persistent: true, log: jsonLinesLog });
+    stack = await startLocalStack({ dataDir, ports: localPorts(portOffset), persistent: true, log: jsonLinesLog });
   } catch (error) {
     process.stderr.write(`anshin-relay local stack failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;
@@ -61,15 +68,10 @@ async function main(): Promise<void> {
     if (stopping) process.exit(130);
     stopping = true;
     process.stdout.write(`\n${signal}: stopping the local stack…\n`);
+    // Exits once the last line is written: stdout may be a pipe, whose writes finish later.
     stack.stop().then(
-      () => {
-        process.stdout.write('stopped.\n');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        process.stderr.write(`stop failed: ${error instanceof Error ? error.message : String(error)}\n`);
-        process.exit(1);
-      },
+      () => process.stdout.write('stopped.\n', () => process.exit(0)),
+      (error: unknown) => process.stderr.write(`stop failed: ${error instanceof Error ? error.message : String(error)}\n`, () => process.exit(1)),
     );
   };
   process.on('SIGINT', shutdown);
