@@ -17,7 +17,7 @@ export class PortInUseError extends Error {
 }
 
 /** Several services' ports are taken at once: named together, so one attempt shows them all. */
-export class PortsInUseError extends Error {
+class PortsInUseError extends Error {
   override readonly name = 'PortsInUseError';
 
   constructor(readonly busy: readonly PortInUseError[]) {
