@@ -9,5 +9,5 @@ export type { HeaderFacts, Mailbox } from './inspect';
 export { LOOP_HEADER, rewriteHeaders } from './rewrite';
 export type { RewriteOptions } from './rewrite';
 export { ADDRESS_REMOVED } from './secrets';
-export { keepableMessageId, sesMessageIdOf } from './thread-fields';
+export { keepableMessageId, sesMessageIdFor, sesMessageIdOf } from './thread-fields';
 export { formatRfc5322Date } from './header-encoding';

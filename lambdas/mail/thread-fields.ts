@@ -20,6 +20,14 @@ export const MAX_THREAD_IDS = 100;
  */
 const SES_MESSAGE_ID = /^<([A-Za-z0-9-]{1,100})@(?:[a-z0-9-]+\.)?amazonses\.com>$/;
 
+/** Where SES sends the relay's mail from: the relay sends in ap-northeast-1 only. */
+const SES_MESSAGE_ID_DOMAIN = 'ap-northeast-1.amazonses.com';
+
+/** The Message-ID SES gives the message it sent under SendEmail ID `id`. */
+export function sesMessageIdFor(id: string): string {
+  return `<${id}@${SES_MESSAGE_ID_DOMAIN}>`;
+}
+
 /** The SendEmail message ID behind an SES Message-ID, or undefined for any other ID. */
 export function sesMessageIdOf(id: string): string | undefined {
   return SES_MESSAGE_ID.exec(id)?.[1];

@@ -163,6 +163,12 @@ export const TABLES = {
        * reply to the copy can be threaded to the original; records of refused mail are not in it.
        */
       { name: 'byOutboundMessage', partitionKey: 'outboundMessageId' },
+      /**
+       * Relayed records by their recipient alias and the Message-ID their author wrote
+       * (`originalMessageKey`), so an author's own earlier message named in References can be
+       * given as the copy the other party received.
+       */
+      { name: 'byOriginalMessage', partitionKey: 'originalMessageKey' },
     ],
   },
   /**

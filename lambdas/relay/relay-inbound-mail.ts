@@ -8,7 +8,7 @@ import type { Bounce } from './bounces';
 import { customerAddressContext, storeContactContext, storeSenderContext } from '../aliases/encryption-contexts';
 import { classifyFailure, MaybeSentError } from './failures';
 import type { DeadLetterReason, FailureClassification } from './failures';
-import { inspectHeaders, keepableMessageId, LOOP_HEADER, rewriteHeaders, sesMessageIdOf, splitMessage } from '../mail';
+import { inspectHeaders, keepableMessageId, LOOP_HEADER, rewriteHeaders, sesMessageIdFor, sesMessageIdOf, splitMessage } from '../mail';
 import type { HeaderFacts, Mailbox, SplitMessage } from '../mail';
 import { isExpired, isPaused, isPurged, isStoreGone, isVerifiedSender } from '../aliases/lifecycle';
 import { REFUSAL_REASONS, screenMessage } from './screening';
@@ -18,7 +18,7 @@ import type { KeyService } from '../keys/ports';
 import type { BounceBudget, DkimVerifier, Mailer, RawMailSource } from './ports';
 import type { ClaimResult, TransmissionLog } from './transmission';
 import { connectingIpFromReceived, purgeAtEpochSeconds, transmissionId } from './transmission';
-import type { Direction, RelayedMessages, TransmissionRecord } from './transmission';
+import type { Direction, RelayedMessage, RelayedMessages, TransmissionRecord } from './transmission';
 import type { Verdicts } from './verdicts';
 import { countersFor, DEFAULT_RATE_LIMITS, holdUntil, PAUSE_RECHECK_MS, resumeAfter, storeRateLimit } from './rate-limits';
 import type { RateLimiter, RateLimits } from './rate-limits';
@@ -494,7 +494,7 @@ async function deliverToRecipient(message: MessageContext, recipient: Recipient)
   const { route } = decision;
 
   const secrets = [...parsed.facts.senderAddresses, mail.envelopeSender, route.destination, ...route.partySecrets].filter((a) => a.includes('@'));
-  const threadTranslations = await threadTranslationsFor(message, parsed.facts.threadIds, route);
+  const threadTranslations = await threadTranslationsFor(message, parsed.facts.threadIds, route, recipient.aliasId);
   const header = rewriteHeaders(parsed.split.header, {
     fromAlias: route.fromAlias,
     toAlias: route.toAlias,
@@ -527,23 +527,30 @@ async function deliverToRecipient(message: MessageContext, recipient: Recipient)
 const MAX_TRANSLATED_IDS = 10;
 
 /**
- * Threads across the relay: SES gives every relayed copy its own Message-ID, so a reply names the
- * copy's ID, which its recipient has never seen. Each such ID of a copy the relay sent in this
- * conversation, the other way, is mapped back to the ID its author wrote: the message is going
- * to that author, who knows it. Any other ID is left to the party check of the rewrite.
+ * Threads across the relay, both ways. SES gives every relayed copy its own Message-ID, so a reply
+ * names the copy's ID, which its recipient has never seen: each such ID of a copy the relay sent in
+ * this conversation, the other way, is mapped back to the ID its author wrote, since the message is
+ * going to that author, who knows it. And an author's References name their own earlier messages,
+ * which the recipient received as copies: each is mapped to the copy's ID, looked up within this
+ * conversation (messages relayed to the same alias). Any other ID is left to the party check of
+ * the rewrite.
  */
-async function threadTranslationsFor(message: MessageContext, threadIds: readonly string[], route: Routed): Promise<ReadonlyMap<string, string>> {
+async function threadTranslationsFor(message: MessageContext, threadIds: readonly string[], route: Routed, recipientAlias: string): Promise<ReadonlyMap<string, string>> {
   const lookup = message.ports.relayedMessages;
   if (!lookup || threadIds.length === 0) return new Map();
   // The parent (In-Reply-To comes first) and then the thread's latest messages.
-  const ordered = [threadIds[0] ?? '', ...threadIds.slice(1).reverse()];
+  const ordered = [...new Set([threadIds[0] ?? '', ...threadIds.slice(1).reverse()])].slice(0, MAX_TRANSLATED_IDS);
   const copies = new Map<string, string>();
+  const own: string[] = [];
   for (const id of ordered) {
     const outboundId = sesMessageIdOf(id);
-    if (outboundId !== undefined && copies.size < MAX_TRANSLATED_IDS) copies.set(outboundId, id);
+    if (outboundId !== undefined) copies.set(outboundId, id);
+    else own.push(id);
   }
-  if (copies.size === 0) return new Map();
-  const found = await lookup.byOutboundId([...copies.keys()]);
+  const [found, ownCopies] = await Promise.all([
+    copies.size === 0 ? new Map<string, RelayedMessage>() : lookup.byOutboundId([...copies.keys()]),
+    own.length === 0 ? new Map<string, string>() : lookup.outboundIdsOf(recipientAlias, own),
+  ]);
   // The copy went to the alias this message comes from, in the other direction.
   const sendingAlias = route.fromAlias.slice(0, route.fromAlias.indexOf('@'));
   const translations = new Map<string, string>();
@@ -551,6 +558,7 @@ async function threadTranslationsFor(message: MessageContext, threadIds: readonl
     const id = copies.get(outboundId);
     if (id !== undefined && relayed.aliasId === sendingAlias && relayed.direction !== route.direction) translations.set(id, relayed.originalMessageId);
   }
+  for (const [id, outboundId] of ownCopies) translations.set(id, sesMessageIdFor(outboundId));
   return translations;
 }
 

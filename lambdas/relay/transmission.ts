@@ -75,6 +75,11 @@ export interface RelayedMessage {
 export interface RelayedMessages {
   /** Those of the IDs the relay relayed and kept an original Message-ID for. */
   byOutboundId(outboundIds: readonly string[]): Promise<ReadonlyMap<string, RelayedMessage>>;
+  /**
+   * The SendEmail IDs of the copies of messages relayed to `aliasId` whose authors wrote these
+   * Message-IDs, by Message-ID: a conversation's own messages only, as the alias scopes them.
+   */
+  outboundIdsOf(aliasId: string, originalMessageIds: readonly string[]): Promise<ReadonlyMap<string, string>>;
 }
 
 /** Result of trying to take ownership of one delivery (one SES message, one recipient). */

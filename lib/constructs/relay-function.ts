@@ -80,7 +80,7 @@ export class RelayFunction extends Construct {
       .bindTable(RELAY_ENV.transmissionsTable, tables.transmissions, {
         actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         // Replies name the IDs SES gave relayed copies; this index finds their originals.
-        indexes: ['byOutboundMessage'] satisfies IndexOf<'transmissions'>[],
+        indexes: ['byOutboundMessage', 'byOriginalMessage'] satisfies IndexOf<'transmissions'>[],
       })
       // Decrypt covers the real addresses and, through DynamoDB, S3 and SQS, the stores encrypted
       // with the same key.

@@ -68,12 +68,40 @@ describe('a conversation through the relay', () => {
     expect(customerCopyId).toMatch(/@ap-northeast-1\.amazonses\.com>$/);
   });
 
-  it("brings the store's answer to the customer naming the customer's own Message-ID, and never the store's domain", async () => {
-    const sent = await relay.send({ from: STORE_SENDER, to: alias.address, subject: 'Re: 発送のお知らせ', text: 'ありがとうございます。', inReplyTo: customerCopyId, references: [STORE_MESSAGE_ID, customerCopyId] });
+  let answerCopyId: string;
+  const ANSWER_MESSAGE_ID = '<order-2001.answer@thread-shop.example>';
+
+  it("brings the store's answer to the customer naming the customer's own Message-ID and the copy of the store's first message, never the store's domain", async () => {
+    const sent = await relay.send({
+      from: STORE_SENDER,
+      to: alias.address,
+      subject: 'Re: 発送のお知らせ',
+      text: 'ありがとうございます。',
+      messageId: ANSWER_MESSAGE_ID,
+      inReplyTo: customerCopyId,
+      references: [STORE_MESSAGE_ID, customerCopyId],
+    });
     const { out } = await delivered(sent.sesMessageId);
     expect(field(out.headerText, 'In-Reply-To')).toBe(CUSTOMER_MESSAGE_ID);
-    expect(field(out.headerText, 'References')).toBe(CUSTOMER_MESSAGE_ID);
+    // The store's own first message is named as the customer received it: the copy's ID.
+    expect(field(out.headerText, 'References')).toBe(`${storeCopyId} ${CUSTOMER_MESSAGE_ID}`);
     expect(out.headerText).not.toContain('thread-shop.example');
+    answerCopyId = field(out.headerText, 'Message-ID') ?? '';
+  });
+
+  it("brings the customer's second reply to the store with the whole thread in the store's own terms", async () => {
+    const sent = await relay.send({
+      from: CUSTOMER,
+      to: reverseAddress,
+      subject: 'Re: 発送のお知らせ',
+      text: 'もう一つ質問です。',
+      inReplyTo: answerCopyId,
+      references: [storeCopyId, CUSTOMER_MESSAGE_ID, answerCopyId],
+    });
+    const { out } = await delivered(sent.sesMessageId);
+    expect(field(out.headerText, 'In-Reply-To')).toBe(ANSWER_MESSAGE_ID);
+    expect(field(out.headerText, 'References')).toBe(`${STORE_MESSAGE_ID} ${customerCopyId} ${ANSWER_MESSAGE_ID}`);
+    expect(out.headerText).not.toContain('thread-customer.example');
   });
 
   it("does not give one conversation's originals to another: a copy's ID from elsewhere stays as it is", async () => {
@@ -103,7 +131,7 @@ describe('anshin transmissions list', () => {
 
   it('lists exactly --limit rows, newest first, with the SES message ID, through any of its filters', async () => {
     const all = await relay.cli<{ receivedAt: string; transmissionId: string; storeId?: string; direction: string }[]>(['transmissions', 'list', '--limit', '50']);
-    expect(all).toHaveLength(6);
+    expect(all).toHaveLength(7);
     expect(all.map((r) => r.receivedAt)).toEqual([...all.map((r) => r.receivedAt)].sort().reverse());
     expect(await relay.cli<unknown[]>(['transmissions', 'list', '--limit', '2'])).toHaveLength(2);
 

@@ -5,9 +5,16 @@ import { DELIVERY_STATE } from '../transmission';
 import type { TransmissionRecord } from '../transmission';
 import { EXPIRY_INDEX, expiryBucketsOfDay, TABLES } from '../../records/table-schema';
 import { utcDay } from '../../records/days';
+import { BATCH_GET_LIMIT, batchGetAll, DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
 
 const DAY_MS = 86_400_000;
-import { BATCH_GET_LIMIT, batchGetAll, DynamoTable, expiryIndexAttributes, isConditionFailure } from '../../aws/dynamo-document';
+const BY_OUTBOUND = TABLES.transmissions.indexes.find((index) => index.name === 'byOutboundMessage')!;
+const BY_ORIGINAL = TABLES.transmissions.indexes.find((index) => index.name === 'byOriginalMessage')!;
+
+/** The by-original-message index's key: an author's Message-ID within one alias's conversation. */
+function originalMessageKey(aliasId: string, originalMessageId: string): string {
+  return `${aliasId} ${originalMessageId}`;
+}
 
 /**
  * Transmissions table used as the exactly-once guard: `state` goes `processing` → `done`, back to
@@ -59,8 +66,17 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
   }
 
   async complete(record: TransmissionRecord): Promise<void> {
+    const threaded = record.outboundMessageId !== undefined && record.originalMessageId !== undefined;
     await this.db.send(
-      new PutCommand({ TableName: this.tableName, Item: { ...record, state: DELIVERY_STATE.done, ...expiryIndexAttributes(record.purgeAt, record.transmissionId) } }),
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          ...record,
+          state: DELIVERY_STATE.done,
+          ...expiryIndexAttributes(record.purgeAt, record.transmissionId),
+          ...(threaded ? { [BY_ORIGINAL.partitionKey]: originalMessageKey(record.aliasId, record.originalMessageId ?? '') } : {}),
+        },
+      }),
     );
   }
 
@@ -99,8 +115,6 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
   }
 }
 
-/** Read side of the transmissions table, for operators and tests. */
-const BY_OUTBOUND = TABLES.transmissions.indexes.find((index) => index.name === 'byOutboundMessage')!;
 
 /** Relayed records by their copy's SendEmail ID, one index query each, all at once. */
 export class DynamoRelayedMessages extends DynamoTable implements RelayedMessages {
@@ -122,6 +136,27 @@ export class DynamoRelayedMessages extends DynamoTable implements RelayedMessage
         if (item && typeof item.originalMessageId === 'string' && typeof item.aliasId === 'string') {
           found.set(outboundId, { aliasId: item.aliasId, direction: item.direction as Direction, originalMessageId: item.originalMessageId });
         }
+      }),
+    );
+    return found;
+  }
+
+  async outboundIdsOf(aliasId: string, originalMessageIds: readonly string[]): Promise<ReadonlyMap<string, string>> {
+    const found = new Map<string, string>();
+    await Promise.all(
+      originalMessageIds.map(async (originalId) => {
+        const { Items } = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: BY_ORIGINAL.name,
+            KeyConditionExpression: '#key = :key',
+            ExpressionAttributeNames: { '#key': BY_ORIGINAL.partitionKey },
+            ExpressionAttributeValues: { ':key': originalMessageKey(aliasId, originalId) },
+            Limit: 1,
+          }),
+        );
+        const outbound = Items?.[0]?.outboundMessageId;
+        if (typeof outbound === 'string') found.set(originalId, outbound);
       }),
     );
     return found;
