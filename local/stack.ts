@@ -22,7 +22,7 @@ import { SesMailer } from '../lambdas/relay/aws/ses-mailer';
 import { localDnsResolver } from './dns-map';
 import { startLocalApi } from './api-server';
 import { startLocalCognito } from './cognito';
-import { assertPortsFree, reservePort, LOOPBACK } from './listen';
+import { assertPortsFree } from './listen';
 import { startLocalMenu } from './menu-server';
 import { createMenuHandler } from '../lambdas/menu/app';
 import { CognitoIdentityProviderClient } from '@aws-sdk/client-cognito-identity-provider';
@@ -182,10 +182,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     });
     await ensureTables(clients.dynamodb);
 
-    // The menu's port is taken first: its URL goes into the invitation mails the API sends, and into
-    // the List-Unsubscribe of store mail the relay sends.
-    const menuPort = await reservePort('merchant menu', ports.menu ?? 0);
-    const menuUrl = `http://${LOOPBACK}:${menuPort}`;
+    // The menu listens first: its URL goes into the invitation mails the API sends, and into the
+    // List-Unsubscribe of store mail the relay sends; it answers once its handler is made below.
+    const menu = await startLocalMenu({ port: ports.menu ?? 0, log });
+    stops.push(menu.close);
+    const menuUrl = menu.url;
     const settings: RelaySettings = {
       aliasesTable: LOCAL_TABLE_NAMES.aliases,
       storesTable: LOCAL_TABLE_NAMES.stores,
@@ -247,9 +248,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     // Invitations and verification links go to the outbox like relayed mail, but are not counted as relayed.
     const noticeMailer = new OutboxMailer(new SesMailer(clients.sesv2), outboxDir);
     const accounts = { userPoolId: cognito.userPoolId, userPoolClientId: cognito.clientId, menuUrl, noticeSender: `no-reply@${settings.relayDomain}` };
-    const menu = await startLocalMenu({
-      port: menuPort,
-      handler: createMenuHandler({
+    menu.serve(
+      createMenuHandler({
         clients: { dynamodb: clients.dynamodb, kms: clients.kms, cognito: cognitoClient, ses: clients.sesv2 },
         settings: {
           ...accounts,
@@ -266,9 +266,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         mailer: noticeMailer,
         logger: new Logger({ serviceName: 'anshin-menu', logLevel: 'SILENT' }),
       }),
-      log,
-    });
-    stops.push(menu.close);
+    );
 
     const api = await startLocalApi({
       port: ports.api ?? 0,

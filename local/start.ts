@@ -12,6 +12,8 @@ import type { LocalStack } from './stack';
 // the CLI with the same ANSHIN_LOCAL_DIR (it reads the ports from that stack's endpoints.json).
 const dataDir = resolve(process.env.ANSHIN_LOCAL_DIR || '.local');
 const portOffset = Number(process.env.ANSHIN_PORT_OFFSET ?? 0);
+/** Signals this close together come from one keypress. */
+const SAME_KEYPRESS_MS = 1000;
 
 function tryIt(endpoints: LocalEndpoints): string {
   return [
@@ -62,11 +64,16 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
 
-  let stopping = false;
+  let stoppingSince: number | undefined;
   const shutdown = (signal: NodeJS.Signals): void => {
-    // A second Ctrl-C does not wait; the exit hook still kills DynamoDB Local.
-    if (stopping) process.exit(130);
-    stopping = true;
+    // A terminal's Ctrl-C reaches npm, tsx and this process alike, and tsx passes its copy on: the
+    // same keypress can arrive twice. Only a second Ctrl-C a moment later means "do not wait"; the
+    // exit hook still kills DynamoDB Local then.
+    if (stoppingSince !== undefined) {
+      if (Date.now() - stoppingSince > SAME_KEYPRESS_MS) process.exit(130);
+      return;
+    }
+    stoppingSince = Date.now();
     process.stdout.write(`\n${signal}: stopping the local stack…\n`);
     // Exits once the last line is written: stdout may be a pipe, whose writes finish later.
     stack.stop().then(

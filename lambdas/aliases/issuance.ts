@@ -2,10 +2,11 @@ import { addressMacInput } from './address';
 import { customerAddressContext } from './encryption-contexts';
 import { ORDER_ID_PATTERN } from './identifiers';
 import { isStoreGone } from './lifecycle';
-import { aliasAddress, aliasNameFromMac, customerAliasMacInput } from './names';
+import { aliasAddress, aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput } from './names';
 import type { AliasRecord, AliasStore, StoreDirectory } from './ports';
 import type { KeyService } from '../keys/ports';
 import { InvalidRequestError, requireAddress, StoreNotFoundError, StoreTerminatedError } from './stores';
+import { unsubscribeToken } from './unsubscribe';
 
 /** Issuing a customer's alias for one order of one store. */
 
@@ -52,15 +53,24 @@ export async function issueAlias(
   if (isStoreGone(store, deps.now)) throw new StoreTerminatedError(`store ${request.storeId} was terminated`);
 
   const alias = aliasNameFromMac('customer', await deps.keys.mac(customerAliasMacInput(request.storeId, request.orderId)));
-  const addressHash = await deps.keys.mac(addressMacInput(customer));
+  // The store's reverse alias and the List-Unsubscribe token are made with the customer alias, so
+  // relaying a conversation's first message needs no key operation and no write for them.
+  const [addressHash, reverseMac, addressCipher, unsubscribe] = await Promise.all([
+    deps.keys.mac(addressMacInput(customer)),
+    deps.keys.mac(reverseAliasMacInput(alias)),
+    deps.keys.encrypt(customer, customerAddressContext(alias)),
+    unsubscribeToken(alias, deps.keys),
+  ]);
   const expiresAt = new Date(deps.now.getTime() + deps.validityDays * DAY_MS);
   const candidate: AliasRecord = {
     alias,
     kind: 'customer',
     storeId: request.storeId,
     orderId: request.orderId,
-    addressCipher: await deps.keys.encrypt(customer, customerAddressContext(alias)),
+    addressCipher,
     addressHash,
+    reverseAlias: aliasNameFromMac('merchant', reverseMac),
+    unsubscribeToken: unsubscribe,
     createdAt: deps.now.toISOString(),
     expiresAt: expiresAt.toISOString(),
     purgeAt: Math.floor((expiresAt.getTime() + deps.supportDays * DAY_MS) / 1000),

@@ -1,3 +1,4 @@
+import type { AliasRecord } from './ports';
 import { createHash } from 'node:crypto';
 import type { AliasKind } from './ports';
 
@@ -36,6 +37,20 @@ export function customerAliasMacInput(storeId: string, orderId: string): string 
 /** MAC input for the store's reverse alias in one customer conversation. */
 export function reverseAliasMacInput(customerAlias: string): string {
   return `alias:v1:merchant:${customerAlias}`;
+}
+
+/** The store's reverse alias `name` for a customer alias: the same store, customer and lifetime. */
+export function reverseAliasRecord(customer: AliasRecord, name: string, createdAt: string): AliasRecord {
+  return {
+    alias: name,
+    kind: 'merchant',
+    storeId: customer.storeId,
+    addressHash: customer.addressHash,
+    customerAlias: customer.alias,
+    createdAt,
+    expiresAt: customer.expiresAt,
+    purgeAt: customer.purgeAt,
+  };
 }
 
 /** Parses an alias name (local part only), case-insensitively. */

@@ -15,6 +15,16 @@ export interface AliasRecord {
   readonly addressHash: string;
   /** For a reverse alias: the customer alias it answers for. */
   readonly customerAlias?: string;
+  /**
+   * For a customer alias: the store's reverse alias for it, written with it, so relaying needs
+   * neither to derive its name nor to look for it. Absent on aliases issued before it was kept.
+   */
+  readonly reverseAlias?: string;
+  /**
+   * For a customer alias: its List-Unsubscribe token (`unsubscribeToken`), made when it was issued
+   * so relaying needs no key operation for it. Absent on aliases issued before it was kept.
+   */
+  readonly unsubscribeToken?: string;
   readonly createdAt: string;
   /** After this instant the alias no longer relays. */
   readonly expiresAt: string;
@@ -75,7 +85,11 @@ type SenderStatus = 'verified' | 'pending';
 
 export interface AliasStore {
   getAlias(alias: string): Promise<AliasRecord | undefined>;
-  /** Writes the alias unless one with that name exists; returns whichever record is stored afterwards. */
+  /**
+   * Writes the alias unless one with that name exists; returns whichever record is stored
+   * afterwards. A customer alias naming its `reverseAlias` is written together with that reverse
+   * alias ({@link reverseAliasRecord}), all or nothing.
+   */
   putAliasIfAbsent(record: AliasRecord): Promise<{ readonly record: AliasRecord; readonly created: boolean }>;
 }
 

@@ -1,5 +1,5 @@
 import { addressMacInput, normalizeAddress } from '../aliases/address';
-import { aliasAddress, aliasNameFromMac, reverseAliasMacInput, parseAliasAddress } from '../aliases/names';
+import { aliasAddress, aliasNameFromMac, reverseAliasMacInput, reverseAliasRecord, parseAliasAddress } from '../aliases/names';
 import type { ParsedAlias } from '../aliases/names';
 import { unsubscribeToken, unsubscribeUrl } from '../aliases/unsubscribe';
 import { authenticatedBy, envelopeProven, needsDkimDomains } from './authentication';
@@ -682,19 +682,18 @@ async function routeToCustomer(message: MessageContext, alias: AliasRecord): Pro
   const profile = await message.storeProfile(alias.storeId);
   const { store } = profile;
   if (!store || isStoreGone(store, now) || !alias.addressCipher) return { refused: 'unknown_store', storeId: alias.storeId };
-  const reverseName = aliasNameFromMac('merchant', await ports.keys.mac(reverseAliasMacInput(alias.alias)));
   const { menuUrl } = options;
   const [customerAddress, storeAddresses, reverse, token] = await Promise.all([
     ports.keys.decrypt(alias.addressCipher, customerAddressContext(alias.alias)),
     message.storeAddresses(profile),
-    reverseAlias(message, alias, reverseName),
-    menuUrl === undefined ? undefined : unsubscribeToken(alias.alias, ports.keys),
+    alias.reverseAlias ?? reverseAlias(message, alias),
+    menuUrl === undefined ? undefined : (alias.unsubscribeToken ?? unsubscribeToken(alias.alias, ports.keys)),
   ]);
   return {
     route: {
       direction: 'merchant_to_customer',
       storeId: alias.storeId,
-      fromAlias: aliasAddress(reverse.alias, options.relayDomain),
+      fromAlias: aliasAddress(reverse, options.relayDomain),
       toAlias: aliasAddress(alias.alias, options.relayDomain),
       fallbackDisplayName: store.displayName,
       destination: customerAddress,
@@ -705,24 +704,17 @@ async function routeToCustomer(message: MessageContext, alias: AliasRecord): Pro
 }
 
 /**
- * The store's reverse alias for this customer alias. Only a conversation's first message creates it;
- * reading it first spares every later one a conditional write that would fail and a read after it.
+ * The store's reverse alias for a customer alias issued before the two were written together:
+ * derived from its name, and made by the conversation's first message. Reading it first spares
+ * every later one a conditional write that would fail and a read after it.
  */
-async function reverseAlias(message: MessageContext, alias: AliasRecord, reverseName: string): Promise<AliasRecord> {
+async function reverseAlias(message: MessageContext, alias: AliasRecord): Promise<string> {
   const { ports, now } = message;
+  const reverseName = aliasNameFromMac('merchant', await ports.keys.mac(reverseAliasMacInput(alias.alias)));
   const existing = await ports.aliases.getAlias(reverseName);
-  if (existing) return existing;
-  const { record } = await ports.aliases.putAliasIfAbsent({
-    alias: reverseName,
-    kind: 'merchant',
-    storeId: alias.storeId,
-    addressHash: alias.addressHash,
-    customerAlias: alias.alias,
-    createdAt: now.toISOString(),
-    expiresAt: alias.expiresAt,
-    purgeAt: alias.purgeAt,
-  });
-  return record;
+  if (existing) return existing.alias;
+  const { record } = await ports.aliases.putAliasIfAbsent(reverseAliasRecord(alias, reverseName, now.toISOString()));
+  return record.alias;
 }
 
 async function routeToMerchant(message: MessageContext, alias: AliasRecord): Promise<Decision> {

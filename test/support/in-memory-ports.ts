@@ -6,7 +6,7 @@
  */
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import { addressMacInput } from '../../lambdas/aliases/address';
-import { aliasAddress, aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput } from '../../lambdas/aliases/names';
+import { aliasAddress, aliasNameFromMac, customerAliasMacInput, reverseAliasMacInput, reverseAliasRecord } from '../../lambdas/aliases/names';
 import { customerAddressContext, storeContactContext, storeSenderContext } from '../../lambdas/aliases/encryption-contexts';
 import type { AliasRecord, AliasStore, RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../../lambdas/aliases/ports';
 import type { EncryptionContext, KeyService } from '../../lambdas/keys/ports';
@@ -27,7 +27,10 @@ class InMemoryAliasStore implements AliasStore {
   async putAliasIfAbsent(record: AliasRecord): Promise<{ readonly record: AliasRecord; readonly created: boolean }> {
     const existing = this.records.get(record.alias);
     if (existing) return { record: existing, created: false };
+    const reverse = record.reverseAlias === undefined ? undefined : reverseAliasRecord(record, record.reverseAlias, record.createdAt);
+    if (reverse && this.records.has(reverse.alias)) throw new Error(`reverse alias ${reverse.alias} exists already`);
     this.records.set(record.alias, record);
+    if (reverse) this.records.set(reverse.alias, reverse);
     return { record, created: true };
   }
 }

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { AliasRetiredError, retiredAliasHash } from '../names';
+import { AliasRetiredError, retiredAliasHash, reverseAliasRecord } from '../names';
 import type { AliasAdministration, AliasBlocking, AliasRecord, AliasStore, DisableResult, Page, PageRequest } from '../ports';
 import { InvalidRequestError } from '../stores';
 import { RETIRED_ALIAS_PREFIX, TABLES } from '../../records/table-schema';
@@ -55,11 +55,15 @@ export class DynamoAliasStore extends DynamoTable implements AliasStore, AliasAd
     const item = { ...record, ...expiryIndexAttributes(record.purgeAt, record.alias) };
     try {
       if (record.kind === 'customer') {
+        const reverse = record.reverseAlias === undefined ? undefined : reverseAliasRecord(record, record.reverseAlias, record.createdAt);
         await this.db.send(
           new TransactWriteCommand({
             TransactItems: [
               { Put: { TableName: this.tableName, Item: item, ConditionExpression: 'attribute_not_exists(alias)' } },
               { Put: { TableName: this.tableName, Item: retiredNameItem(record.alias), ConditionExpression: 'attribute_not_exists(alias)' } },
+              ...(reverse
+                ? [{ Put: { TableName: this.tableName, Item: { ...reverse, ...expiryIndexAttributes(reverse.purgeAt, reverse.alias) }, ConditionExpression: 'attribute_not_exists(alias)' } }]
+                : []),
             ],
           }),
         );

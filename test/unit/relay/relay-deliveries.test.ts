@@ -388,3 +388,29 @@ describe('relayInboundMail: every address of the sending party is a secret', () 
     expect(statusOf(sent!.raw)).toBeUndefined();
   });
 });
+
+describe('an alias issued with its reverse alias and unsubscribe token', () => {
+  it('relays from the reverse alias on the record, with its token, computing no keyed hash and writing no alias', async () => {
+    const setup = await setUp();
+    const customerAlias = setup.secondAlias.slice(0, setup.secondAlias.indexOf('@'));
+    const record = await setup.ports.aliases.getAlias(customerAlias);
+    // As issued now: the names are kept on the record (any names the relay could not derive itself
+    // show that they come from it).
+    setup.ports.aliases.records.set(customerAlias, { ...record!, reverseAlias: 'm-aaaaaaaaaaaa', unsubscribeToken: `${customerAlias}.kept` });
+    const aliasesBefore = setup.ports.aliases.records.size;
+    const macs: string[] = [];
+    const mac = setup.ports.keys.mac.bind(setup.ports.keys);
+    setup.ports.keys.mac = async (input: string) => {
+      macs.push(input);
+      return mac(input);
+    };
+    const [result] = await relay(setup, { from: SENDER, to: [setup.secondAlias] }, {}, { menuUrl: 'https://menu.example' });
+    expect(result).toMatchObject({ status: 'relayed' });
+    const sent = setup.ports.mailer.sent.at(-1)!;
+    expect(sent.from).toBe(`m-aaaaaaaaaaaa@${RELAY}`);
+    expect(Buffer.from(sent.raw).toString('latin1')).toContain(`https://menu.example/unsubscribe/${customerAlias}.kept`);
+    expect(setup.ports.aliases.records.size).toBe(aliasesBefore);
+    // The sender's keyed hash, once; nothing for the reverse alias or the token.
+    expect(macs).toEqual([addressMacInput(SENDER)]);
+  });
+});
