@@ -59,8 +59,14 @@ async function bundle(entry: string, outdir: string): Promise<void> {
     sourcemap: defaults.sourceMap ?? false,
     sourcesContent: defaults.sourcesContent ?? true,
     external: [...(defaults.externalModules ?? [])],
+    alias: aliasesOf(defaults.esbuildArgs ?? {}),
     logLevel: 'silent',
   });
+}
+
+/** `--alias:name` arguments as esbuild's `alias` option. */
+function aliasesOf(args: Readonly<Record<string, unknown>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(args).flatMap(([name, value]) => (name.startsWith('--alias:') && typeof value === 'string' ? [[name.slice('--alias:'.length), value]] : [])));
 }
 
 function relayEnvironment(): Record<string, string> {

@@ -3,6 +3,7 @@
  * read the security posture without reading the constructs. Values that differ per deployment live in
  * `config.ts`; values here are the same for every deployment.
  */
+import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { AnyPrincipal, Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { IKey } from 'aws-cdk-lib/aws-kms';
@@ -60,6 +61,14 @@ export function logsServicePrincipalName(region: string): string {
   return `logs.${region}.amazonaws.com`;
 }
 
+/**
+ * Modules replaced in the bundles: joi, which mailauth's DKIM verifier reaches for one base64 check,
+ * by `lambdas/relay/aws/joi-base64.ts` (its comment says why).
+ */
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '--alias:joi': fileURLToPath(new URL('../lambdas/relay/aws/joi-base64.ts', import.meta.url)),
+};
+
 /** esbuild's `require` shim for CommonJS dependencies inside an ES module bundle. */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
@@ -87,6 +96,7 @@ export const BUNDLING_DEFAULTS: BundlingOptions = {
   sourcesContent: false,
   bundleAwsSDK: true,
   externalModules: [],
+  esbuildArgs: BUNDLE_ALIASES,
 };
 
 /** Settings of the relay function itself. */

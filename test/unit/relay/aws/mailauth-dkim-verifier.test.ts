@@ -1,6 +1,13 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
 import nodemailer from 'nodemailer';
 import { describe, expect, it } from 'vitest';
 import { mapResolver, MailauthDkimVerifier } from '../../../../lambdas/relay/aws/mailauth-dkim-verifier';
+import type * as VerifierModule from '../../../../lambdas/relay/aws/mailauth-dkim-verifier';
+import { BUNDLE_ALIASES } from '../../../../lib/secure-defaults';
 import { dkimKey } from '../../../support/dkim';
 
 const attacker = dkimKey();
@@ -38,5 +45,36 @@ describe('MailauthDkimVerifier', () => {
       throw Object.assign(new Error('timeout'), { code: 'ETIMEOUT' });
     };
     expect(await new MailauthDkimVerifier(failing).verify(await signed('shop.example', store.privateKey))).toEqual({ passingDomains: [], temporaryFailure: true });
+  });
+});
+
+describe('MailauthDkimVerifier as bundled for deployment, with the stand-in for joi', () => {
+  it('verifies a good signature and refuses a key that is not base64, as with joi', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'anshin-dkim-bundle-'));
+    try {
+      const outfile = join(dir, 'verifier.mjs');
+      const alias = Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([arg, path]) => [arg.replace(/^--alias:/, ''), path]));
+      await build({
+        entryPoints: [fileURLToPath(new URL('../../../../lambdas/relay/aws/mailauth-dkim-verifier.ts', import.meta.url))],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        outfile,
+        mainFields: ['module', 'main'],
+        banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+        alias,
+        logLevel: 'silent',
+      });
+      const code = await readFile(outfile, 'utf8');
+      expect(code).toContain('joi stand-in');
+      expect(code).not.toContain('@hapi');
+      const bundled = (await import(pathToFileURL(outfile).href)) as typeof VerifierModule;
+      const verifier = (records: Parameters<typeof mapResolver>[0]) => new bundled.MailauthDkimVerifier(bundled.mapResolver(records));
+      expect((await verifier({ 's1._domainkey.shop.example': { TXT: [store.record] } }).verify(await signed('shop.example', store.privateKey))).passingDomains).toEqual(['shop.example']);
+      const notBase64 = store.record.replace(/p=([A-Za-z0-9+/]{8})/, 'p=$1!!');
+      expect((await verifier({ 's1._domainkey.shop.example': { TXT: [notBase64] } }).verify(await signed('shop.example', store.privateKey))).passingDomains).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
