@@ -30,10 +30,14 @@ export interface ColdStart {
   /** Median milliseconds of `await import()` of the relay bundle in a fresh process, and each run. */
   readonly relayImportMs: number;
   readonly relayImportRunsMs: readonly number[];
+  /** The peer (aws-lambda-ses-forwarder) bundled the same way: its size, and its import timed in the same alternation. */
+  readonly peer: { readonly bytes: number; readonly importMs: number; readonly importRunsMs: readonly number[] };
   readonly nodeVersion: string;
 }
 
 const LAMBDAS_DIR = fileURLToPath(new URL('../lambdas/', import.meta.url));
+/** The peer's Lambda entry, as its README deploys it. */
+const PEER_ENTRY = fileURLToPath(new URL('../node_modules/aws-lambda-ses-forwarder/index.js', import.meta.url));
 
 /** Every `lambdas/<name>/handler.ts`: one deployed function each. */
 function lambdaEntries(): { name: string; entry: string }[] {
@@ -74,10 +78,13 @@ function relayEnvironment(): Record<string, string> {
   return Object.fromEntries(Object.values(RELAY_ENV).map((name) => [name, values[name] ?? `bench-${name}`]));
 }
 
-/** One fresh process importing the module, as Lambda's runtime does at an init; milliseconds of the import alone. */
+/**
+ * One fresh process importing the module, as Lambda's runtime does at an init (with source maps on,
+ * as the functions are deployed); milliseconds of the import alone.
+ */
 function importOnce(file: string): number {
-  const script = `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); if (typeof m.handler !== 'function') process.exit(3); console.log(performance.now() - t);`;
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+  const script = `const t = performance.now(); const m = await import(${JSON.stringify(pathToFileURL(file).href)}); if (typeof (m.handler ?? m.default?.handler) !== 'function') process.exit(3); console.log(performance.now() - t);`;
+  const out = execFileSync(process.execPath, ['--enable-source-maps', '--input-type=module', '-e', script], {
     env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-1', ...relayEnvironment() },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'ignore'],
@@ -108,10 +115,26 @@ export async function measureColdStart(options: { readonly quick: boolean }): Pr
       }
     }
     if (!relayBundle) throw new Error('the relay Lambda could not be bundled');
+    const peerDir = join(root, 'peer');
+    await bundle(PEER_ENTRY, peerDir);
+    const peerBundle = join(peerDir, 'index.mjs');
     const runs = options.quick ? 3 : 7;
     importOnce(relayBundle);
-    const relayImportRunsMs = Array.from({ length: runs }, () => importOnce(relayBundle));
-    return { bundles, relayImportMs: median(relayImportRunsMs), relayImportRunsMs, nodeVersion: process.version };
+    importOnce(peerBundle);
+    // Paired, one after the other, so a slow spell falls on both.
+    const relayImportRunsMs: number[] = [];
+    const peerImportRunsMs: number[] = [];
+    for (let run = 0; run < runs; run += 1) {
+      relayImportRunsMs.push(importOnce(relayBundle));
+      peerImportRunsMs.push(importOnce(peerBundle));
+    }
+    return {
+      bundles,
+      relayImportMs: median(relayImportRunsMs),
+      relayImportRunsMs,
+      peer: { bytes: statSync(peerBundle).size, importMs: median(peerImportRunsMs), importRunsMs: peerImportRunsMs },
+      nodeVersion: process.version,
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

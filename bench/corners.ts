@@ -20,9 +20,17 @@ export interface CornerRow {
   readonly naive10MB: { readonly ms: number; readonly error?: string };
 }
 
+/** The same message with bare LF line ends, as some senders and every Unix mailbox write them. */
+function bareLf(message: Buffer): Buffer {
+  return Buffer.from(message.toString('latin1').replaceAll('\r\n', '\n'), 'latin1');
+}
+
 const CORNERS: readonly { readonly name: string; readonly make: (bytes: number) => Buffer }[] = [
   { name: 'no blank line before the body', make: noBlankLineMail },
+  // A forwarder matching the header block with a backtracking pattern takes seconds on this at 2 MB.
+  { name: 'no blank line before the body, bare LF', make: (bytes) => bareLf(noBlankLineMail(bytes)) },
   { name: 'header block of half the message (5 MB at 10 MB)', make: hugeHeaderMail },
+  { name: 'header block of half the message, bare LF', make: (bytes) => bareLf(hugeHeaderMail(bytes)) },
   // 50,000 parts at 10 MB: the part count grows with the size, as the parts stay tiny.
   { name: 'tiny MIME parts (5,000 at 1 MB, 50,000 at 10 MB)', make: (bytes) => manyPartsMail(bytes, Math.round((bytes / MiB) * 5000)) },
 ];
