@@ -18,6 +18,7 @@ import { createRelayHandler, createRelayPorts } from '../lambdas/relay/app';
 import type { RelayClients } from '../lambdas/relay/app';
 import { parseSesNotification } from '../lambdas/relay/ses-notification';
 import { startLocalStack } from '../local/stack';
+import { NO_METRICS } from '../lambdas/aws/metrics';
 import type { LocalStack } from '../local/stack';
 import { median, percentile } from './support/timing';
 
@@ -147,7 +148,8 @@ export async function measureEndToEnd(options: { readonly messages: number; read
     // Counted as in production (an update per counter), never reached: the load is the subject here.
     rateLimits: UNREACHABLE_RATE_LIMITS,
     createRelay: (deps) => {
-      const relay = createRelayHandler({ ...deps, logger: new Logger({ serviceName: 'anshin-relay', logLevel: 'SILENT' }) });
+      // Silent: the report is the bench's stdout (and with --json must be nothing but JSON).
+      const relay = createRelayHandler({ ...deps, logger: new Logger({ serviceName: 'anshin-relay', logLevel: 'SILENT' }), metrics: NO_METRICS });
       return async (event) => {
         const started = performance.now();
         const response = await relay(event);

@@ -31,7 +31,19 @@ interface PeerModule {
 }
 
 const require = createRequire(import.meta.url);
-const peer = require('aws-lambda-ses-forwarder') as PeerModule;
+
+/** The peer prints a banner with console.log when loaded; the bench's stdout is its report. */
+function loadPeer(): PeerModule {
+  const log = console.log;
+  console.log = () => undefined;
+  try {
+    return require('aws-lambda-ses-forwarder') as PeerModule;
+  } finally {
+    console.log = log;
+  }
+}
+
+const peer = loadPeer();
 
 const BUCKET = 'anshin-inbound';
 const PREFIX = 'inbound/';
@@ -86,7 +98,7 @@ function sets(quick: boolean): MessageSet[] {
   const sized = (name: string, message: Buffer): MessageSet => ({ name, messages: [message], repeat: Math.max(1, Math.round(PASS_BYTES / message.length)) });
   return [
     { name: `corpus (${corpus.length} messages)`, messages: corpus, repeat: 1 },
-    { name: 'Japanese (ISO-2022-JP, 100 KB)', messages: [japaneseMail(100 * KiB)], repeat: 40 },
+    { name: 'Japanese 100 KB', messages: [japaneseMail(100 * KiB)], repeat: 40 },
     sized('100 KB', attachmentMail(100 * KiB)),
     sized('1 MB', attachmentMail(MiB)),
     sized('10 MB', attachmentMail(10 * MiB)),
