@@ -31,18 +31,25 @@ export function createSecretGuard(secrets: readonly string[], publicAddresses: r
     for (const variant of domainVariants(base)) needles.add(variant);
   }
   const list = [...needles];
-  const patterns = list.map(secretPattern);
+  // Compiled only for a message whose text holds a secret: most never need them.
+  let patterns: RegExp[] | undefined;
   const domains = [...new Set(list.map(domainOf).filter((domain) => domain.includes('.')))];
+  const decomposedNeedles = list.map(decomposed);
 
   const contains = (view: string): boolean => {
     const folded = view.normalize('NFKC').toLowerCase();
     return list.some((needle) => folded.includes(needle));
   };
-  const replaceAll = (text: string): string => patterns.reduce((out, pattern) => out.replace(pattern, ADDRESS_REMOVED), text);
+  const replaceAll = (text: string): string => (patterns ??= list.map(secretPattern)).reduce((out, pattern) => out.replace(pattern, ADDRESS_REMOVED), text);
 
   return {
     scrub(text) {
       if (list.length === 0) return text;
+      // Whatever a pattern matches decomposes (NFKD, lower case) to its needle's decomposition, and
+      // decomposition never joins a character to its neighbours as composition can; text without
+      // any needle so decomposed holds nothing to replace.
+      const folded = decomposed(text);
+      if (!decomposedNeedles.some((needle) => folded.includes(needle))) return text;
       const scrubbed = replaceAll(text);
       // Forms the pattern does not cover (e.g. mathematical letters) survive only as NFKC equivalents.
       return contains(scrubbed) ? replaceAll(scrubbed.normalize('NFKC')) : scrubbed;
@@ -56,6 +63,11 @@ export function createSecretGuard(secrets: readonly string[], publicAddresses: r
       return domains.some((secretDomain) => candidate === secretDomain || candidate.endsWith(`.${secretDomain}`));
     },
   };
+}
+
+/** Text as the scrub's quick check compares it: NFKD, lower case, every sigma one form. */
+function decomposed(text: string): string {
+  return text.normalize('NFKD').toLowerCase().replace(/ς/g, 'σ');
 }
 
 /** Address as compared: trimmed, without surrounding angle brackets, NFKC, lower-cased. */
@@ -118,8 +130,16 @@ export interface DecodedViews {
 
 const DECODINGS: readonly ((text: string) => string)[] = [decodeEncodedWords, percentDecode, quotedPrintableDecode, unescapeQuotedPairs];
 
+/**
+ * Every character a decoding of {@link DECODINGS} acts on: `=` (RFC 2047, quoted-printable), `%`,
+ * `\`, and NUL (libmime strips its joining marker, which holds one).
+ */
+const DECODABLE = /[=%\\\0]/;
+
 export function decodedViews(value: string): DecodedViews {
   const unfolded = value.replace(/\r\n/g, '');
+  // Nothing any decoding acts on: every view is the value itself.
+  if (!DECODABLE.test(unfolded)) return { encodedWordsDecoded: unfolded, all: [unfolded] };
   const views = new Set<string>([unfolded]);
   let frontier = [unfolded];
   for (let depth = 0; depth < DEPTH && frontier.length > 0; depth += 1) {
