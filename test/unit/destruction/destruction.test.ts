@@ -171,6 +171,18 @@ describe('destroying a customer', () => {
     expect(world.receipts).toHaveLength(0);
   });
 
+  it('is not verified while an alias name of theirs could be issued again', async () => {
+    // Issued before names were retired at issuance, and the retired-name write does not take:
+    // everything else is erased, but the names are free to be issued again.
+    world.retired.clear();
+    const ports = world.ports();
+    const forgetful = { ...ports, aliases: { ...ports.aliases, keepRetiredName: async () => undefined } };
+    const failure = destroySubject({ kind: 'customer', email: TARO }, 'cli', forgetful, options);
+    await expect(failure).rejects.toBeInstanceOf(DestructionIncompleteError);
+    await expect(failure).rejects.toThrow(/alias name\(s\) not retired/);
+    expect(world.receipts).toHaveLength(0);
+  });
+
   it('refuses a malformed address or requester without quoting it', async () => {
     await expect(destroySubject({ kind: 'customer', email: 'taro at example' }, 'cli', world.ports(), options)).rejects.toThrow(DestructionRequestError);
     await expect(destroySubject({ kind: 'customer', email: 'taro at example' }, 'cli', world.ports(), options)).rejects.not.toThrow(/taro/);
