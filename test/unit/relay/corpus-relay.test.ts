@@ -118,5 +118,9 @@ describe('relayInboundMail over the shared corpus', () => {
     expect(failures, failures.join('\n')).toEqual([]);
     expect(relayed + refused).toBe(paths.length);
     expect([...reasons.keys()].filter((reason) => !(reason in REFUSAL_REASONS))).toEqual([]);
+    // What is relayed and why the rest is not, message for message as the corpus stands: a relay that
+    // refused more (or less) would change these, whatever it refused for.
+    expect(relayed).toBe(202);
+    expect(Object.fromEntries(reasons)).toEqual({ auto_submitted: 142, missing_from: 42, ambiguous_from: 1, null_sender: 1, unauthenticated_sender: 1 });
   });
 });
