@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ const FUNCTIONS: readonly [string, (stack: AnshinRelayStack) => { node: { defaul
   ['destruction', (stack) => stack.destruction.function],
   ['marketplace API', (stack) => stack.api.function],
   ['merchant menu', (stack) => stack.menu.function],
+  ['fraud signals', (stack) => stack.fraud.function],
+  ['analysis export', (stack) => stack.analysis.function],
 ];
 
 /** A stand-in for a value known only at deployment: a URL where the handler parses one. */
@@ -61,6 +63,17 @@ describe('function bundles', () => {
       { env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-1', ...environment }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
     );
     expect(exported.trim()).toBe('function');
+
+    // Without one of the tables it is given, it refuses to start, naming what is missing.
+    const missing = Object.keys(environment).find((name) => name.endsWith('_TABLE'));
+    expect(missing).toBeDefined();
+    const { [missing ?? '']: _left, ...incomplete } = environment;
+    const refused = spawnSync(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(join(assetDir, 'index.mjs')).href)});`], {
+      env: { PATH: process.env.PATH, AWS_REGION: 'ap-northeast-1', ...incomplete },
+      encoding: 'utf8',
+    });
+    expect(refused.status).not.toBe(0);
+    expect(refused.stderr).toContain(`environment variable ${missing} is not set`);
   });
 
   it('replaces joi in the relay bundle with its stand-in (mailauth needs one base64 check of it)', () => {
