@@ -102,13 +102,14 @@ export const BUNDLING_DEFAULTS: BundlingOptions = {
 /** Settings of the relay function itself. */
 export const RELAY_FUNCTION_DEFAULTS = {
   /**
-   * A 40 MB message (SES's limit) is held as the bytes read from S3 and the rewritten copy; the
-   * SES v2 request body (its base64, 1.33 times the message) is streamed from that copy a chunk at
-   * a time. Measured with bench/relay-memory.ts (Node 20, peak RSS above a ~95 MB process with the
-   * SDK loaded): 10 MB message +27 MB, 30 MB +68 MB, 40 MB +87 MB (2.2 times); 40 MB messages
-   * relayed back to back reach +130 to +180 MB before V8 collects. Records are relayed one at a
-   * time, so the worst case is about 95 + 180 = 275 MB; 512 MB leaves GC headroom. More would only
-   * buy CPU, which a message of this size does not need (under 0.6 s of one core for 40 MB).
+   * A 40 MB message (SES's limit) is held once, as the bytes read from S3: the rewritten header
+   * block and the body, a part of those bytes, go to the mailer unjoined, and the SES v2 request
+   * body (their base64, 1.33 times the message) is streamed from them a chunk at a time. Measured
+   * with bench/relay-memory.ts (Node 20, peak RSS above a ~105 MB process with the SDK loaded):
+   * 10 MB message +18 MB, 30 MB +38 MB, 40 MB +47 MB (1.2 times); 40 MB messages relayed back to
+   * back reach +104 MB before V8 collects. Records are relayed one at a time, so the worst case is
+   * about 105 + 104 = 209 MB; 512 MB leaves GC headroom. More would only buy CPU, which a message
+   * of this size does not need (under 0.6 s of one core for 40 MB).
    */
   memorySize: 512,
   timeout: Duration.seconds(60),

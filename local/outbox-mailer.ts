@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { messageBytes } from '../lambdas/relay/ports';
 import type { Mailer, OutboundMessage } from '../lambdas/relay/ports';
 
 /** Envelope of one sent message, written beside its `.eml`. */
@@ -42,7 +43,7 @@ export class OutboxMailer implements Mailer {
     await mkdir(this.outboxDir, { recursive: true });
     // SES gives every message it sends a Message-ID of its own, whatever the message carried; the
     // outbox shows the message as it is delivered, so replies can name that ID as they would.
-    await writeFile(join(this.outboxDir, `${messageId}.eml`), Buffer.concat([Buffer.from(`Message-ID: ${sesStyleMessageId(messageId)}\r\n`, 'latin1'), withoutMessageId(message.raw)]));
+    await writeFile(join(this.outboxDir, `${messageId}.eml`), Buffer.concat([Buffer.from(`Message-ID: ${sesStyleMessageId(messageId)}\r\n`, 'latin1'), withoutMessageId(messageBytes(message))]));
     await writeFile(join(this.outboxDir, `${messageId}.json`), `${JSON.stringify(envelope, null, 2)}\n`);
     return { messageId };
   }

@@ -16,6 +16,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { SendEmailCommand, SESv2Client } from '@aws-sdk/client-sesv2';
 import { SesMailer } from '../../lambdas/relay/aws/ses-mailer';
 import type { AliasRecord } from '../../lambdas/aliases/ports';
+import { messageBytes } from '../../lambdas/relay/ports';
 import type { Mailer, OutboundMessage } from '../../lambdas/relay/ports';
 import { relayInboundMail } from '../../lambdas/relay/relay-inbound-mail';
 import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
@@ -39,7 +40,7 @@ class SdkSerializedMailer implements Mailer {
 
   async send(message: OutboundMessage): Promise<{ messageId: string }> {
     const { MessageId } = await this.ses.send(
-      new SendEmailCommand({ FromEmailAddress: message.from, Destination: { ToAddresses: [...message.to] }, Content: { Raw: { Data: message.raw } } }),
+      new SendEmailCommand({ FromEmailAddress: message.from, Destination: { ToAddresses: [...message.to] }, Content: { Raw: { Data: messageBytes(message) } } }),
     );
     return { messageId: MessageId ?? '' };
   }

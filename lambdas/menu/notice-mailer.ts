@@ -24,6 +24,6 @@ export class ComposedNoticeMailer implements NoticeMailer {
     })
       .compile()
       .build();
-    await this.mailer.send({ from: this.from, to: [notice.to], raw });
+    await this.mailer.send({ from: this.from, to: [notice.to], parts: [raw] });
   }
 }

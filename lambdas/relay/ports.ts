@@ -12,7 +12,18 @@ export interface OutboundMessage {
   readonly from: string;
   /** Envelope recipients (real addresses). */
   readonly to: readonly string[];
-  readonly raw: Uint8Array;
+  /**
+   * The message's bytes: these parts one after another, never joined. A relayed message is its
+   * rewritten header block and its body as S3 returned it, so a large message is not held twice.
+   */
+  readonly parts: readonly Uint8Array[];
+}
+
+/** The message's bytes as one buffer, for a mailer that needs them so (a copy, or the part itself). */
+export function messageBytes(message: OutboundMessage): Buffer {
+  const [only] = message.parts;
+  if (message.parts.length === 1 && only) return Buffer.from(only.buffer, only.byteOffset, only.byteLength);
+  return Buffer.concat(message.parts);
 }
 
 /**

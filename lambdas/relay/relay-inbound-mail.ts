@@ -319,7 +319,7 @@ async function runDelivery(message: MessageContext, recipient: Recipient): Promi
   }
   if (!outcome.bounce) return { result: outcome.delivery };
   try {
-    await ports.mailer.send({ from: outcome.bounce.from, to: [outcome.bounce.to], raw: outcome.bounce.raw });
+    await ports.mailer.send({ from: outcome.bounce.from, to: [outcome.bounce.to], parts: [outcome.bounce.raw] });
     return { result: outcome.delivery };
   } catch (error) {
     return { result: { ...outcome.delivery, bounceFailed: classifyFailure(error).errorName } as DeliveryResult };
@@ -508,8 +508,8 @@ async function deliverToRecipient(message: MessageContext, recipient: Recipient)
   const outboundSize = header.length + parsed.split.body.length;
   if (outboundSize > maxOutboundBytes(options)) return refuse('message_too_large', route.storeId, route.direction);
 
-  // The one copy of the outbound message: the header and body are subarrays of what S3 returned.
-  const sent = await message.ports.mailer.send({ from: route.fromAlias, to: [route.destination], raw: Buffer.concat([header, parsed.split.body], outboundSize) });
+  // The body goes out as the part of what S3 returned: no copy of it is made.
+  const sent = await message.ports.mailer.send({ from: route.fromAlias, to: [route.destination], parts: [header, parsed.split.body] });
   return {
     delivery: { status: 'relayed', transmissionId: recipient.transmissionId, aliasId: recipient.aliasId, direction: route.direction, storeId: route.storeId, sizeBytes: outboundSize },
     record: {

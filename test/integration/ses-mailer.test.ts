@@ -70,7 +70,7 @@ describe('SesMailer against the local SES (aws-ses-v2-local)', () => {
       Buffer.from('\r\n--b--\r\n', 'ascii'),
     ]);
 
-    const { messageId } = await new SesMailer(ses).send({ from: 'm-4n8p2r6t1vwx@relay.example.jp', to: ['taro@example.com'], raw });
+    const { messageId } = await new SesMailer(ses).send({ from: 'm-4n8p2r6t1vwx@relay.example.jp', to: ['taro@example.com'], parts: [raw] });
 
     const email = await stored(messageId);
     expect(email).toBeDefined();

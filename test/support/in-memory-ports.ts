@@ -10,6 +10,7 @@ import { aliasAddress, aliasNameFromMac, customerAliasMacInput, reverseAliasMacI
 import { customerAddressContext, storeContactContext, storeSenderContext } from '../../lambdas/aliases/encryption-contexts';
 import type { AliasRecord, AliasStore, RegisteredSender, StoreDirectory, StoreProfile, StoreRecord } from '../../lambdas/aliases/ports';
 import type { EncryptionContext, KeyService } from '../../lambdas/keys/ports';
+import { messageBytes } from '../../lambdas/relay/ports';
 import type { BounceBudget, DkimVerification, DkimVerifier, Mailer, OutboundMessage, RawMailSource } from '../../lambdas/relay/ports';
 import type { ClaimRequest, ClaimResult, DeliveryFailure, TransmissionLog } from '../../lambdas/relay/transmission';
 import type { RelayPorts } from '../../lambdas/relay/relay-inbound-mail';
@@ -173,12 +174,17 @@ function objectKey(location: { bucket: string; key: string }): string {
   return `${location.bucket}/${location.key}`;
 }
 
+/** A message as the mailer was given it, with its bytes joined for the tests to read. */
+export interface SentMessage extends OutboundMessage {
+  readonly raw: Buffer;
+}
+
 /** Keeps every message it is asked to send, in order. */
 class CapturingMailer implements Mailer {
-  readonly sent: OutboundMessage[] = [];
+  readonly sent: SentMessage[] = [];
 
   async send(message: OutboundMessage): Promise<{ messageId: string }> {
-    this.sent.push(message);
+    this.sent.push({ ...message, raw: messageBytes(message) });
     return { messageId: `outbound-${this.sent.length}` };
   }
 }

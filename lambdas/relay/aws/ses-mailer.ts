@@ -41,7 +41,7 @@ export class SesMailer implements Mailer {
       Content: { Raw: { Data: placeholder } },
       ...(this.configurationSetName ? { ConfigurationSetName: this.configurationSetName } : {}),
     });
-    command.middlewareStack.addRelativeTo(streamRawMessage([message.raw], placeholder), STREAM_RAW_MESSAGE);
+    command.middlewareStack.addRelativeTo(streamRawMessage(message.parts, placeholder), STREAM_RAW_MESSAGE);
     const { MessageId } = await this.ses.send(command);
     if (!MessageId) throw new Error('SES SendEmail returned no message ID');
     return { messageId: MessageId };

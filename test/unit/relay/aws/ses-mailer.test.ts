@@ -124,7 +124,7 @@ describe('SesMailer', () => {
     const raw = japaneseMail(bodyBytes);
     const ses = client();
 
-    const sent = await new SesMailer(ses, 'relay-events').send({ from: 'm-4n8p2r6t1vwx@relay.example.jp', to: ['taro@example.com'], raw });
+    const sent = await new SesMailer(ses, 'relay-events').send({ from: 'm-4n8p2r6t1vwx@relay.example.jp', to: ['taro@example.com'], parts: [raw] });
     ses.destroy();
 
     expect(sent).toEqual({ messageId: 'ses-1' });
@@ -143,7 +143,7 @@ describe('SesMailer', () => {
     const raw = backing.subarray(5, backing.length - 3);
     const ses = client();
 
-    await new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw });
+    await new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [raw] });
     ses.destroy();
 
     const message = sentMessage(received[0]!);
@@ -152,12 +152,23 @@ describe('SesMailer', () => {
     expectValidSignature(received[0]!);
   });
 
+  it.each([1, 2, 3, 7, BASE64_CHUNK_INPUT_BYTES + 1])('sends a header block of %i bytes and the body as one message, never joining them', async (headerBytes) => {
+    const raw = japaneseMail(BASE64_CHUNK_INPUT_BYTES * 2 + 5);
+    const ses = client();
+
+    await new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [raw.subarray(0, headerBytes), raw.subarray(headerBytes)] });
+    ses.destroy();
+
+    expect(sentMessage(received[0]!).raw.equals(raw)).toBe(true);
+    expectValidSignature(received[0]!);
+  });
+
   it('sends the whole message again, freshly signed, when SES throttled the attempt before', async () => {
     failures = ['throttled', 'throttled'];
     const raw = japaneseMail(BASE64_CHUNK_INPUT_BYTES + 11);
     const ses = client();
 
-    const sent = await new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw });
+    const sent = await new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [raw] });
     ses.destroy();
 
     expect(sent).toEqual({ messageId: 'ses-3' });
@@ -173,7 +184,7 @@ describe('SesMailer', () => {
     failures = ['throttled', 'throttled', 'throttled'];
     const ses = client();
 
-    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) })).rejects.toMatchObject({ name: 'TooManyRequestsException' });
+    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [japaneseMail(100)] })).rejects.toMatchObject({ name: 'TooManyRequestsException' });
     ses.destroy();
 
     expect(received).toHaveLength(3);
@@ -187,7 +198,7 @@ describe('SesMailer', () => {
     failures = [failure];
     const ses = client();
 
-    const sending = new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) });
+    const sending = new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [japaneseMail(100)] });
     await expect(sending).rejects.toMatchObject({ name: 'MaybeSentError', attemptErrorName });
     ses.destroy();
 
@@ -198,7 +209,7 @@ describe('SesMailer', () => {
     failures = ['rejected'];
     const ses = client();
 
-    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) })).rejects.toMatchObject({ name: 'MessageRejected' });
+    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [japaneseMail(100)] })).rejects.toMatchObject({ name: 'MessageRejected' });
     ses.destroy();
 
     expect(received).toHaveLength(1);
@@ -211,14 +222,14 @@ describe('SesMailer', () => {
     await new Promise<void>((resolve) => closed.close(() => resolve()));
     const ses = new SESv2Client({ region: REGION, endpoint: `http://127.0.0.1:${port}`, credentials: { ...CREDENTIALS }, maxAttempts: 2 });
 
-    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: japaneseMail(100) })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [japaneseMail(100)] })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     ses.destroy();
   });
 
   it('sends an empty message as an empty Data string', async () => {
     const ses = client();
 
-    await new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], raw: new Uint8Array(0) });
+    await new SesMailer(ses).send({ from: 'a@relay.example.jp', to: ['b@example.com'], parts: [new Uint8Array(0)] });
     ses.destroy();
 
     expect(received[0]!.body.toString('utf8')).toContain('"Data":""');
