@@ -175,7 +175,7 @@ function objectKey(location: { bucket: string; key: string }): string {
 }
 
 /** A message as the mailer was given it, with its bytes joined for the tests to read. */
-export interface SentMessage extends OutboundMessage {
+interface SentMessage extends OutboundMessage {
   readonly raw: Buffer;
 }
 
