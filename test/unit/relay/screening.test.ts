@@ -15,6 +15,8 @@ describe('screenMessage', () => {
     ['our own loop header', { hasLoopHeader: true }, 'loop_detected'],
     ['a null sender', { envelopeSender: '' }, 'null_sender'],
     ['a <> sender', { envelopeSender: '<>' }, 'null_sender'],
+    ['a sender of blanks only', { envelopeSender: ' \t ' }, 'null_sender'],
+    ['a <> sender among blanks', { envelopeSender: ' <> ' }, 'null_sender'],
     ['an auto-reply', { autoSubmitted: true }, 'auto_submitted'],
     ['a delivery report', { looksLikeBounce: true }, 'auto_submitted'],
     ['a virus', { verdicts: { ...PASS, virus: 'FAIL' } }, 'virus_detected'],
@@ -30,6 +32,11 @@ describe('screenMessage', () => {
 
   it('lets a DMARC failure under p=none through to authentication', () => {
     expect(screenMessage({ ...clean, verdicts: { ...PASS, dmarc: 'FAIL', dmarcPolicy: 'none' } })).toBeUndefined();
+  });
+
+  it('lets a message that passed DMARC through, whatever policy its domain publishes', () => {
+    expect(screenMessage({ ...clean, verdicts: { ...PASS, dmarc: 'PASS', dmarcPolicy: 'reject' } })).toBeUndefined();
+    expect(screenMessage({ ...clean, verdicts: { ...PASS, dmarc: 'GRAY', dmarcPolicy: 'reject' } })).toBeUndefined();
   });
 
   it.each<[SpamVerdictAction | undefined, string]>([
