@@ -148,17 +148,17 @@ describe('inspectHeaders', () => {
     expect(facts.senderAddresses).toContain('huge@example.jp');
   });
 
-  it('stays fast on hostile address fields (nested groups, thousands of addresses, 10,000 From fields)', () => {
+  // How the time grows with such input is measured by `npm run bench`; a quadratic reading of these
+  // would not finish within the test's time.
+  it('reads hostile address fields (nested groups, thousands of addresses, 10,000 From fields)', () => {
     const nested = header(`From: ${'g:'.repeat(50_000)}a@example.jp`);
     const many = header(`Reply-To: ${'a@b.example,'.repeat(20_000)}`);
     const fields = header(...Array.from({ length: 10_000 }, (_, index) => `From: "n${index}" <a${index}@example.jp>`));
 
-    const started = performance.now();
-    inspectHeaders(nested);
-    inspectHeaders(many);
+    expect(inspectHeaders(nested).fromFieldCount).toBe(1);
+    expect(inspectHeaders(many).fromFieldCount).toBe(0);
     const facts = inspectHeaders(fields);
 
-    expect(performance.now() - started).toBeLessThan(2000);
     expect(facts.fromFieldCount).toBe(10_000);
   });
 });

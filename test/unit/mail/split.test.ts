@@ -57,24 +57,22 @@ describe('splitMessage', () => {
     expect(text(splitMessage(Buffer.from('Subject : x\nbody')).header)).toBe('Subject : x\n');
   });
 
-  it('stays linear on 10 MB without a blank line', () => {
+  // A pass that went back over the message for each line would not finish these within the test's
+  // time; how time grows with size is measured by `npm run bench` (quadratic corners).
+  it('splits 10 MB without a blank line, every byte in the header or the body', () => {
     const raw = Buffer.alloc(10 * 1024 * 1024, 'X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n');
 
-    const started = performance.now();
     const split = splitMessage(raw);
 
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(split.header.length + split.body.length).toBe(raw.length);
   });
 
-  it('stays linear on 10 MB of bare CRs and of one unterminated line', () => {
+  it('splits 10 MB of bare CRs and of one unterminated line', () => {
     const crs = Buffer.concat([Buffer.from('Subject: x'), Buffer.alloc(10 * 1024 * 1024, 0x0d)]);
     const oneLine = Buffer.alloc(10 * 1024 * 1024, 0x61);
 
-    const started = performance.now();
-    splitMessage(crs);
-    splitMessage(oneLine);
-
-    expect(performance.now() - started).toBeLessThan(1000);
+    expect(splitMessage(oneLine).body.length).toBe(oneLine.length);
+    // The first pair of CRs is the blank line; what follows it is the body.
+    expect(splitMessage(crs).body.length).toBe(crs.length - 'Subject: x'.length - 2);
   });
 });
