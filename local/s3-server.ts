@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, utimes } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
@@ -26,6 +26,11 @@ export interface S3ServerOptions {
 
 export interface S3Server {
   readonly url: string;
+  /**
+   * Sets an object's last-modified time, as if it had been stored then: tests of retention by age
+   * move an object back instead of waiting (S3 keeps the time to the second).
+   */
+  setLastModified(bucket: string, key: string, at: Date): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -54,6 +59,8 @@ export async function startS3Server(options: S3ServerOptions): Promise<S3Server>
   const port = await listen(server, 'S3 (s3rver)', options.port);
   return {
     url: `http://${LOOPBACK}:${port}`,
+    // s3rver answers LastModified with the stored file's modification time.
+    setLastModified: (bucket, key, at) => utimes(s3rver.store.getResourcePath(bucket, key, 'object'), at, at),
     close: async () => {
       await closeServer(server);
       s3rver.logger.close();

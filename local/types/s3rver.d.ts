@@ -26,6 +26,8 @@ declare module 's3rver' {
       options: { prefix?: string; startAfter?: string; maxKeys?: number },
     ): Promise<{ objects: S3rverObject[]; isTruncated: boolean }>;
     existsObject(bucket: string, key: string): Promise<boolean>;
+    /** Where a stored object's `resource` (`object`, `metadata.json`, …) is on disk. */
+    getResourcePath(bucket: string, key: string, resource: string): string;
     deleteObject(bucket: string, key: string): Promise<void>;
   }
 

@@ -34,10 +34,13 @@ function injectThrottling(client: MiddlewareHost, spec: Omit<FaultSpec, 'error'>
   return fault;
 }
 
+/** How far the relay's clock runs ahead of the wall clock: a test moves it past a lease. */
+let clockAheadMs = 0;
+
 beforeAll(async () => {
   captureProcessOutput(logLines);
   // Many messages to one alias within a minute: limits are another test's subject.
-  relay = await RelayHarness.start({ leaseSeconds: LEASE_SECONDS, rateLimits: UNREACHABLE_RATE_LIMITS });
+  relay = await RelayHarness.start({ leaseSeconds: LEASE_SECONDS, rateLimits: UNREACHABLE_RATE_LIMITS, clock: () => new Date(Date.now() + clockAheadMs) });
   await relay.cli(['store', 'create', '--store-id', 'fault-shop', '--name', '障害商店', '--contact', STORE_CONTACT, '--sender', STORE_SENDER]);
   customerAlias = await relay.cli<IssueAliasResult>(['alias', 'issue', '--store-id', 'fault-shop', '--order-id', '2001', '--customer', CUSTOMER]);
 });
@@ -219,7 +222,8 @@ describe('a failure between the send and the completion record', () => {
     expect(failedIds({ ...sent, response: whileLeased })).toEqual(recordIds(sent.event));
     expect(await relay.outboxCount()).toBe(before + 1);
 
-    await new Promise((done) => setTimeout(done, (LEASE_SECONDS + 0.5) * 1000));
+    // The relay's clock moves past the lease, rather than the test waiting for it.
+    clockAheadMs += (LEASE_SECONDS + 0.5) * 1000;
     const afterLease = await relay.stack.relay(sent.event);
 
     expect(afterLease.batchItemFailures).toEqual([]);

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { GetObjectCommand, ListObjectVersionsCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -69,9 +68,12 @@ async function storedKeys(): Promise<string[]> {
   }
 }
 
-/** Waits until the clock is past the second `instant` falls in: S3 records modification times to the second. */
-async function nextSecond(instant: Date): Promise<void> {
-  await sleep(Math.floor(instant.getTime() / 1000) * 1000 + 1000 - Date.now() + 20);
+const HOUR_MS = 3_600_000;
+
+/** Stored objects as if they had been stored an hour ago, instead of waiting for time to pass. */
+async function storedAnHourAgo(keys: readonly string[]): Promise<void> {
+  const anHourAgo = new Date(Date.now() - HOUR_MS);
+  await Promise.all(keys.map((key) => server.setLastModified(BUCKET, key, anHourAgo)));
 }
 
 describe('the local S3 on an unversioned bucket', () => {
@@ -136,8 +138,8 @@ describe('S3RawMailArchive against the local S3', () => {
     await Promise.all(old.map((key) => put(key)));
     await put(rawMailKey(id('old-large')), randomBytes(6 * 1024 * 1024));
     await put('outside/inbound-prefix');
-    const cutoff = new Date();
-    await nextSecond(cutoff);
+    await storedAnHourAgo([...old, rawMailKey(id('old-large')), 'outside/inbound-prefix']);
+    const cutoff = new Date(Date.now() - HOUR_MS / 2);
     const recent = Array.from({ length: 6 }, (_, i) => rawMailKey(id(`recent-${i}`)));
     await Promise.all(recent.map((key) => put(key)));
 
@@ -159,8 +161,7 @@ describe('S3RawMailArchive against the local S3', () => {
   });
 
   it('sweeps nothing newer than the cutoff', async () => {
-    const cutoff = new Date();
-    await nextSecond(cutoff);
+    const cutoff = new Date(Date.now() - HOUR_MS / 2);
     await put(rawMailKey(id('fresh')));
 
     await expect(archive.sweepOlderThan(cutoff, { maxKeys: 1000 })).resolves.toEqual({ removed: 0 });
