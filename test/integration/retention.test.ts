@@ -68,7 +68,11 @@ function retentionRun() {
   });
 }
 
+/** Scheduled runs this file made, each of which must have left one receipt. */
+let runs = 0;
+
 async function runAt(now: Date, remainingMs?: () => number): Promise<Receipt> {
+  runs += 1;
   return retentionRun()({ now, requestedBy: 'schedule', ...(remainingMs ? { remainingMs } : {}) });
 }
 
@@ -293,8 +297,10 @@ describe('retention run against the local stack', () => {
   });
 
   it('wrote a receipt per run, none naming a real address, an address hash or an alias, and logged none either', async () => {
+    // Run alone, it makes a run of its own to look at.
+    if (runs === 0) await runAt(at(0, 1));
     const receipts = await new DynamoReceiptLog(relay.stack.clients.dynamodb, tables().receipts).list({ kind: 'retention', limit: 100 });
-    expect(receipts.filter((r) => r.requestedBy === 'schedule' && r.startedAt >= T0.toISOString())).toHaveLength(10);
+    expect(receipts.filter((r) => r.requestedBy === 'schedule' && r.startedAt >= T0.toISOString())).toHaveLength(runs);
     const customerAliasName = customerAlias.alias;
     const reverseAliasName = reverseAlias.split('@')[0]!;
     const forbidden = [...REAL_ADDRESSES, ...addressHashes, customerAliasName, reverseAliasName, 'closing-shop'];
