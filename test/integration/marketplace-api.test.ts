@@ -119,12 +119,10 @@ describe('the marketplace API, signed with SigV4', () => {
     expect(new Set(listed).size).toBe(listed.length);
     expect(pages.slice(0, -1).every((page) => page.length === 2)).toBe(true);
 
-    const issued: string[] = [];
-    for (const order of ['L-1', 'L-2', 'L-3']) {
-      const { body } = await call('POST', '/aliases', { storeId: 'api-list-a', orderId: order, customerEmail: `${order.toLowerCase()}@example.com` });
-      issued.push((body as { alias: string }).alias.split('@')[0] ?? '');
-      // Aliases of the same second expire together: a later one must expire later to sort first.
-      await new Promise((resolve) => setTimeout(resolve, 5));
+    // Issued a minute apart (as of those times, not waiting for them): the latest expires last.
+    const minutes = [3, 2, 1];
+    for (const [index, order] of ['L-1', 'L-2', 'L-3'].entries()) {
+      await relay.issueAliasAt({ storeId: 'api-list-a', orderId: order, customer: `${order.toLowerCase()}@example.com` }, new Date(Date.now() - (minutes[index] ?? 0) * 60_000));
     }
     const first = (await call('GET', '/stores/api-list-a/aliases?limit=2')).body as { aliases: { alias: string; orderId: string; kind: string }[]; nextCursor?: string };
     expect(first.aliases.map((alias) => alias.orderId)).toEqual(['L-3', 'L-2']);
