@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countersFor, DEFAULT_RATE_LIMITS, fullWindow, holdUntil, parseRateLimits, RateLimitsError, resumeAfter, storeRateLimit } from '../../../lambdas/relay/rate-limits';
+import { counterDaysAt, countersFor, DEFAULT_RATE_LIMITS, fullWindow, holdUntil, parseRateLimits, RateLimitsError, resumeAfter, storeRateLimit } from '../../../lambdas/relay/rate-limits';
 import type { RateLimits } from '../../../lambdas/relay/rate-limits';
 import { relayInboundMail } from '../../../lambdas/relay/relay-inbound-mail';
 import type { DeliveryResult } from '../../../lambdas/relay/relay-inbound-mail';
@@ -61,6 +61,26 @@ describe('rate-limit windows', () => {
     const dayFull = resumeAfter([{ counter: store!, window: 'day' }]);
     expect(holdUntil(dayFull, new Date('2026-12-07T03:00:00Z'), new Date('2026-12-07T03:00:10Z'), 60)).toEqual({ refuse: true });
   });
+
+  it('holds mail whose window ends exactly at the end of the hold window, and refuses it a moment later', () => {
+    const receivedAt = new Date('2026-12-07T03:00:00Z');
+    const now = new Date('2026-12-07T03:00:10Z');
+    expect(holdUntil(new Date('2026-12-07T03:10:00Z'), receivedAt, now, 10)).toEqual({ heldForSeconds: 590 });
+    expect(holdUntil(new Date('2026-12-07T03:10:00.001Z'), receivedAt, now, 10)).toEqual({ refuse: true });
+  });
+
+  it('resumes when the last of the full windows ends, in whatever order they are found full', () => {
+    const [alias, store] = countersFor({ aliasKind: 'customer', alias: 'c-x', storeId: 's', storeLimit: LIMITS.store }, LIMITS, new Date('2026-12-07T03:00:10Z'));
+    const day = { counter: store!, window: 'day' as const };
+    const minute = { counter: alias!, window: 'minute' as const };
+    expect(resumeAfter([day, minute])).toEqual(store!.dayEnd);
+    expect(resumeAfter([minute, day])).toEqual(store!.dayEnd);
+  });
+
+  it("knows the counters of today and of yesterday (Japan time) as the ones that may still exist", () => {
+    // 00:30 in Japan on 8 December.
+    expect(counterDaysAt(new Date('2026-12-07T15:30:00Z'))).toEqual(['2026-12-08', '2026-12-07']);
+  });
 });
 
 describe('rate-limit configuration', () => {
@@ -78,8 +98,19 @@ describe('rate-limit configuration', () => {
     expect(() => resolveConfig({ rateLimits })).toThrow(message);
   });
 
-  it('refuses limits the relay environment garbled', () => {
-    expect(() => parseRateLimits({ ...DEFAULT_RATE_LIMITS, store: { perMinute: 'ten', perDay: 1 } }, 'RATE_LIMITS')).toThrow(RateLimitsError);
+  it('refuses limits the relay environment garbled, naming where and every field at fault', () => {
+    const garbled = { ...DEFAULT_RATE_LIMITS, store: { perMinute: 'ten', perDay: 1 }, holdMinutes: -1 };
+    expect(() => parseRateLimits(garbled, 'RATE_LIMITS')).toThrow(RateLimitsError);
+    const error = (() => {
+      try {
+        parseRateLimits(garbled);
+      } catch (thrown) {
+        return thrown as Error;
+      }
+      return undefined;
+    })();
+    expect(error?.name).toBe('RateLimitsError');
+    expect(error?.message).toMatch(/^rateLimits\.store\.perMinute: .+; rateLimits\.holdMinutes: .+$/);
   });
 });
 
