@@ -2,6 +2,7 @@ import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, canonicalJson, sealedHash, signedMessage, verifyChain } from '../../../lambdas/records/receipt-chain';
 import type { SealedReceipt, SignatureCheck } from '../../../lambdas/records/receipt-chain';
+import { receiptSubjectMacInput } from '../../../lambdas/records/receipts';
 import type { Receipt } from '../../../lambdas/records/receipts';
 
 const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -79,5 +80,14 @@ describe('the receipt chain', () => {
 
   it('hashes the same receipt the same whatever the order of its fields', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[2,{"e":0,"f":1}]},"b":1}');
+  });
+});
+
+describe('the subject of a destruction receipt', () => {
+  // Receipts name their subject by a keyed hash of this input. It never changes: a receipt written
+  // years ago must still be found by the hash of the same store or address today.
+  it('is hashed from an input whose form is fixed, per kind of subject', () => {
+    expect(receiptSubjectMacInput('customer', 'taro@example.com')).toBe('receipt:v1:customer:taro@example.com');
+    expect(receiptSubjectMacInput('store', 'demo-shop')).toBe('receipt:v1:store:demo-shop');
   });
 });

@@ -51,6 +51,35 @@ describe('validateRetentionPolicy', () => {
 
   it('refuses text that is not JSON', () => {
     expect(() => parseRetentionPolicy('{')).toThrow(RetentionPolicyError);
+    expect(() => parseRetentionPolicy('{')).toThrow('the retention policy is not JSON');
+  });
+
+  it.each([null, 7, 'policy'])('refuses %j as no policy at all', (candidate) => {
+    expect(() => validateRetentionPolicy(candidate)).toThrow('a retention policy must be an object');
+  });
+
+  it.each(['backupDays', 'noncurrentContentDays', 'logDays', 'runIntervalDays'] as const)('refuses a missing %s, naming it, the least it may be and what it got', (field) => {
+    const error = (() => {
+      try {
+        validateRetentionPolicy({ ...POLICY, [field]: 0 });
+      } catch (thrown) {
+        return thrown as Error;
+      }
+      return undefined;
+    })();
+    expect(error?.name).toBe('RetentionPolicyError');
+    expect(error?.message).toBe(`${field} must be a whole number of days >= 1, got 0`);
+  });
+
+  it('lets evidence and analysis be kept past the address support (they hold no personal data), and no other class', () => {
+    const longer = { retentionDays: 400, supportDays: POLICY.classes.address.supportDays + 1 };
+    expect(validateRetentionPolicy({ ...POLICY, classes: { ...POLICY.classes, evidence: longer } }).classes.evidence).toEqual(longer);
+    expect(validateRetentionPolicy({ ...POLICY, classes: { ...POLICY.classes, analysis: longer } }).classes.analysis).toEqual(longer);
+    for (const dataClass of ['transmission', 'content', 'access'] as const) {
+      expect(() => validateRetentionPolicy({ ...POLICY, classes: { ...POLICY.classes, [dataClass]: longer } })).toThrow(
+        `${dataClass}.supportDays (${longer.supportDays}) exceeds address.supportDays (${POLICY.classes.address.supportDays})`,
+      );
+    }
   });
 });
 
@@ -83,6 +112,10 @@ describe('retention promises', () => {
     expect(worstCaseDays(POLICY, 'address', 'start')).toBe(180 + 90 + 1 + 35);
     expect(worstCaseDays(POLICY, 'address', 'subject_end')).toBe(90 + 1 + 35);
     expect(worstCaseDays(POLICY, 'content', 'start')).toBe(7 + 1 + 1);
+    // The analysis bucket keeps no versions and no backups; its own lifecycle runs daily.
+    expect(worstCaseDays(POLICY, 'analysis', 'start')).toBe(365 + 1);
+    expect(worstCaseDays({ ...POLICY, runIntervalDays: 3 }, 'analysis', 'start')).toBe(365 + 1);
+    expect(worstCaseDays({ ...POLICY, runIntervalDays: 3 }, 'transmission', 'start')).toBe(90 + 3 + 35);
   });
 
   it('are stated in the README exactly as the default policy gives them', () => {
