@@ -10,7 +10,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { DEFAULT_RATE_LIMITS } from '../lambdas/relay/rate-limits';
-import { BUNDLING_DEFAULTS } from '../lib/secure-defaults';
+import { BUNDLE_ALIASES, BUNDLING_DEFAULTS } from '../lib/secure-defaults';
 import { RELAY_ENV } from '../lambdas/env';
 import { median } from './support/timing';
 
@@ -63,15 +63,11 @@ async function bundle(entry: string, outdir: string): Promise<void> {
     sourcemap: defaults.sourceMap ?? false,
     sourcesContent: defaults.sourcesContent ?? true,
     external: [...(defaults.externalModules ?? [])],
-    alias: aliasesOf(defaults.esbuildArgs ?? {}),
+    alias: { ...BUNDLE_ALIASES },
     logLevel: 'silent',
   });
 }
 
-/** `--alias:name` arguments as esbuild's `alias` option. */
-function aliasesOf(args: Readonly<Record<string, unknown>>): Record<string, string> {
-  return Object.fromEntries(Object.entries(args).flatMap(([name, value]) => (name.startsWith('--alias:') && typeof value === 'string' ? [[name.slice('--alias:'.length), value]] : [])));
-}
 
 function relayEnvironment(): Record<string, string> {
   const values: Partial<Record<string, string>> = { [RELAY_ENV.transmissionRetentionDays]: '90', [RELAY_ENV.contentRetentionDays]: '7', [RELAY_ENV.spamVerdictAction]: 'drop', [RELAY_ENV.bouncesPerSenderPerHour]: '10', [RELAY_ENV.rateLimits]: JSON.stringify(DEFAULT_RATE_LIMITS) };

@@ -2,7 +2,7 @@
  * Rewrite throughput: the relay's path against the naive parse-and-compose baseline and the copy
  * floor, over the shared corpus and over synthetic messages of several sizes.
  */
-import { copyFloor, naivePath, relayPath } from './support/paths';
+import { copyFloor, naivePath, relays } from './support/paths';
 import { attachmentMail, japaneseMail, KiB, MiB } from './support/synthetic-mail';
 import { median, timeInterleaved } from './support/timing';
 import type { Rounds } from './support/timing';
@@ -61,15 +61,6 @@ function syntheticSets(sizes: readonly number[]): MessageSet[] {
     { name: `attachment ${sizeLabel(size)}`, messages: [attachmentMail(size)], repeat: Math.max(1, Math.round(PASS_BYTES / size)) },
     { name: `Japanese ${sizeLabel(size)}`, messages: [japaneseMail(size)], repeat: Math.max(1, Math.round(PASS_BYTES / size)) },
   ]);
-}
-
-function relays(raw: Buffer): boolean {
-  try {
-    relayPath(raw);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function figures(set: MessageSet, bytes: number, samples: readonly number[]): PathFigures {

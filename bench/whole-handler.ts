@@ -20,7 +20,7 @@ import { toSqsEvent, buildReceiptNotification } from '../local/ingress/ses-recei
 import { corpusPaths, readCorpusMessage } from '../devkit/corpus';
 import { FAKE_MAC_HEX, FakeAwsNetwork } from './support/fake-aws';
 import type { CallCounts } from './support/fake-aws';
-import { relayPath } from './support/paths';
+import { copyFloor, relays } from './support/paths';
 import { attachmentMail, CUSTOMER_ADDRESS, CUSTOMER_ALIAS, japaneseMail, KiB, MiB, RELAY_DOMAIN } from './support/synthetic-mail';
 import { median, timeInterleaved } from './support/timing';
 import type { Rounds } from './support/timing';
@@ -237,7 +237,7 @@ async function measureSet(set: MessageSet, rounds: Rounds): Promise<WholeHandler
     {
       project: { run: pass((i) => project(projectMessages[i]!.projectEvent)) },
       peer: { run: pass((i) => forward(peerMessages[i]!.peerEvent).catch(() => undefined)) },
-      copy: { run: pass((i) => Buffer.from(set.messages[i]!)) },
+      copy: { run: pass((i) => copyFloor(set.messages[i]!)) },
       sesFloor: { run: pass((i) => sesRequestFloor(set.messages[i]!)) },
     },
     rounds,
@@ -266,13 +266,6 @@ async function measureRewrite(rounds: Rounds): Promise<RewriteRow> {
   const texts = messages.map((raw) => raw.toString());
   const config = { fromEmail: `noreply@${RELAY_DOMAIN}`, subjectPrefix: '' };
   const quiet = () => undefined;
-  const relays = (raw: Buffer): void => {
-    try {
-      relayPath(raw);
-    } catch {
-      // Refused as malformed by the relay: it still did the work of finding out.
-    }
-  };
   const samples = await timeInterleaved(
     {
       project: { run: () => messages.forEach(relays) },

@@ -66,7 +66,7 @@ export function logsServicePrincipalName(region: string): string {
  * by `lambdas/relay/aws/joi-base64.ts` (its comment says why).
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
-  '--alias:joi': fileURLToPath(new URL('../lambdas/relay/aws/joi-base64.ts', import.meta.url)),
+  joi: fileURLToPath(new URL('../lambdas/relay/aws/joi-base64.ts', import.meta.url)),
 };
 
 /** esbuild's `require` shim for CommonJS dependencies inside an ES module bundle. */
@@ -96,7 +96,7 @@ export const BUNDLING_DEFAULTS: BundlingOptions = {
   sourcesContent: false,
   bundleAwsSDK: true,
   externalModules: [],
-  esbuildArgs: BUNDLE_ALIASES,
+  esbuildArgs: Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([module, path]) => [`--alias:${module}`, path])),
 };
 
 /** Settings of the relay function itself. */

@@ -32,6 +32,16 @@ export function relayPath(raw: Buffer): Buffer {
   return Buffer.concat([header, split.body], header.length + split.body.length);
 }
 
+/** Whether the relay's path takes the message; one it throws on is refused as malformed, which it took the work to find out. */
+export function relays(raw: Buffer): boolean {
+  try {
+    relayPath(raw);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function firstName(address: AddressObject | AddressObject[] | undefined): string {
   const list = Array.isArray(address) ? address : address ? [address] : [];
   return list[0]?.value[0]?.name ?? '';

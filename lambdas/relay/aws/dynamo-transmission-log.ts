@@ -115,24 +115,13 @@ export class DynamoTransmissionLog extends DynamoTable implements TransmissionLo
   }
 }
 
-
-/** Relayed records by their copy's SendEmail ID, one index query each, all at once. */
+/** Relayed records by their copy's SendEmail ID or their author's Message-ID, one index query each, all at once. */
 export class DynamoRelayedMessages extends DynamoTable implements RelayedMessages {
   async byOutboundId(outboundIds: readonly string[]): Promise<ReadonlyMap<string, RelayedMessage>> {
     const found = new Map<string, RelayedMessage>();
     await Promise.all(
       outboundIds.map(async (outboundId) => {
-        const { Items } = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: BY_OUTBOUND.name,
-            KeyConditionExpression: '#outbound = :id',
-            ExpressionAttributeNames: { '#outbound': BY_OUTBOUND.partitionKey },
-            ExpressionAttributeValues: { ':id': outboundId },
-            Limit: 1,
-          }),
-        );
-        const item = Items?.[0];
+        const item = await this.firstOn(BY_OUTBOUND, outboundId);
         if (item && typeof item.originalMessageId === 'string' && typeof item.aliasId === 'string') {
           found.set(outboundId, { aliasId: item.aliasId, direction: item.direction as Direction, originalMessageId: item.originalMessageId });
         }
@@ -145,21 +134,26 @@ export class DynamoRelayedMessages extends DynamoTable implements RelayedMessage
     const found = new Map<string, string>();
     await Promise.all(
       originalMessageIds.map(async (originalId) => {
-        const { Items } = await this.db.send(
-          new QueryCommand({
-            TableName: this.tableName,
-            IndexName: BY_ORIGINAL.name,
-            KeyConditionExpression: '#key = :key',
-            ExpressionAttributeNames: { '#key': BY_ORIGINAL.partitionKey },
-            ExpressionAttributeValues: { ':key': originalMessageKey(aliasId, originalId) },
-            Limit: 1,
-          }),
-        );
-        const outbound = Items?.[0]?.outboundMessageId;
+        const outbound = (await this.firstOn(BY_ORIGINAL, originalMessageKey(aliasId, originalId)))?.outboundMessageId;
         if (typeof outbound === 'string') found.set(originalId, outbound);
       }),
     );
     return found;
+  }
+
+  /** The first record an index holds under `key` (its partition key), if any. */
+  private async firstOn(index: { readonly name: string; readonly partitionKey: string }, key: string): Promise<Record<string, unknown> | undefined> {
+    const { Items } = await this.db.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: index.name,
+        KeyConditionExpression: '#key = :key',
+        ExpressionAttributeNames: { '#key': index.partitionKey },
+        ExpressionAttributeValues: { ':key': key },
+        Limit: 1,
+      }),
+    );
+    return Items?.[0];
   }
 }
 

@@ -53,7 +53,6 @@ describe('MailauthDkimVerifier as bundled for deployment, with the stand-in for 
     const dir = await mkdtemp(join(tmpdir(), 'anshin-dkim-bundle-'));
     try {
       const outfile = join(dir, 'verifier.mjs');
-      const alias = Object.fromEntries(Object.entries(BUNDLE_ALIASES).map(([arg, path]) => [arg.replace(/^--alias:/, ''), path]));
       await build({
         entryPoints: [fileURLToPath(new URL('../../../../lambdas/relay/aws/mailauth-dkim-verifier.ts', import.meta.url))],
         bundle: true,
@@ -62,7 +61,7 @@ describe('MailauthDkimVerifier as bundled for deployment, with the stand-in for 
         outfile,
         mainFields: ['module', 'main'],
         banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-        alias,
+        alias: { ...BUNDLE_ALIASES },
         logLevel: 'silent',
       });
       const code = await readFile(outfile, 'utf8');
