@@ -62,11 +62,14 @@ export function logsServicePrincipalName(region: string): string {
 }
 
 /**
- * Modules replaced in the bundles: joi, which mailauth's DKIM verifier reaches for one base64 check,
- * by `lambdas/relay/aws/joi-base64.ts` (its comment says why).
+ * Modules replaced in the bundles (each stand-in's comment says why): joi, which mailauth's DKIM
+ * verifier reaches for one base64 check, by `lambdas/relay/aws/joi-base64.ts`; iconv-lite, through
+ * which libmime decodes legacy charsets, by `lambdas/aws/iconv-text-decoder.ts` on the platform's
+ * `TextDecoder`.
  */
 export const BUNDLE_ALIASES: Readonly<Record<string, string>> = {
   joi: fileURLToPath(new URL('../lambdas/relay/aws/joi-base64.ts', import.meta.url)),
+  'iconv-lite': fileURLToPath(new URL('../lambdas/aws/iconv-text-decoder.ts', import.meta.url)),
 };
 
 /** esbuild's `require` shim for CommonJS dependencies inside an ES module bundle. */

@@ -76,6 +76,16 @@ describe('function bundles', () => {
     expect(refused.stderr).toContain(`environment variable ${missing} is not set`);
   });
 
+  it('replaces iconv-lite in the relay bundle with its stand-in on TextDecoder, leaving out its code tables', () => {
+    const { stack, template } = bundledTemplate();
+    const properties = template.toJSON().Resources[logicalId(stack, stack.relay.function)].Properties as { Code: { S3Key: string } };
+    const code = readFileSync(join(outdir, `asset.${properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+    expect(code).toContain('iconv-lite stand-in');
+    // iconv-lite's codec modules register themselves as `_dbcs` and `_sbcs`.
+    expect(code).not.toContain('_dbcs');
+    expect(code).not.toContain('_sbcs');
+  });
+
   it('replaces joi in the relay bundle with its stand-in (mailauth needs one base64 check of it)', () => {
     const { stack, template } = bundledTemplate();
     const properties = template.toJSON().Resources[logicalId(stack, stack.relay.function)].Properties as { Code: { S3Key: string } };
