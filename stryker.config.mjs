@@ -16,6 +16,11 @@ const config = {
   tsconfigFile: 'tsconfig.mutation.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   coverageAnalysis: 'perTest',
+  // A mutant of module-level code (a schema, a table, a pattern) takes effect only when the module
+  // is loaded afresh, which means the whole suite for each: hours on two cores. They are left out
+  // and reported as ignored; the golden tests (the OpenAPI document, the rewrite fixtures) hold
+  // what they define.
+  ignoreStatic: true,
   concurrency: 2,
   incremental: true,
   incrementalFile: 'reports/mutation/stryker-incremental.json',

@@ -190,6 +190,16 @@ describe('destroying a customer', () => {
   });
 });
 
+describe('DestructionIncompleteError', () => {
+  it('names the subject by the start of its hash and what is left of each class, and the alias names not retired', () => {
+    const error = new DestructionIncompleteError('0123456789abcdef0123', { address: 2, transmission: 0, access: 1, content: 0, evidence: 0 }, 3);
+    expect(error.name).toBe('DestructionIncompleteError');
+    expect(error.message).toBe('destruction of subject 0123456789ab left address 2, access 1, 3 alias name(s) not retired; run it again');
+    expect(new DestructionIncompleteError('ab', { address: 0, transmission: 4 }, 0).message).toBe('destruction of subject ab left transmission 4; run it again');
+    expect(error).toMatchObject({ subjectHash: '0123456789abcdef0123', unretiredAliases: 3, remaining: { address: 2 } });
+  });
+});
+
 describe('destroying a store', () => {
   it('erases the store, its menu account, senders, aliases, records, access log and raw mail, and retires its customer aliases', async () => {
     world.menuAccounts.add('shop-a');
@@ -215,6 +225,22 @@ describe('destroying a store', () => {
       subject: { kind: 'store', hash: await hashOf(receiptSubjectMacInput('store', 'shop-a')) },
     });
     expect(JSON.stringify(receipt)).not.toContain('shop-a');
+  });
+
+  it('reports each step of a store’s erasure as it goes, with what it removed', async () => {
+    world.menuAccounts.add('shop-a');
+    const steps: DestructionStep[] = [];
+    await destroySubject({ kind: 'store', storeId: 'shop-a' }, 'cli', world.ports(), { ...options, progress: (step) => steps.push(step) });
+    expect(steps).toEqual([
+      { dataClass: 'access', removed: 1, phase: 'menu account' },
+      { dataClass: 'address', removed: 1, phase: 'store' },
+      { dataClass: 'content', removed: 6, phase: 'raw mail' },
+      { dataClass: 'transmission', removed: 6, phase: 'transmission records' },
+      { dataClass: 'transmission', removed: 5, phase: 'rate-limit counters' },
+      { dataClass: 'address', removed: 4, phase: 'aliases' },
+      { dataClass: 'address', removed: 1, phase: 'registered senders' },
+      { dataClass: 'access', removed: 2, phase: 'access records' },
+    ]);
   });
 
   it('leaves the other store and its conversations alone', async () => {
