@@ -11,7 +11,8 @@
  * Node's ICU lacks, are unknown here, so libmime reads them as UTF-8, as it reads any charset it
  * does not know. Where the two disagree on a charset both have, it is on rare characters, where
  * ICU's tables are older or narrower: Big5's Hong Kong (HKSCS) and Eten additions (kana and
- * Cyrillic at 0xC6A1-0xC8FE, control pictures and the euro at 0xA3C0-0xA3E1), a few GBK places one
+ * Cyrillic at 0xC6A1-0xC8FE, control pictures and the euro at 0xA3C0-0xA3E1, the last of the box
+ * drawing at 0xF9FE), a few GBK places one
  * maps to the Private Use Area and the other to CJK Extension A, Windows-1255's 0xCA, the control
  * bytes 0x1A, 0x1C and 0x7F of Shift_JIS, and the euro sign of Mac OS Roman and Cyrillic, which the
  * standard has where iconv-lite has ¤. Encoding (`encode`)

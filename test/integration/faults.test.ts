@@ -113,121 +113,125 @@ describe.each([
   });
 });
 
-describe('when DynamoDB throttles the claim', () => {
-  it('fails the record before anything is claimed or sent, keeps the notification, and delivers it on redelivery', async () => {
-    const before = await relay.outboxCount();
-    const fault = injectThrottling(relay.stack.clients.dynamodb, { command: 'PutItemCommand', table: relay.stack.settings.transmissionsTable, times: 1 });
+// One stack, one story: each test goes on from where the one before left the stack, so the steps keep
+// their order when the suite is shuffled; the file as a whole runs alone or in any place among the others.
+describe('in order, on one stack', { shuffle: false }, () => {
+  describe('when DynamoDB throttles the claim', () => {
+    it('fails the record before anything is claimed or sent, keeps the notification, and delivers it on redelivery', async () => {
+      const before = await relay.outboxCount();
+      const fault = injectThrottling(relay.stack.clients.dynamodb, { command: 'PutItemCommand', table: relay.stack.settings.transmissionsTable, times: 1 });
 
-    const sent = await storeWrites('claim throttled');
-    fault.remove();
+      const sent = await storeWrites('claim throttled');
+      fault.remove();
 
-    expect(fault.injected).toBe(1);
-    expect(failedIds(sent)).toEqual(recordIds(sent.event));
-    await expect(relay.transmission(sent.sesMessageId)).rejects.toThrow(/no transmission record/);
-    expect(await exists(notificationPath(sent.sesMessageId))).toBe(true);
+      expect(fault.injected).toBe(1);
+      expect(failedIds(sent)).toEqual(recordIds(sent.event));
+      await expect(relay.transmission(sent.sesMessageId)).rejects.toThrow(/no transmission record/);
+      expect(await exists(notificationPath(sent.sesMessageId))).toBe(true);
 
-    const retried = await relay.stack.relay(sent.event);
+      const retried = await relay.stack.relay(sent.event);
 
-    expect(retried.batchItemFailures).toEqual([]);
-    expect(await relay.outboxCount()).toBe(before + 1);
-    expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ state: 'done', outcome: 'relayed' });
-  });
-});
-
-describe('permanent failures', () => {
-  it('dead-letters a notification whose raw mail is gone, with its reason, and sends nothing', async () => {
-    const before = await relay.outboxCount();
-    // The first attempt is throttled; the raw mail then expires before the retry.
-    const fault = injectThrottling(relay.stack.clients.sesv2, { command: 'SendEmailCommand', times: 1 });
-    const sent = await storeWrites('raw mail expires');
-    fault.remove();
-    await relay.stack.clients.s3.send(new DeleteObjectCommand({ Bucket: relay.stack.endpoints.inboundBucket, Key: `inbound/${sent.sesMessageId}` }));
-
-    const retried = await relay.stack.relay(sent.event);
-
-    expect(retried.batchItemFailures).toEqual([]);
-    expect(await relay.outboxCount()).toBe(before);
-    expect(await relay.deadLetter(sent.sesMessageId)).toEqual({
-      body: sent.event.Records[0]?.body,
-      attributes: { reason: 'raw_mail_missing', errorName: 'NoSuchKey', sesMessageId: sent.sesMessageId },
+      expect(retried.batchItemFailures).toEqual([]);
+      expect(await relay.outboxCount()).toBe(before + 1);
+      expect(await relay.transmission(sent.sesMessageId)).toMatchObject({ state: 'done', outcome: 'relayed' });
     });
-    expect((await relay.transmission(sent.sesMessageId)).state).toBe('released');
   });
 
-  it('dead-letters a queue message that is not an SES receipt notification', async () => {
-    const sent = await storeWrites('template for an invalid body');
-    const [template] = sent.event.Records;
-    const body = JSON.stringify({ notificationType: 'Bounce', bounce: { bouncedRecipients: [{ emailAddress: CUSTOMER }] } });
-    const event: SQSEvent = { Records: [{ ...template!, messageId: 'not-a-notification-1', body }] };
+  describe('permanent failures', () => {
+    it('dead-letters a notification whose raw mail is gone, with its reason, and sends nothing', async () => {
+      const before = await relay.outboxCount();
+      // The first attempt is throttled; the raw mail then expires before the retry.
+      const fault = injectThrottling(relay.stack.clients.sesv2, { command: 'SendEmailCommand', times: 1 });
+      const sent = await storeWrites('raw mail expires');
+      fault.remove();
+      await relay.stack.clients.s3.send(new DeleteObjectCommand({ Bucket: relay.stack.endpoints.inboundBucket, Key: `inbound/${sent.sesMessageId}` }));
 
-    const response = await relay.stack.relay(event);
+      const retried = await relay.stack.relay(sent.event);
 
-    expect(response.batchItemFailures).toEqual([]);
-    expect(await relay.deadLetter('not-a-notification-1')).toEqual({ body, attributes: { reason: 'invalid_notification', errorName: 'InvalidNotificationError' } });
+      expect(retried.batchItemFailures).toEqual([]);
+      expect(await relay.outboxCount()).toBe(before);
+      expect(await relay.deadLetter(sent.sesMessageId)).toEqual({
+        body: sent.event.Records[0]?.body,
+        attributes: { reason: 'raw_mail_missing', errorName: 'NoSuchKey', sesMessageId: sent.sesMessageId },
+      });
+      expect((await relay.transmission(sent.sesMessageId)).state).toBe('released');
+    });
+
+    it('dead-letters a queue message that is not an SES receipt notification', async () => {
+      const sent = await storeWrites('template for an invalid body');
+      const [template] = sent.event.Records;
+      const body = JSON.stringify({ notificationType: 'Bounce', bounce: { bouncedRecipients: [{ emailAddress: CUSTOMER }] } });
+      const event: SQSEvent = { Records: [{ ...template!, messageId: 'not-a-notification-1', body }] };
+
+      const response = await relay.stack.relay(event);
+
+      expect(response.batchItemFailures).toEqual([]);
+      expect(await relay.deadLetter('not-a-notification-1')).toEqual({ body, attributes: { reason: 'invalid_notification', errorName: 'InvalidNotificationError' } });
+    });
+
+    it('logs each dead letter with its reason and error name, never an address', () => {
+      const deadLettered = logLines.filter((line) => line.includes('"relay_dead_lettered"'));
+
+      expect(deadLettered.length).toBeGreaterThanOrEqual(2);
+      expect(deadLettered.join('\n')).toContain('"reason":"raw_mail_missing"');
+      expect(deadLettered.join('\n')).toContain('"reason":"invalid_notification"');
+      for (const address of [CUSTOMER, STORE_CONTACT, STORE_SENDER]) expect(logLines.join('\n')).not.toContain(address);
+    });
   });
 
-  it('logs each dead letter with its reason and error name, never an address', () => {
-    const deadLettered = logLines.filter((line) => line.includes('"relay_dead_lettered"'));
+  /**
+   * The window README.md ("Exactly once") names: SES accepted the message but the transmission
+   * record was not marked done. These cases pin down what the relay does then.
+   */
+  describe('a failure between the send and the completion record', () => {
+    const completion = () => ({ command: 'PutItemCommand', table: relay.stack.settings.transmissionsTable, skip: 1, times: 1 });
 
-    expect(deadLettered.length).toBeGreaterThanOrEqual(2);
-    expect(deadLettered.join('\n')).toContain('"reason":"raw_mail_missing"');
-    expect(deadLettered.join('\n')).toContain('"reason":"invalid_notification"');
-    for (const address of [CUSTOMER, STORE_CONTACT, STORE_SENDER]) expect(logLines.join('\n')).not.toContain(address);
-  });
-});
+    it('keeps the claim when only the completion write failed, so an immediate redelivery sends no second copy', async () => {
+      const before = await relay.outboxCount();
+      const fault = injectThrottling(relay.stack.clients.dynamodb, completion());
 
-/**
- * The window README.md ("Exactly once") names: SES accepted the message but the transmission
- * record was not marked done. These cases pin down what the relay does then.
- */
-describe('a failure between the send and the completion record', () => {
-  const completion = () => ({ command: 'PutItemCommand', table: relay.stack.settings.transmissionsTable, skip: 1, times: 1 });
+      const sent = await storeWrites('completion lost');
+      fault.remove();
 
-  it('keeps the claim when only the completion write failed, so an immediate redelivery sends no second copy', async () => {
-    const before = await relay.outboxCount();
-    const fault = injectThrottling(relay.stack.clients.dynamodb, completion());
+      expect(fault.injected).toBe(1);
+      expect(failedIds(sent)).toEqual(recordIds(sent.event));
+      expect(await relay.outboxCount()).toBe(before + 1);
+      expect((await relay.transmission(sent.sesMessageId)).state).toBe('processing');
 
-    const sent = await storeWrites('completion lost');
-    fault.remove();
+      const retried = await relay.stack.relay(sent.event);
 
-    expect(fault.injected).toBe(1);
-    expect(failedIds(sent)).toEqual(recordIds(sent.event));
-    expect(await relay.outboxCount()).toBe(before + 1);
-    expect((await relay.transmission(sent.sesMessageId)).state).toBe('processing');
+      expect(failedIds({ ...sent, response: retried })).toEqual(recordIds(sent.event));
+      expect(await relay.outboxCount()).toBe(before + 1);
+    });
 
-    const retried = await relay.stack.relay(sent.event);
+    it('holds the delivery until the lease runs out when the invocation died after the send, then sends a second copy', async () => {
+      const before = await relay.outboxCount();
+      // As if the invocation died after the send: neither the completion nor the release is written.
+      const transmissions = relay.stack.settings.transmissionsTable;
+      injectThrottling(relay.stack.clients.dynamodb, completion());
+      // The release of the delivery's claim; not the rate-limit counters, which are updated before the send.
+      const claimOnly = (input: Readonly<Record<string, unknown>>) => !JSON.stringify(input.Key).includes('"rate#');
+      injectThrottling(relay.stack.clients.dynamodb, { command: 'UpdateItemCommand', table: transmissions, when: claimOnly, times: 1 });
 
-    expect(failedIds({ ...sent, response: retried })).toEqual(recordIds(sent.event));
-    expect(await relay.outboxCount()).toBe(before + 1);
-  });
+      const sent = await storeWrites('invocation died after the send');
+      for (const fault of faults.splice(0)) fault.remove();
 
-  it('holds the delivery until the lease runs out when the invocation died after the send, then sends a second copy', async () => {
-    const before = await relay.outboxCount();
-    // As if the invocation died after the send: neither the completion nor the release is written.
-    const transmissions = relay.stack.settings.transmissionsTable;
-    injectThrottling(relay.stack.clients.dynamodb, completion());
-    // The release of the delivery's claim; not the rate-limit counters, which are updated before the send.
-    const claimOnly = (input: Readonly<Record<string, unknown>>) => !JSON.stringify(input.Key).includes('"rate#');
-    injectThrottling(relay.stack.clients.dynamodb, { command: 'UpdateItemCommand', table: transmissions, when: claimOnly, times: 1 });
+      expect(failedIds(sent)).toEqual(recordIds(sent.event));
+      expect(await relay.outboxCount()).toBe(before + 1);
+      expect((await relay.transmission(sent.sesMessageId)).state).toBe('processing');
 
-    const sent = await storeWrites('invocation died after the send');
-    for (const fault of faults.splice(0)) fault.remove();
+      const whileLeased = await relay.stack.relay(sent.event);
 
-    expect(failedIds(sent)).toEqual(recordIds(sent.event));
-    expect(await relay.outboxCount()).toBe(before + 1);
-    expect((await relay.transmission(sent.sesMessageId)).state).toBe('processing');
+      expect(failedIds({ ...sent, response: whileLeased })).toEqual(recordIds(sent.event));
+      expect(await relay.outboxCount()).toBe(before + 1);
 
-    const whileLeased = await relay.stack.relay(sent.event);
+      // The relay's clock moves past the lease, rather than the test waiting for it.
+      clockAheadMs += (LEASE_SECONDS + 0.5) * 1000;
+      const afterLease = await relay.stack.relay(sent.event);
 
-    expect(failedIds({ ...sent, response: whileLeased })).toEqual(recordIds(sent.event));
-    expect(await relay.outboxCount()).toBe(before + 1);
-
-    // The relay's clock moves past the lease, rather than the test waiting for it.
-    clockAheadMs += (LEASE_SECONDS + 0.5) * 1000;
-    const afterLease = await relay.stack.relay(sent.event);
-
-    expect(afterLease.batchItemFailures).toEqual([]);
-    expect(await relay.outboxCount()).toBe(before + 2);
-    expect((await relay.transmission(sent.sesMessageId)).state).toBe('done');
+      expect(afterLease.batchItemFailures).toEqual([]);
+      expect(await relay.outboxCount()).toBe(before + 2);
+      expect((await relay.transmission(sent.sesMessageId)).state).toBe('done');
+    });
   });
 });

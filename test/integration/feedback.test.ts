@@ -104,71 +104,75 @@ async function feedbackRecords(): Promise<Record<string, unknown>[]> {
   return Items ?? [];
 }
 
-describe('bounce and complaint feedback', () => {
-  it('pauses the customer alias on a permanent bounce, so the next mail to it is refused', async () => {
-    const alias = await issue('2001', CUSTOMERS.paused);
-    const first = await storeWrites(alias);
-    expect(first.record.outcome).toBe('relayed');
+// One stack, one story: each test goes on from where the one before left the stack, so the steps keep
+// their order when the suite is shuffled; the file as a whole runs alone or in any place among the others.
+describe('in order, on one stack', { shuffle: false }, () => {
+  describe('bounce and complaint feedback', () => {
+    it('pauses the customer alias on a permanent bounce, so the next mail to it is refused', async () => {
+      const alias = await issue('2001', CUSTOMERS.paused);
+      const first = await storeWrites(alias);
+      expect(first.record.outcome).toBe('relayed');
 
-    const response = await feedback(sqsEvent(eventFor('bounce-permanent', first.outbound!)));
+      const response = await feedback(sqsEvent(eventFor('bounce-permanent', first.outbound!)));
 
-    expect(response.batchItemFailures).toEqual([]);
-    const item = await aliasItem(alias.alias);
-    expect(Date.parse(String(item?.pausedUntil))).toBeGreaterThan(Date.now() + (PAUSE_DAYS - 1) * 86_400_000);
-    const next = await storeWrites(alias);
-    expect(next.record).toMatchObject({ outcome: 'refused', reason: 'alias_paused', aliasId: alias.alias, storeId: 'demo-shop' });
-    expect(next.record.bounced).toBeUndefined();
-    const records = (await feedbackRecords()).filter((record) => record.sesMessageId === first.outbound!.messageId);
-    expect(records).toEqual([
-      expect.objectContaining({ kind: 'bounce', bounceType: 'Permanent', aliasId: alias.alias, storeId: 'demo-shop', direction: 'merchant_to_customer', pausedUntil: item?.pausedUntil }),
-    ]);
-  });
+      expect(response.batchItemFailures).toEqual([]);
+      const item = await aliasItem(alias.alias);
+      expect(Date.parse(String(item?.pausedUntil))).toBeGreaterThan(Date.now() + (PAUSE_DAYS - 1) * 86_400_000);
+      const next = await storeWrites(alias);
+      expect(next.record).toMatchObject({ outcome: 'refused', reason: 'alias_paused', aliasId: alias.alias, storeId: 'demo-shop' });
+      expect(next.record.bounced).toBeUndefined();
+      const records = (await feedbackRecords()).filter((record) => record.sesMessageId === first.outbound!.messageId);
+      expect(records).toEqual([
+        expect.objectContaining({ kind: 'bounce', bounceType: 'Permanent', aliasId: alias.alias, storeId: 'demo-shop', direction: 'merchant_to_customer', pausedUntil: item?.pausedUntil }),
+      ]);
+    });
 
-  it('pauses nothing on a transient bounce', async () => {
-    const alias = await issue('2002', CUSTOMERS.transient);
-    const first = await storeWrites(alias);
+    it('pauses nothing on a transient bounce', async () => {
+      const alias = await issue('2002', CUSTOMERS.transient);
+      const first = await storeWrites(alias);
 
-    await feedback(sqsEvent(eventFor('bounce-transient', first.outbound!)));
+      await feedback(sqsEvent(eventFor('bounce-transient', first.outbound!)));
 
-    expect((await aliasItem(alias.alias))?.pausedUntil).toBeUndefined();
-    expect((await storeWrites(alias)).record.outcome).toBe('relayed');
-    expect((await feedbackRecords()).filter((record) => record.sesMessageId === first.outbound!.messageId)).toEqual([
-      expect.objectContaining({ kind: 'bounce', bounceType: 'Transient', aliasId: alias.alias }),
-    ]);
-  });
+      expect((await aliasItem(alias.alias))?.pausedUntil).toBeUndefined();
+      expect((await storeWrites(alias)).record.outcome).toBe('relayed');
+      expect((await feedbackRecords()).filter((record) => record.sesMessageId === first.outbound!.messageId)).toEqual([
+        expect.objectContaining({ kind: 'bounce', bounceType: 'Transient', aliasId: alias.alias }),
+      ]);
+    });
 
-  it('records a complaint once, however often it is delivered, without any address', async () => {
-    const alias = await issue('2002', CUSTOMERS.transient);
-    const { outbound } = await storeWrites(alias);
-    const body = eventFor('complaint', outbound!);
+    it('records a complaint once, however often it is delivered, without any address', async () => {
+      const alias = await issue('2002', CUSTOMERS.transient);
+      const { outbound } = await storeWrites(alias);
+      const body = eventFor('complaint', outbound!);
 
-    const response = await feedback(sqsEvent(body, body));
-    await feedback(sqsEvent(body));
+      const response = await feedback(sqsEvent(body, body));
+      await feedback(sqsEvent(body));
 
-    expect(response.batchItemFailures).toEqual([]);
-    const records = (await feedbackRecords()).filter((record) => record.sesMessageId === outbound!.messageId);
-    expect(records).toEqual([expect.objectContaining({ kind: 'complaint', complaintFeedbackType: 'abuse', aliasId: alias.alias, storeId: 'demo-shop' })]);
-    const stored = JSON.stringify(records);
-    for (const address of REAL_ADDRESSES) expect(stored).not.toContain(address);
-    expect((await aliasItem(alias.alias))?.pausedUntil).toBeUndefined();
-  });
+      expect(response.batchItemFailures).toEqual([]);
+      const records = (await feedbackRecords()).filter((record) => record.sesMessageId === outbound!.messageId);
+      expect(records).toEqual([expect.objectContaining({ kind: 'complaint', complaintFeedbackType: 'abuse', aliasId: alias.alias, storeId: 'demo-shop' })]);
+      const stored = JSON.stringify(records);
+      for (const address of REAL_ADDRESSES) expect(stored).not.toContain(address);
+      expect((await aliasItem(alias.alias))?.pausedUntil).toBeUndefined();
+    });
 
-  it('reports a record it cannot parse as a batch item failure and handles the rest', async () => {
-    const alias = await issue('2002', CUSTOMERS.transient);
-    const { outbound } = await storeWrites(alias);
-    const event = sqsEvent('{"not":"ses"}', eventFor('bounce-transient', outbound!));
+    it('reports a record it cannot parse as a batch item failure and handles the rest', async () => {
+      const alias = await issue('2002', CUSTOMERS.transient);
+      const { outbound } = await storeWrites(alias);
+      const event = sqsEvent('{"not":"ses"}', eventFor('bounce-transient', outbound!));
 
-    const response = await feedback(event);
+      const response = await feedback(event);
 
-    expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
-    expect((await feedbackRecords()).some((record) => record.sesMessageId === outbound!.messageId)).toBe(true);
-  });
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: event.Records[0]?.messageId }]);
+      expect((await feedbackRecords()).some((record) => record.sesMessageId === outbound!.messageId)).toBe(true);
+    });
 
-  it('logs no real address, neither the records nor the events', () => {
-    const logs = logLines.join('');
+    it('logs no real address, neither the records nor the events', () => {
+      const logs = logLines.join('');
 
-    expect(logs).toContain('alias_paused');
-    expect(logs).toContain('duplicate_feedback_skipped');
-    for (const address of REAL_ADDRESSES) expect(logs).not.toContain(address);
+      expect(logs).toContain('alias_paused');
+      expect(logs).toContain('duplicate_feedback_skipped');
+      for (const address of REAL_ADDRESSES) expect(logs).not.toContain(address);
+    });
   });
 });

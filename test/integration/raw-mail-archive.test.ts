@@ -126,11 +126,12 @@ describe('S3RawMailArchive against the local S3', () => {
   it('erases many messages at once', async () => {
     const ids = Array.from({ length: 60 }, (_, i) => id(`bulk-${String(i).padStart(2, '0')}`));
     await Promise.all(ids.map((messageId) => put(rawMailKey(messageId), 'x')));
-    await put(rawMailKey(id('bystander')));
+    await put(rawMailKey(id('bulk-bystander')));
 
     await expect(archive.eraseMessages(ids)).resolves.toBe(60);
     await expect(archive.countMessageVersions(ids)).resolves.toBe(0);
-    expect(await storedKeys()).toEqual([rawMailKey(id('bystander'))]);
+    // Of this test's raw mail only the bystander is left; what the other tests stored is theirs to check.
+    expect((await storedKeys()).filter((key) => key.startsWith(rawMailKey(id('bulk-'))))).toEqual([rawMailKey(id('bulk-bystander'))]);
   });
 
   it('sweeps in pages everything at or before the cutoff, and only that', async () => {

@@ -30,25 +30,29 @@ async function destructionReceiptIds(): Promise<string[]> {
   return Items.map((item) => String(item.receiptId));
 }
 
-describe('anshin receipts verify', () => {
-  it('finds every receipt signed and every chain whole', async () => {
-    const reports = await relay.cli<ChainReport[]>(['receipts', 'verify']);
-    expect(reports.find((report) => report.kind === 'destruction')).toEqual({ kind: 'destruction', checked: 3, unsigned: 0 });
-    expect(reports.every((report) => report.broken === undefined)).toBe(true);
-  });
+// One stack, one story: each test goes on from where the one before left the stack, so the steps keep
+// their order when the suite is shuffled; the file as a whole runs alone or in any place among the others.
+describe('in order, on one stack', { shuffle: false }, () => {
+  describe('anshin receipts verify', () => {
+    it('finds every receipt signed and every chain whole', async () => {
+      const reports = await relay.cli<ChainReport[]>(['receipts', 'verify']);
+      expect(reports.find((report) => report.kind === 'destruction')).toEqual({ kind: 'destruction', checked: 3, unsigned: 0 });
+      expect(reports.every((report) => report.broken === undefined)).toBe(true);
+    });
 
-  it('fails naming a receipt edited by hand in the table', async () => {
-    const [, middle] = await destructionReceiptIds();
-    await db().send(
-      new UpdateCommand({ TableName: table(), Key: { kind: 'destruction', receiptId: middle }, UpdateExpression: 'SET requestedBy = :who', ExpressionAttributeValues: { ':who': 'someone-else' } }),
-    );
-    await expect(relay.cli(['receipts', 'verify', '--kind', 'destruction'])).rejects.toThrow(new RegExp(`destruction receipts do not hold at ${middle!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its signature`));
-  });
+    it('fails naming a receipt edited by hand in the table', async () => {
+      const [, middle] = await destructionReceiptIds();
+      await db().send(
+        new UpdateCommand({ TableName: table(), Key: { kind: 'destruction', receiptId: middle }, UpdateExpression: 'SET requestedBy = :who', ExpressionAttributeValues: { ':who': 'someone-else' } }),
+      );
+      await expect(relay.cli(['receipts', 'verify', '--kind', 'destruction'])).rejects.toThrow(new RegExp(`destruction receipts do not hold at ${middle!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: its signature`));
+    });
 
-  it('fails naming the receipt after one deleted by hand', async () => {
-    const [, middle, last] = await destructionReceiptIds();
-    await db().send(new DeleteCommand({ TableName: table(), Key: { kind: 'destruction', receiptId: middle } }));
-    await expect(relay.cli(['receipts', 'verify', '--kind', 'destruction'])).rejects.toThrow(/do not hold at .*: its link to the receipt before it does not hold/);
-    expect(last).toBeDefined();
+    it('fails naming the receipt after one deleted by hand', async () => {
+      const [, middle, last] = await destructionReceiptIds();
+      await db().send(new DeleteCommand({ TableName: table(), Key: { kind: 'destruction', receiptId: middle } }));
+      await expect(relay.cli(['receipts', 'verify', '--kind', 'destruction'])).rejects.toThrow(/do not hold at .*: its link to the receipt before it does not hold/);
+      expect(last).toBeDefined();
+    });
   });
 });

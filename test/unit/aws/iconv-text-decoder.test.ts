@@ -24,7 +24,7 @@ const CHARSETS: readonly { readonly name: string; readonly leads?: readonly (rea
   { name: 'GBK', leads: [[0x81, 0xfe]] },
   { name: 'GB2312', leads: [[0xa1, 0xf7]] },
   { name: 'GB18030', leads: [[0x81, 0xfe]] },
-  { name: 'Big5', leads: [[0xa1, 0xa2], [0xa4, 0xc5], [0xc9, 0xf9]] },
+  { name: 'Big5', leads: [[0xa1, 0xa2], [0xa4, 0xc5], [0xc9, 0xf8]] },
   { name: 'EUC-KR', leads: [[0x81, 0xfe]] },
   { name: 'ks_c_5601-1987', leads: [[0x81, 0xfe]] },
   { name: 'CP949', leads: [[0x81, 0xfe]] },
