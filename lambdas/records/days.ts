@@ -28,7 +28,10 @@ export function japanDayBounds(day: string): { readonly from: Date; readonly to:
 }
 
 export function isUtcDay(value: unknown): value is string {
-  return typeof value === 'string' && DAY.test(value) && utcDay(new Date(`${value}T00:00:00Z`)) === value;
+  if (typeof value !== 'string' || !DAY.test(value)) return false;
+  // A month or day out of range (2025-13-01) is no date at all; a day past its month's end (02-30) rolls over.
+  const instant = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(instant.getTime()) && utcDay(instant) === value;
 }
 
 export function addDays(day: string, days: number): string {

@@ -1,4 +1,4 @@
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
+import { createHash, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, canonicalJson, sealedHash, signedMessage, verifyChain } from '../../../lambdas/records/receipt-chain';
 import type { SealedReceipt, SignatureCheck } from '../../../lambdas/records/receipt-chain';
@@ -80,6 +80,62 @@ describe('the receipt chain', () => {
 
   it('hashes the same receipt the same whatever the order of its fields', () => {
     expect(canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 'x' } })).toBe('{"a":{"c":"x","d":[2,{"e":0,"f":1}]},"b":1}');
+  });
+});
+
+describe('the receipt chain, link by link', () => {
+  it('is sealed and linked by fixed hash inputs: SHA-256 of the canonical JSON, under a versioned prefix for the signature', () => {
+    const [first] = chainOf([1]);
+    const { signature: _signature, signingKeyId: _key, ...content } = first!;
+    expect(GENESIS_HASH).toBe('0'.repeat(64));
+    expect(signedMessage(content)).toBe(`anshin-receipt:v1:${createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex')}`);
+    expect(sealedHash(first!)).toBe(createHash('sha256').update(canonicalJson(first), 'utf8').digest('hex'));
+    expect(canonicalJson({ b: undefined, a: null, c: 'ü' })).toBe('{"a":null,"c":"ü"}');
+    expect(canonicalJson({ ab: 1, a: 2, b: 3 })).toBe('{"a":2,"ab":1,"b":3}');
+  });
+
+  it('refuses a first receipt that names no previous one but does not start the chain', () => {
+    const [first] = chainOf([1]);
+    const forged = { ...first!, previousHash: 'f'.repeat(64) };
+    const { signature: _s, signingKeyId: _k, ...content } = forged;
+    const resigned = { ...forged, signature: sign('sha256', Buffer.from(signedMessage(content)), privateKey).toString('base64') };
+    expect(verifyChain('destruction', [resigned], undefined, check, NOW).broken).toEqual({ receiptId: first!.receiptId, problem: 'it names no previous receipt but does not start the chain' });
+  });
+
+  it('refuses a link whose hash does not match the receipt before it, even when its ID does', () => {
+    const receipts = chainOf([1, 2]);
+    const second = { ...receipts[1]!, previousHash: 'e'.repeat(64) };
+    const { signature: _s, signingKeyId: _k, ...content } = second;
+    const resigned = { ...second, signature: sign('sha256', Buffer.from(signedMessage(content)), privateKey).toString('base64') };
+    expect(verifyChain('destruction', [receipts[0]!, resigned], undefined, check, NOW).broken).toEqual({
+      receiptId: second.receiptId,
+      problem: `its link to the receipt before it does not hold: ${receipts[0]!.receiptId} was removed or changed`,
+    });
+  });
+
+  it('lists receipts written before signing without checking them, and holds with no head', () => {
+    const receipts = chainOf([1, 2]);
+    const legacy = receipt(0);
+    expect(verifyChain('destruction', [legacy, ...receipts], undefined, check, NOW)).toEqual({ kind: 'destruction', checked: 2, unsigned: 1 });
+    expect(verifyChain('destruction', [legacy], undefined, check, NOW)).toEqual({ kind: 'destruction', checked: 0, unsigned: 1 });
+  });
+
+  it('names a head that does not match the newest receipt, by ID or by hash, and a head with no receipt at all', () => {
+    const receipts = chainOf([1, 2]);
+    const head = headOf(receipts);
+    const problem = 'the newest receipt the chain names is missing or changed';
+    expect(verifyChain('destruction', receipts, { ...head, hash: 'a'.repeat(64) }, check, NOW).broken).toEqual({ receiptId: head.receiptId, problem });
+    expect(verifyChain('destruction', receipts, { ...head, receiptId: 'other' }, check, NOW).broken).toEqual({ receiptId: 'other', problem });
+    expect(verifyChain('destruction', [], head, check, NOW).broken).toEqual({ receiptId: head.receiptId, problem });
+  });
+
+  it('counts a missing first receipt due within the next day as expired', () => {
+    const receipts = chainOf([1, 2]);
+    // The first is due 30 days after day 1: 2026-02-01. A day before that it may be gone already; two days before, not.
+    expect(verifyChain('destruction', receipts.slice(1), headOf(receipts), check, new Date('2026-01-31T00:00:00Z')).broken).toBeUndefined();
+    expect(verifyChain('destruction', receipts.slice(1), headOf(receipts), check, new Date('2026-01-30T23:59:59Z')).broken?.problem).toBe(
+      `the receipt before it (${receipts[0]!.receiptId}) is missing, though not yet due to expire`,
+    );
   });
 });
 
