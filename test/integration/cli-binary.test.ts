@@ -46,6 +46,14 @@ async function closedPort(): Promise<number> {
 
 beforeAll(async () => {
   relay = await RelayHarness.start();
+  // Created through the binary itself, before any test, so each test finds them whatever the order.
+  for (const [id, name] of [
+    ['bin-shop-b', '安心商店'],
+    ['bin-shop-a', 'Shop A'],
+  ] as const) {
+    const created = await anshin(['store', 'create', '--store-id', id, '--name', name, '--contact', `owner@${id}.example`, '--sender', `news@${id}.example`]);
+    expect(created).toMatchObject({ code: 0, stderr: '' });
+  }
 }, 120_000);
 
 afterAll(async () => {
@@ -61,13 +69,6 @@ describe('the anshin binary', () => {
   });
 
   it('lists stores as an aligned table, a Japanese name taking two columns a character', async () => {
-    for (const [id, name] of [
-      ['bin-shop-b', '安心商店'],
-      ['bin-shop-a', 'Shop A'],
-    ] as const) {
-      const created = await anshin(['store', 'create', '--store-id', id, '--name', name, '--contact', `owner@${id}.example`, '--sender', `news@${id}.example`]);
-      expect(created).toMatchObject({ code: 0, stderr: '' });
-    }
     const run = await anshin(['store', 'list']);
     expect(run.code).toBe(0);
     const lines = run.stdout.trimEnd().split('\n');
