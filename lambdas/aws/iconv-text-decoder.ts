@@ -362,19 +362,15 @@ export function getDecoder(encoding: unknown, options?: { readonly stripBOM?: bo
   const decoder = new codec.decoder(options, codec);
   if (options?.stripBOM === false) return decoder;
   let started = false;
+  // The first text out, whichever call gives it, loses a leading byte order mark.
+  const first = <T extends string | undefined>(text: T): T | string => {
+    if (started || !text) return text;
+    started = true;
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  };
   return {
-    write(chunk) {
-      const text = decoder.write(chunk);
-      if (started || !text) return text;
-      started = true;
-      return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    },
-    end() {
-      const text = decoder.end();
-      if (started || !text) return text;
-      started = true;
-      return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-    },
+    write: (chunk) => first(decoder.write(chunk)),
+    end: () => first(decoder.end()),
   };
 }
 

@@ -30,20 +30,35 @@ const FUNCTIONS: readonly [string, (stack: AnshinRelayStack) => { node: { defaul
   ['analysis export', (stack) => stack.analysis.function],
 ];
 
+interface FunctionProperties {
+  readonly Code: { readonly S3Key: string };
+  readonly Environment: { readonly Variables: Record<string, unknown> };
+}
+
+function functionProperties(functionOf: (stack: AnshinRelayStack) => { node: { defaultChild?: unknown } }): FunctionProperties {
+  const { stack, template } = bundledTemplate();
+  return template.toJSON().Resources[logicalId(stack, functionOf(stack))].Properties as FunctionProperties;
+}
+
+/** Where synthesis left the function's bundle. */
+function assetDirOf(properties: FunctionProperties): string {
+  return join(outdir, `asset.${properties.Code.S3Key.replace(/\.zip$/, '')}`);
+}
+
+function relayBundleCode(): string {
+  return readFileSync(join(assetDirOf(functionProperties((stack) => stack.relay.function)), 'index.mjs'), 'utf8');
+}
+
 /** A stand-in for a value known only at deployment: a URL where the handler parses one. */
 const standIn = (name: string): string => (name.endsWith('_URL') ? `https://example.invalid/${name.toLowerCase()}` : `test-${name}`);
 
 describe('function bundles', () => {
   it.each(FUNCTIONS)('bundles the %s handler with local esbuild into one ES module exporting `handler`', (_name, functionOf) => {
     // Prepare
-    const { stack, template } = bundledTemplate();
-    const properties = template.toJSON().Resources[logicalId(stack, functionOf(stack))].Properties as {
-      Code: { S3Key: string };
-      Environment: { Variables: Record<string, unknown> };
-    };
+    const properties = functionProperties(functionOf);
 
     // Act
-    const assetDir = join(outdir, `asset.${properties.Code.S3Key.replace(/\.zip$/, '')}`);
+    const assetDir = assetDirOf(properties);
     const files = readdirSync(assetDir).sort();
 
     // Assess
@@ -77,9 +92,7 @@ describe('function bundles', () => {
   });
 
   it('replaces iconv-lite in the relay bundle with its stand-in on TextDecoder, leaving out its code tables', () => {
-    const { stack, template } = bundledTemplate();
-    const properties = template.toJSON().Resources[logicalId(stack, stack.relay.function)].Properties as { Code: { S3Key: string } };
-    const code = readFileSync(join(outdir, `asset.${properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+    const code = relayBundleCode();
     expect(code).toContain('iconv-lite stand-in');
     // iconv-lite's codec modules register themselves as `_dbcs` and `_sbcs`.
     expect(code).not.toContain('_dbcs');
@@ -87,9 +100,7 @@ describe('function bundles', () => {
   });
 
   it('replaces joi in the relay bundle with its stand-in (mailauth needs one base64 check of it)', () => {
-    const { stack, template } = bundledTemplate();
-    const properties = template.toJSON().Resources[logicalId(stack, stack.relay.function)].Properties as { Code: { S3Key: string } };
-    const code = readFileSync(join(outdir, `asset.${properties.Code.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'), 'utf8');
+    const code = relayBundleCode();
     expect(code).toContain('joi stand-in');
     expect(code).not.toContain('@hapi/');
   });
